@@ -1,0 +1,34 @@
+"""VAE (Kingma & Welling 2013): MLP encoder/decoder (hidden 500, 20 latents, as the Flax VAE example),
+Bernoulli decoder on dynamically binarised pixels, Adam 1e-3. Reports the ELBO in nats.
+
+  python -m ganjax.main --config=configs/vae.py --workdir=/tmp/vae
+  python -m ganjax.main --config=configs/vae.py --workdir=/tmp/vae_mnist \
+      --config.data.name=idx:../shared/data/mnist --config.data.holdout=2000
+  python -m ganjax.main --config=configs/vae.py:gaussian --workdir=/tmp/vae_gauss   # Gaussian decoder
+"""
+
+import ml_collections
+
+from ganjax import base_config
+
+
+def get_config(arg=None):
+  c = base_config.get_config()
+  c.algorithm = "vae"
+  c.batch_size = 128
+  c.num_steps = 10_000
+  c.model.latent_dim = 20
+  c.model.encoder = c.model.generator = "mlp"
+  c.model.e_hidden = (500,)
+  c.model.g_hidden = (500,)
+  c.optim = ml_collections.ConfigDict({"vae": base_config.adam(1e-3)})
+  c.vae = ml_collections.ConfigDict()
+  c.vae.likelihood = "bernoulli"  # bernoulli | gaussian (learned global sigma)
+  c.vae.binarize = True  # dynamic binarisation of [0, 1] pixels (Bernoulli only)
+  c.vae.beta = 1.0  # weight of the KL term (1: the ELBO)
+  if arg == "gaussian":
+    c.vae.likelihood = "gaussian"
+    c.vae.binarize = False
+  elif arg:
+    raise ValueError(f"configs/vae.py takes no argument or 'gaussian', got {arg!r}")
+  return c

@@ -1,0 +1,37 @@
+"""Small helpers the method modules share (never a train step: methods do not share steps)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ganjax.errors import choose
+
+
+def sample_latent(key, n: int, model_cfg):
+  """The prior p(z): `model.latent_dist` is "normal" (N(0, I)) or "uniform" (U[-1, 1])."""
+  dist = choose("latent_dist", model_cfg.get("latent_dist", "normal"), {"normal": 0, "uniform": 1})
+  shape = (n, model_cfg.latent_dim)
+  if dist == 0:
+    return jax.random.normal(key, shape)
+  return jax.random.uniform(key, shape, minval=-1.0, maxval=1.0)
+
+
+def micro_batches(x, k: int):
+  """(B*k, ...) -> (B, k, ...): `k` consecutive rows per example, so the `data` sharding of the
+  leading axis is kept and `x[:, i]` is the i-th micro-batch (one per critic step)."""
+  return x.reshape((x.shape[0] // k, k, *x.shape[1:])) if k > 1 else x[:, None]
+
+
+def grad_norm(grads):
+  return optax.global_norm(grads)
+
+
+def to_unit(x):
+  """[-1, 1] images -> [0, 1]."""
+  return (x + 1.0) * 0.5
+
+
+def mean_prob(logits):
+  return jnp.mean(jax.nn.sigmoid(logits))

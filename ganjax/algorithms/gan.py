@@ -1,0 +1,88 @@
+"""GAN (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015): one module, two configs.
+
+The objective is Eq. 1 of Goodfellow et al.,
+    min_G max_D  V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))],
+trained by alternating `config.d_steps` discriminator updates (Algorithm 1's k; each on its own
+real micro-batch and fresh noise) with one generator update. The generator loss is
+`config.loss`: "non_saturating" (the paper's -log D(G(z)), default) or "minimax" (log(1 - D(G(z)))),
+from `ganjax.losses.GAN_LOSSES`. DCGAN is the same objective with the convolutional players of
+`ganjax.networks.dcgan` and Adam(2e-4, beta1=0.5): see `configs/dcgan.py`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ganjax import losses, networks
+from ganjax import state as state_lib
+from ganjax.algorithms.common import grad_norm, mean_prob, micro_batches, sample_latent
+
+
+def _networks(config, sample_shape):
+  m = config.model
+  g_kw = {"width": m.width} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
+  d_kw = {"width": m.width} if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)}
+  g = networks.generator(m.generator, out_shape=tuple(sample_shape), **g_kw)
+  d = networks.discriminator(m.discriminator, **d_kw)
+  return g, d
+
+
+def init(config, key, example_batch) -> state_lib.TrainState:
+  sample_shape = example_batch["image"].shape[1:]
+  g, d = _networks(config, sample_shape)
+  kg, kd = jax.random.split(key)
+  z = jnp.zeros((2, config.model.latent_dim))
+  x = jnp.zeros((2, *sample_shape))
+  players = {
+      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g), g.init(kg, z, train=False)),
+      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, x, train=False)),
+  }
+  return state_lib.create(config, players)
+
+
+def train_step(state, batch, key):
+  cfg = state.config
+  d_loss_fn, g_loss_fn = losses.gan_loss(cfg.loss)
+  reals = micro_batches(batch["image"], cfg.d_steps)
+  n = reals.shape[0]
+  g, d = state.g, state.d
+
+  # Discriminator: k updates, each on its own real micro-batch and fresh noise.
+  def d_update(d, inputs):
+    real, k = inputs
+    fake, _ = g.apply(g.params, sample_latent(k, n, cfg.model), train=True)
+    fake = jax.lax.stop_gradient(fake)
+
+    def loss_fn(params):
+      real_logits, ms = d.apply(params, real, train=True)
+      fake_logits, ms = d.apply(params, fake, model_state=ms, train=True)
+      loss = d_loss_fn(real_logits, fake_logits, cfg.get("real_label", 1.0))
+      return loss, (ms, mean_prob(real_logits), mean_prob(fake_logits))
+
+    (loss, (ms, p_real, p_fake)), grads = jax.value_and_grad(loss_fn, has_aux=True)(d.params)
+    return d.update(grads, ms), {"d/loss": loss, "d/grad_norm": grad_norm(grads),
+                                 "d/p_real": p_real, "d/p_fake": p_fake}
+
+  keys = jax.random.split(jax.random.fold_in(key, 0), cfg.d_steps)
+  d, d_metrics = jax.lax.scan(d_update, d, (jnp.moveaxis(reals, 1, 0), keys))
+  d_metrics = jax.tree.map(lambda v: v[-1], d_metrics)
+
+  # Generator: one update against the updated discriminator.
+  z = sample_latent(jax.random.fold_in(key, 1), n, cfg.model)
+
+  def g_objective(params):
+    fake, ms = g.apply(params, z, train=True)
+    logits, _ = d.apply(d.params, fake, train=True)
+    return g_loss_fn(logits), ms
+
+  (g_loss, g_ms), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
+  g = g.update(g_grads, g_ms)
+  metrics = {**d_metrics, "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads)}
+  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+
+
+def generate(state, key, n: int, z=None):
+  """n samples from G (batch norm in inference mode); pass `z` to decode given latents."""
+  z = sample_latent(key, n, state.config.model) if z is None else z
+  return state.g(z)

@@ -1,0 +1,66 @@
+"""The shared base every `configs/*.py` derives from. Every field a run reads is here, with its default."""
+
+import ml_collections
+
+
+def adam(lr, b1=0.9, b2=0.999):
+  return ml_collections.ConfigDict({"name": "adam", "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8, "grad_clip": 0.0})
+
+
+def get_config():
+  c = ml_collections.ConfigDict()
+  c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS: gan | vae
+  c.seed = 0  # one seed for init, data order and every step's randomness
+  c.batch_size = 64  # global: split over every device of every process
+  c.num_steps = 10_000
+  c.log_every = 100  # steps between metrics.jsonl / TensorBoard rows (metrics are averaged over them)
+  c.sample_every = 1000  # steps between sample grids in workdir/samples (0: never)
+  c.checkpoint_every = 1000
+  c.eval_every = 0  # steps between evaluations; 0: once at the end (eval.json); -1: never
+  c.keep_checkpoints = 3
+  c.progress = True  # the progress bar
+  c.compilation_cache = "~/.cache/ganjax/xla"  # persistent XLA compilation cache ("" to disable)
+
+  # Adversarial objective (ganjax.losses.GAN_LOSSES) and schedule.
+  c.loss = "non_saturating"
+  c.d_steps = 1  # discriminator updates per generator update (n_critic), each on its own real micro-batch
+  c.real_label = 1.0  # target for real samples in D's loss (< 1: one-sided label smoothing)
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = "digits"  # see ganjax.data: digits | ring8 | grid25 | idx:<dir> | folder:<dir> | mnist | ...
+  c.data.image_size = 0  # resize images to this square size (0: keep)
+  c.data.holdout = 0.2  # held-out examples for evaluation: a fraction (< 1) or a count, taken from the end
+  c.data.cache_dir = ""  # where fetched datasets go ("" = $GANJAX_CACHE or ~/.cache/ganjax)
+  c.data.mirrors = ()  # override the download mirrors of mnist / fashion_mnist
+  c.data.tfds_dir = ""  # TFDS data_dir ("" = TFDS's default)
+  c.data.eval_split = "test"  # TFDS split used for evaluation
+
+  c.model = ml_collections.ConfigDict()
+  c.model.generator = "mlp"  # ganjax.networks.GENERATORS
+  c.model.discriminator = "mlp"  # ganjax.networks.DISCRIMINATORS
+  c.model.encoder = "mlp"  # ganjax.networks.ENCODERS
+  c.model.latent_dim = 100
+  c.model.latent_dist = "normal"  # normal | uniform (on [-1, 1])
+  c.model.g_hidden = (256, 512)  # MLP widths
+  c.model.d_hidden = (512, 256)
+  c.model.e_hidden = (500,)
+  c.model.width = 64  # DCGAN base channel count
+
+  c.optim = ml_collections.ConfigDict()  # one entry per player: name (adam|rmsprop|sgd), lr, ...
+  c.optim.g = adam(2e-4, b1=0.5)
+  c.optim.d = adam(2e-4, b1=0.5)
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.num_samples = 2000  # generated samples per evaluation
+  c.eval.batch_size = 500
+  c.eval.classifier_steps = 2000  # training steps of the metric classifier (cached per dataset)
+  c.eval.cache_dir = ""  # classifier cache ("" = $GANJAX_CACHE or ~/.cache/ganjax)
+
+  c.sample = ml_collections.ConfigDict()
+  c.sample.num = 64
+  c.sample.interpolation_rows = 8
+  c.sample.interpolation_steps = 10
+
+  c.mesh = ml_collections.ConfigDict()
+  c.mesh.num_devices = 0  # 0: every device of every process
+  return c

@@ -1,0 +1,84 @@
+"""The only module that talks to orbax: one checkpoint holds the whole run.
+
+Each step directory holds three items in one `ocp.args.Composite`: `state` (every player's params,
+model state and optax state, the step, method extras), `data` (the grain iterator position, one
+file per process) and `config` (JSON, for humans and `--mode=sample/eval`). Saves are asynchronous;
+`close()` waits for the last one. A checkpoint that cannot be read stops with one line that names
+it; nothing on disk is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Optional
+
+import grain
+import jax
+import orbax.checkpoint as ocp
+
+from ganjax.errors import CheckpointError
+
+
+class Checkpointer:
+
+  def __init__(self, directory, max_to_keep: int = 3, async_save: bool = True):
+    self.directory = os.path.abspath(os.path.expanduser(str(directory)))
+    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
+                                           enable_async_checkpointing=async_save)
+    try:
+      self.manager = ocp.CheckpointManager(self.directory, options=options)
+    except Exception as e:
+      raise CheckpointError(f"cannot open checkpoint directory {self.directory}: {e}".splitlines()[0]) from None
+
+  def latest_step(self) -> Optional[int]:
+    return self.manager.latest_step()
+
+  def all_steps(self):
+    return list(self.manager.all_steps())
+
+  def save(self, step: int, state, data_iterator=None, config=None, force: bool = False) -> bool:
+    items = {"state": ocp.args.StandardSave(state)}
+    if data_iterator is not None:
+      items["data"] = grain.checkpoint.CheckpointSave(data_iterator)
+    if config is not None:
+      items["config"] = ocp.args.JsonSave(json.loads(config.to_json_best_effort()))
+    return self.manager.save(int(step), args=ocp.args.Composite(**items), force=force)
+
+  def restore(self, abstract_state, data_iterator=None, step: Optional[int] = None):
+    """Restores into the structure and shardings of `abstract_state` (and the iterator in place)."""
+    step = self.latest_step() if step is None else step
+    if step is None:
+      raise CheckpointError(f"no checkpoint in {self.directory}")
+    items = {"state": ocp.args.StandardRestore(abstract_state)}
+    if data_iterator is not None:
+      items["data"] = grain.checkpoint.CheckpointRestore(data_iterator)
+    try:
+      restored = self.manager.restore(step, args=ocp.args.Composite(**items))
+    except Exception as e:
+      msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+      raise CheckpointError(
+          f"checkpoint step {step} in {self.directory} is unreadable ({type(e).__name__}: {msg[:200]}); "
+          "it was left untouched: move that step's folder away to resume from an earlier one") from None
+    return restored["state"]
+
+  def restore_config(self, step: Optional[int] = None) -> Optional[dict]:
+    step = self.latest_step() if step is None else step
+    if step is None:
+      return None
+    try:
+      return self.manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore()))["config"]
+    except Exception:
+      return None
+
+  def wait(self):
+    self.manager.wait_until_finished()
+
+  def close(self):
+    self.manager.wait_until_finished()
+    self.manager.close()
+
+
+def abstract(state, sharding):
+  """ShapeDtypeStructs (with the given sharding) in the structure of `state`, for restoring."""
+  return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), state)

@@ -1,0 +1,256 @@
+"""Data sources: each returns a `Source`, a random-access collection of examples.
+
+A source is loaded before training starts, so that every data problem (an empty folder, an
+unreadable image, mixed shapes, a missing dataset) stops the run with one line naming the file,
+never a stack trace halfway through training. Images come out as float32 in [-1, 1], NHWC;
+2-D toy data as float32 vectors under the same key, `image`, so every method reads `batch["image"]`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import pathlib
+import struct
+from typing import Callable, Optional
+
+import numpy as np
+
+from ganjax.errors import DataError
+
+
+@dataclasses.dataclass
+class Source:
+  """Examples addressable by index. `get(indices)` returns a dict of stacked numpy arrays."""
+
+  name: str
+  size: int
+  get: Callable[[np.ndarray], dict]
+  element_spec: dict  # key -> (shape, dtype) of one example
+  num_classes: int = 0  # 0 when the source has no labels
+
+  def __len__(self):
+    return self.size
+
+  @property
+  def has_labels(self) -> bool:
+    return "label" in self.element_spec
+
+
+def from_arrays(name: str, arrays: dict, num_classes: int = 0) -> Source:
+  n = len(next(iter(arrays.values())))
+  spec = {k: (v.shape[1:], v.dtype) for k, v in arrays.items()}
+  return Source(name, n, lambda idx: {k: v[idx] for k, v in arrays.items()}, spec, num_classes)
+
+
+def to_unit_range(images_uint8: np.ndarray, max_value: float = 255.0) -> np.ndarray:
+  """uint8-like pixels -> float32 in [-1, 1]."""
+  return (images_uint8.astype(np.float32) / max_value) * 2.0 - 1.0
+
+
+def resize(images: np.ndarray, size: int) -> np.ndarray:
+  """Bilinear resize of float NHWC images to size x size (no-op when size is 0 or already right)."""
+  if not size or images.shape[1:3] == (size, size):
+    return images
+  from PIL import Image
+
+  out = np.empty((len(images), size, size, images.shape[-1]), np.float32)
+  for i, img in enumerate(images):
+    for c in range(images.shape[-1]):
+      out[i, :, :, c] = np.asarray(
+          Image.fromarray(img[:, :, c].astype(np.float32), mode="F").resize((size, size), Image.BILINEAR))
+  return np.clip(out, -1.0, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Bundled and synthetic sources
+
+
+def digits(image_size: int = 0) -> Source:
+  """scikit-learn's 1,797 real 8x8 handwritten digits (pixel values 0..16), with labels."""
+  from sklearn.datasets import load_digits
+
+  d = load_digits()
+  images = to_unit_range(d.images[..., None], 16.0)
+  return from_arrays("digits", {"image": resize(images, image_size), "label": d.target.astype(np.int32)}, 10)
+
+
+MIXTURE_STD = 0.02  # the per-mode standard deviation of Metz et al. 2016 / VEEGAN (Srivastava et al. 2017)
+
+
+def mixture_centers(name: str) -> np.ndarray:
+  if name == "ring8":  # 8 Gaussians on a circle of radius 2 (Metz et al. 2016)
+    angles = 2 * np.pi * np.arange(8) / 8
+    return np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1).astype(np.float32)
+  if name == "grid25":  # 5x5 grid at {-4,-2,0,2,4}^2 (Srivastava et al. 2017)
+    g = np.arange(-4, 5, 2, dtype=np.float32)
+    return np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+  raise DataError(f"unknown mixture {name!r}")
+
+
+def mixture(name: str, seed: int, size: int = 100_000) -> Source:
+  """A 2-D Gaussian mixture, drawn once from `seed`; labels are the mode indices."""
+  centers = mixture_centers(name)
+  rng = np.random.default_rng(seed)
+  label = rng.integers(0, len(centers), size).astype(np.int32)
+  x = centers[label] + MIXTURE_STD * rng.standard_normal((size, 2)).astype(np.float32)
+  return from_arrays(name, {"image": x.astype(np.float32), "label": label}, len(centers))
+
+
+# ----------------------------------------------------------------------------------------------
+# Files a user has: IDX (MNIST format) and image folders
+
+
+def _open_maybe_gz(path: pathlib.Path):
+  with open(path, "rb") as f:
+    head = f.read(2)
+  return gzip.open(path, "rb") if head == b"\x1f\x8b" else open(path, "rb")
+
+
+def read_idx(path) -> np.ndarray:
+  """Reads one IDX file (raw or gzipped) into a numpy array; a malformed file is a DataError."""
+  path = pathlib.Path(path)
+  dtypes = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+  try:
+    with _open_maybe_gz(path) as f:
+      data = f.read()
+  except (OSError, EOFError) as e:
+    raise DataError(f"{path}: cannot read ({e})") from None
+  if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in dtypes:
+    raise DataError(f"{path}: not an IDX file (bad magic number)")
+  ndim = data[3]
+  if len(data) < 4 + 4 * ndim:
+    raise DataError(f"{path}: truncated IDX header")
+  shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+  dtype = np.dtype(dtypes[data[2]])
+  expected = int(np.prod(shape)) * dtype.itemsize
+  body = data[4 + 4 * ndim:]
+  if len(body) != expected:
+    raise DataError(f"{path}: IDX payload has {len(body)} bytes, header says {expected}")
+  return np.frombuffer(body, dtype).reshape(shape)
+
+
+def _label_file(image_file: pathlib.Path) -> Optional[pathlib.Path]:
+  stem = image_file.name.replace("images", "labels").replace("idx3", "idx1")
+  for name in dict.fromkeys([stem, stem.removesuffix(".gz"), stem + ".gz"]):
+    if (image_file.parent / name).is_file():
+      return image_file.parent / name
+  return None
+
+
+def idx(directory, image_size: int = 0, name: str = "idx") -> Source:
+  """MNIST-format files in `directory`: every `*idx3*` image file, with its `*idx1*` label file.
+
+  Files are concatenated with `train*` files first and `t10k*` files last, so the held-out split
+  (the last examples) is the official test set when both are present and its size matches.
+  """
+  directory = pathlib.Path(os.path.expanduser(str(directory)))
+  if not directory.is_dir():
+    raise DataError(f"idx: {directory} is not a directory")
+  files = sorted(directory.glob("*idx3*"), key=lambda p: (p.name.startswith("t10k"), p.name))
+  files = [p for p in files if not (p.suffix == "" and p.with_name(p.name + ".gz") in files)]
+  if not files:
+    raise DataError(f"idx: no '*idx3*' image file in {directory}")
+  images, labels = [], []
+  for img in files:
+    x = read_idx(img)
+    if x.ndim != 3:
+      raise DataError(f"{img}: expected a (N, H, W) image file, got shape {x.shape}")
+    images.append(x)
+    lab = _label_file(img)
+    if lab is not None:
+      y = read_idx(lab)
+      if y.shape != (len(x),):
+        raise DataError(f"{lab}: {len(y)} labels for {len(x)} images in {img.name}")
+      labels.append(y)
+  if len({x.shape[1:] for x in images}) > 1:
+    raise DataError(f"idx: image files in {directory} have different shapes")
+  arrays = {"image": resize(to_unit_range(np.concatenate(images)[..., None]), image_size)}
+  if len(labels) == len(images):
+    arrays["label"] = np.concatenate(labels).astype(np.int32)
+  return from_arrays(name, arrays, int(arrays["label"].max()) + 1 if "label" in arrays else 0)
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def folder(directory, image_size: int = 0) -> Source:
+  """A folder of images; class subfolders (`dir/<class>/*.png`) give labels in sorted order."""
+  from PIL import Image, UnidentifiedImageError
+
+  directory = pathlib.Path(os.path.expanduser(str(directory)))
+  if not directory.is_dir():
+    raise DataError(f"folder: {directory} is not a directory")
+  files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+  if not files:
+    raise DataError(f"folder: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {directory}")
+  classes = sorted({p.parent.relative_to(directory).as_posix() for p in files})
+  labelled = classes != ["."]
+  if labelled and "." in classes:
+    raise DataError(f"folder: {directory} mixes images at the top level with class subfolders")
+  images, shape0 = [], None
+  for p in files:
+    try:
+      with Image.open(p) as im:
+        im.load()
+        arr = np.asarray(im.convert("L") if im.mode in ("1", "L", "P", "I;16", "I", "F", "LA") else im.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as e:
+      raise DataError(f"folder: cannot read image {p} ({type(e).__name__})") from None
+    arr = arr[..., None] if arr.ndim == 2 else arr
+    if image_size:
+      arr = np.asarray(Image.fromarray(arr.squeeze(-1) if arr.shape[-1] == 1 else arr).resize(
+          (image_size, image_size), Image.BILINEAR))
+      arr = arr[..., None] if arr.ndim == 2 else arr
+    if shape0 is None:
+      shape0 = arr.shape
+    elif arr.shape != shape0:
+      raise DataError(f"folder: {p} has shape {arr.shape}, the first image has {shape0}; "
+                      "set --config.data.image_size to resize all images")
+    images.append(arr)
+  arrays = {"image": to_unit_range(np.stack(images))}
+  if labelled:
+    index = {c: i for i, c in enumerate(classes)}
+    arrays["label"] = np.array([index[p.parent.relative_to(directory).as_posix()] for p in files], np.int32)
+  return from_arrays("folder", arrays, len(classes) if labelled else 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# TFDS, through tfds.data_source (ArrayRecord, random access, no TensorFlow at train time)
+
+
+def tfds_source(name: str, split: str, data_dir: Optional[str], image_size: int = 0) -> Source:
+  import tensorflow_datasets as tfds
+
+  try:
+    builder = tfds.builder(name, data_dir=data_dir or None)
+  except Exception as e:  # unknown dataset names raise DatasetNotFoundError with a long text
+    raise DataError(f"tfds: unknown dataset {name!r} ({type(e).__name__})") from None
+  if not builder.is_prepared():
+    raise DataError(
+        f"tfds: dataset {name!r} is not prepared in {builder.data_dir_root}; prepare it once with "
+        f"`launch/prepare_data.sh {name}` (needs TensorFlow and a network), or use data.name=digits / idx:<dir>")
+  try:
+    src = tfds.data_source(name, split=split, data_dir=data_dir or None)
+  except Exception as e:
+    raise DataError(f"tfds: cannot open split {split!r} of {name!r}: {e}".splitlines()[0]) from None
+  features = builder.info.features
+  image_key = next((k for k in ("image", "images") if k in features), None)
+  if image_key is None:
+    raise DataError(f"tfds: {name!r} has no 'image' feature (features: {', '.join(features)})")
+  label_key = "label" if "label" in features else None
+  num_classes = int(features[label_key].num_classes) if label_key else 0
+
+  def get(indices):
+    records = src.__getitems__([int(i) for i in np.asarray(indices).reshape(-1)])
+    imgs = np.stack([np.asarray(r[image_key]) for r in records])
+    imgs = imgs[..., None] if imgs.ndim == 3 else imgs
+    out = {"image": resize(to_unit_range(imgs), image_size)}
+    if label_key:
+      out["label"] = np.array([r[label_key] for r in records], np.int32)
+    shape = np.shape(indices)
+    return {k: v.reshape(shape + v.shape[1:]) for k, v in out.items()}
+
+  example = get(np.array([0]))
+  spec = {k: (v.shape[1:], v.dtype) for k, v in example.items()}
+  return Source(f"tfds:{name}:{split}", len(src), get, spec, num_classes)

@@ -1,0 +1,54 @@
+"""Entry point, intentionally kept short: flags, optional jax.distributed, dispatch by --mode.
+
+  python -m ganjax.main --config=configs/dcgan.py --workdir=/tmp/dcgan [--mode=train|sample|eval]
+      [--config.<field>=<value> ...] [--distributed --coordinator=HOST:PORT --num_processes=N --process_id=I]
+"""
+
+import sys
+
+from absl import app, flags
+from ml_collections import config_flags
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/dcgan.py[:arg].")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, metrics, samples and eval.json go here.")
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "sample", "eval"], "What to do.")
+_DISTRIBUTED = flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize (multi-process).")
+_COORDINATOR = flags.DEFINE_string("coordinator", None, "host:port of process 0 (auto-detected on TPU/SLURM).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Number of processes (auto-detected if unset).")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index (auto-detected if unset).")
+_CPU_COLLECTIVES = flags.DEFINE_string("cpu_collectives", "gloo", "CPU collectives for multi-process CPU runs.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  import jax
+  from absl import logging
+
+  from ganjax import train
+
+  if not flags.FLAGS["verbosity"].present:  # orbax logs every save at INFO
+    logging.set_verbosity(logging.WARNING)
+  from ganjax.errors import GanjaxError
+
+  if _DISTRIBUTED.value:
+    jax.config.update("jax_cpu_collectives_implementation", _CPU_COLLECTIVES.value)
+    jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+  try:
+    if _MODE.value == "train":
+      train.train(_CONFIG.value, _WORKDIR.value)
+    elif _MODE.value == "sample":
+      for name, path in train.sample(_CONFIG.value, _WORKDIR.value).items():
+        print(f"{name}: {path}")
+    else:
+      import json
+
+      print(json.dumps(train.evaluate_checkpoint(_CONFIG.value, _WORKDIR.value), indent=2))
+  except GanjaxError as e:
+    print(f"ganjax: error: {e}", file=sys.stderr)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,107 @@
+"""The dataset classifier whose features and class probabilities the quality metrics use.
+
+A small CNN (or an MLP for vector data) trained on the training split's labels, once per dataset,
+and cached under `<cache>/classifiers/<fingerprint>.msgpack`; the fingerprint covers the data
+(name, shape, size and a hash of the first images), the architecture and the training settings, so
+a changed dataset never reuses a stale classifier. Its held-out accuracy is reported with every
+evaluation so a reader can judge the feature space.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import flax.linen as nn
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+FEATURES = 128
+
+
+class Classifier(nn.Module):
+  num_classes: int
+
+  @nn.compact
+  def __call__(self, x):
+    if x.ndim == 4:
+      h = x
+      for ch, stride in ((32, 1), (64, 2), (128, 2)):
+        h = nn.relu(nn.Conv(ch, (3, 3), (stride, stride), padding="SAME")(h))
+      h = jnp.mean(h, axis=(1, 2))
+    else:
+      h = nn.relu(nn.Dense(256)(x.reshape((x.shape[0], -1))))
+    features = nn.relu(nn.Dense(FEATURES)(h))
+    return features, nn.Dense(self.num_classes)(features)
+
+
+def fingerprint(images, labels, num_classes: int, steps: int, seed: int) -> str:
+  h = hashlib.sha256()
+  h.update(repr((images.shape, str(images.dtype), num_classes, steps, seed, FEATURES, "v1")).encode())
+  h.update(np.ascontiguousarray(images[:256]).tobytes())
+  h.update(np.ascontiguousarray(labels).tobytes())
+  return h.hexdigest()[:16]
+
+
+def train_classifier(images, labels, num_classes: int, steps: int = 2000, batch: int = 128, seed: int = 0):
+  model = Classifier(num_classes)
+  params = model.init(jax.random.key(seed), jnp.asarray(images[:2]))
+  tx = optax.adam(1e-3)
+  opt = tx.init(params)
+
+  @jax.jit
+  def step(params, opt, x, y):
+    def loss_fn(p):
+      return optax.softmax_cross_entropy_with_integer_labels(model.apply(p, x)[1], y).mean()
+
+    grads = jax.grad(loss_fn)(params)
+    updates, opt = tx.update(grads, opt, params)
+    return optax.apply_updates(params, updates), opt
+
+  rng = np.random.default_rng(seed)
+  for _ in range(steps):
+    idx = rng.integers(0, len(images), min(batch, len(images)))
+    params, opt = step(params, opt, jnp.asarray(images[idx]), jnp.asarray(labels[idx]))
+  return params
+
+
+class FeatureNet:
+  """A trained classifier: `features(x)` (B, 128) and `probs(x)` (B, num_classes), batched."""
+
+  def __init__(self, params, num_classes: int):
+    self.params, self.num_classes = params, num_classes
+    model = Classifier(num_classes)
+    self._apply = jax.jit(lambda p, x: (lambda f, l: (f, jax.nn.softmax(l)))(*model.apply(p, x)))
+
+  def __call__(self, x, batch: int = 500):
+    feats, probs = [], []
+    for i in range(0, len(x), batch):
+      f, p = self._apply(self.params, jnp.asarray(x[i:i + batch]))
+      feats.append(np.asarray(f))
+      probs.append(np.asarray(p))
+    return np.concatenate(feats), np.concatenate(probs)
+
+  def accuracy(self, images, labels) -> float:
+    return float((self(images)[1].argmax(1) == np.asarray(labels)).mean())
+
+
+def load_or_train(images, labels, num_classes: int, cache_dir, steps: int = 2000, seed: int = 0) -> FeatureNet:
+  key = fingerprint(images, labels, num_classes, steps, seed)
+  path = os.path.join(os.path.expanduser(str(cache_dir)), "classifiers", f"{key}.msgpack")
+  template = Classifier(num_classes).init(jax.random.key(0), jnp.asarray(images[:2]))
+  if os.path.exists(path):
+    try:
+      with open(path, "rb") as f:
+        return FeatureNet(flax.serialization.from_bytes(template, f.read()), num_classes)
+    except Exception:  # a corrupt cache entry is retrained, never trusted
+      pass
+  params = train_classifier(images, labels, num_classes, steps, seed=seed)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  tmp = path + f".tmp{os.getpid()}"
+  with open(tmp, "wb") as f:
+    f.write(flax.serialization.to_bytes(params))
+  os.replace(tmp, path)
+  return FeatureNet(params, num_classes)

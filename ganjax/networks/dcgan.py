@@ -1,0 +1,86 @@
+"""DCGAN players (Radford et al. 2015, Sec. 3 "architecture guidelines"): strided convolutions
+instead of pooling, transposed convolutions to upsample, batch norm in G (all layers but the
+output) and in D (all layers but the input), ReLU in G with tanh output, LeakyReLU(0.2) in D, and
+weights drawn from N(0, 0.02). Sizes: a 4x4 seed doubled `log2(size / 4)` times, so 32x32 images
+take three upsamplings with `width * 4, width * 2, width` channels (width 64 for 64x64 gives the
+paper's 1024-512-256-128 at width 128)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+init = nn.initializers.normal(0.02)
+
+
+def _num_up(size: int) -> int:
+  n = int(round(math.log2(size / 4)))
+  if size < 8 or 4 * 2**n != size:
+    raise ValueError(f"dcgan networks need a power-of-two image size >= 8, got {size}")
+  return n
+
+
+def batch_norm(train: bool):
+  # momentum 0.9: running averages that keep up with a GAN's moving statistics.
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, scale_init=lambda k, s, d=jnp.float32:
+                      1.0 + 0.02 * nn.initializers.normal(1.0)(k, s, d))
+
+
+class Generator(nn.Module):
+  out_shape: Sequence[int]  # (H, W, C)
+  width: int = 64
+  output_activation: str = "tanh"
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    size, _, channels = self.out_shape
+    n = _num_up(size)
+    h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init)(z)
+    h = nn.relu(batch_norm(train)(h.reshape((z.shape[0], 4, 4, -1))))
+    for i in range(n - 1):
+      h = nn.ConvTranspose(self.width * 2**(n - 2 - i), (4, 4), (2, 2), padding="SAME", kernel_init=init)(h)
+      h = nn.relu(batch_norm(train)(h))
+    x = nn.ConvTranspose(channels, (4, 4), (2, 2), padding="SAME", kernel_init=init)(h)
+    return jnp.tanh(x) if self.output_activation == "tanh" else x
+
+
+class _ConvTrunk(nn.Module):
+  width: int = 64
+  batch_norm: bool = True
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    n = _num_up(x.shape[1])
+    h = x
+    for i in range(n):
+      h = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", kernel_init=init)(h)
+      if i > 0 and self.batch_norm:
+        h = batch_norm(train)(h)
+      h = nn.leaky_relu(h, 0.2)
+    return h.reshape((x.shape[0], -1))
+
+
+class Discriminator(nn.Module):
+  width: int = 64
+  num_outputs: int = 1
+  batch_norm: bool = True  # False for critics with a gradient penalty (Gulrajani et al. 2017)
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    h = _ConvTrunk(self.width, self.batch_norm)(x, train)
+    self.sow("intermediates", "features", h)
+    out = nn.Dense(self.num_outputs, kernel_init=init)(h)
+    return out[:, 0] if self.num_outputs == 1 else out
+
+
+class Encoder(nn.Module):
+  latent_dim: int
+  width: int = 64
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    h = _ConvTrunk(self.width, batch_norm=False)(x, train)
+    return nn.Dense(self.latent_dim)(h), nn.Dense(self.latent_dim)(h)

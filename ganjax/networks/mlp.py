@@ -1,0 +1,53 @@
+"""Fully connected players: Goodfellow et al. (2014)'s MLP GAN, and the MLP VAE of Kingma & Welling
+(2013) (784-500-20 as in the Flax VAE example when `hidden=(500,)`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+OUTPUT_ACTIVATIONS = {"tanh": jnp.tanh, "none": lambda x: x, "sigmoid": nn.sigmoid}
+
+
+class Generator(nn.Module):
+  out_shape: Sequence[int]
+  hidden: Sequence[int] = (256, 512)
+  output_activation: str = "tanh"  # "none" for a decoder that returns logits
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    h = z
+    for width in self.hidden:
+      h = nn.relu(nn.Dense(width)(h))
+    x = nn.Dense(math.prod(self.out_shape))(h)
+    return OUTPUT_ACTIVATIONS[self.output_activation](x).reshape((z.shape[0], *self.out_shape))
+
+
+class Discriminator(nn.Module):
+  hidden: Sequence[int] = (512, 256)
+  num_outputs: int = 1
+  negative_slope: float = 0.2
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    h = x.reshape((x.shape[0], -1))
+    for width in self.hidden:
+      h = nn.leaky_relu(nn.Dense(width)(h), self.negative_slope)
+    self.sow("intermediates", "features", h)
+    out = nn.Dense(self.num_outputs)(h)
+    return out[:, 0] if self.num_outputs == 1 else out
+
+
+class Encoder(nn.Module):
+  latent_dim: int
+  hidden: Sequence[int] = (500,)
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    h = x.reshape((x.shape[0], -1))
+    for width in self.hidden:
+      h = nn.relu(nn.Dense(width)(h))
+    return nn.Dense(self.latent_dim)(h), nn.Dense(self.latent_dim)(h)

@@ -1,0 +1,97 @@
+"""Training state: the step and one `Player` per adversary, as one plain pytree.
+
+A `Player` is one network's parameters, its non-trainable model state (batch statistics), and its
+own optax state; its `apply_fn` and optax transformation ride along as static fields, as in
+`flax.training.train_state.TrainState`. A method with more players (an encoder, a Q head, N
+discriminators) just has more entries in `players`. `extra` holds method-owned arrays that are
+neither parameters nor optimizer state (a replay buffer, an EMA copy); it is checkpointed too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import flax
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+
+@flax.struct.dataclass
+class Player:
+  params: Any
+  model_state: Any  # e.g. {"batch_stats": ...}; {} when the network has none
+  opt_state: Any
+  apply_fn: Callable = flax.struct.field(pytree_node=False)
+  tx: optax.GradientTransformation = flax.struct.field(pytree_node=False)
+
+  @classmethod
+  def create(cls, module, tx, variables) -> "Player":
+    variables = dict(variables)
+    params = variables.pop("params")
+    return cls(params=params, model_state=variables, opt_state=tx.init(params), apply_fn=module.apply, tx=tx)
+
+  def apply(self, params, *args, model_state=None, train: bool = True, **kw):
+    """Runs the network; returns (output, new model_state). Batch norm uses batch statistics and
+    updates its running averages when `train`, and uses the running averages otherwise."""
+    model_state = self.model_state if model_state is None else model_state
+    variables = {"params": params, **model_state}
+    if train and model_state:
+      return self.apply_fn(variables, *args, train=True, mutable=list(model_state), **kw)
+    return self.apply_fn(variables, *args, train=train, **kw), model_state
+
+  def __call__(self, *args, **kw):
+    """Inference with the current parameters (batch norm in eval mode)."""
+    return self.apply(self.params, *args, train=False, **kw)[0]
+
+  def update(self, grads, model_state=None) -> "Player":
+    updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
+    return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state,
+                        model_state=self.model_state if model_state is None else model_state)
+
+
+@flax.struct.dataclass
+class TrainState:
+  step: jax.Array
+  players: dict
+  extra: dict
+  # The frozen config the state was built from: a method's hyperparameters, read inside train_step.
+  config: Any = flax.struct.field(pytree_node=False)
+
+  def __getattr__(self, name):  # state.g, state.d, ... read the players by name
+    players = self.__dict__.get("players")
+    if players is not None and name in players:
+      return players[name]
+    raise AttributeError(name)
+
+  def with_players(self, **updated) -> "TrainState":
+    return self.replace(players={**self.players, **updated})
+
+
+def create(config, players: dict, extra: dict | None = None) -> TrainState:
+  return TrainState(step=jnp.zeros((), jnp.int32), players=players, extra=extra or {},
+                    config=ml_collections.FrozenConfigDict(config))
+
+
+def optimizer(cfg) -> optax.GradientTransformation:
+  """One player's optax transformation from `config.optim.<player>`."""
+  from ganjax.errors import choose
+
+  def adam(c):
+    return optax.adam(c.lr, b1=c.get("b1", 0.9), b2=c.get("b2", 0.999), eps=c.get("eps", 1e-8))
+
+  def rmsprop(c):
+    return optax.rmsprop(c.lr, decay=c.get("decay", 0.99), eps=c.get("eps", 1e-8))
+
+  def sgd(c):
+    return optax.sgd(c.lr, momentum=c.get("momentum") or None)
+
+  tx = choose("optimizer", cfg.name, {"adam": adam, "rmsprop": rmsprop, "sgd": sgd})(cfg)
+  if cfg.get("grad_clip"):
+    tx = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), tx)
+  return tx
+
+
+def param_count(tree) -> int:
+  return int(sum(x.size for x in jax.tree.leaves(tree)))

@@ -1,0 +1,292 @@
+"""The method-agnostic loop: mesh -> data -> init (sharded) -> restore -> step loop -> final save.
+
+`train(config, workdir)` is importable from tests and notebooks; `ganjax.main` is a thin CLI over it.
+Per step: one global batch (sharded on the mesh's `data` axis) and `train_step(state, batch, key)`
+with key = fold_in(base_key, state.step), jitted once with the state donated. Metrics stay on the
+device until a log step, when all of them since the last log are read back at once, checked for
+non-finite values (which stops the run before anything bad is saved), averaged and written.
+SIGTERM / Ctrl-C: the loop finishes its step, saves, and returns; rerunning resumes bitwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import signal
+import time
+from typing import Callable, Optional
+
+import jax
+import numpy as np
+
+from ganjax import algorithms, checkpoint, data, images, metrics, parallel
+from ganjax.errors import ConfigError, DivergenceError
+
+STEP_KEY, INIT_KEY, SAMPLE_KEY, EVAL_KEY = 1, 0, 2, 3
+
+
+def setup_compilation_cache(config):
+  path = config.get("compilation_cache")
+  if path:
+    jax.config.update("jax_compilation_cache_dir", os.path.expanduser(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def rows_per_step(config) -> int:
+  """Rows of data one train step consumes: batch_size, times the critic steps for adversarial methods."""
+  return config.batch_size * config.get("d_steps", 1)
+
+
+def validate(config):
+  for field in ("batch_size", "num_steps", "log_every", "checkpoint_every"):
+    if not isinstance(config[field], int) or config[field] <= 0:
+      raise ConfigError(f"config.{field} must be a positive integer, got {config[field]!r}")
+  if config.get("d_steps", 1) < 1:
+    raise ConfigError(f"config.d_steps must be >= 1, got {config.d_steps}")
+  algorithms.get(config.algorithm)
+
+
+class Run:
+  """Everything a workdir needs, built once: mesh, data, method, initial (or restored) state."""
+
+  def __init__(self, config, workdir, restore: bool = True, need_data_iterator: bool = True):
+    validate(config)
+    setup_compilation_cache(config)
+    self.config, self.workdir = config, os.path.abspath(os.path.expanduser(str(workdir)))
+    self.method = algorithms.get(config.algorithm)
+    self.mesh = parallel.make_mesh(config.mesh.get("num_devices", 0))
+    parallel.check_batch_size(config.batch_size, self.mesh)
+    self.split = data.load(config)  # every data problem stops here, before compiling anything
+    self.pipeline = data.make(self.split.train, rows_per_step(config), config.seed) if need_data_iterator else None
+    self.rep = parallel.replicated(self.mesh)
+    self.base_key = jax.random.key(config.seed)
+    example = self.split.train.get(np.arange(2))
+    init = jax.jit(functools.partial(self.method.init, config), out_shardings=self.rep)
+    self.state = init(jax.random.fold_in(self.base_key, INIT_KEY), example)
+    self.checkpoints = checkpoint.Checkpointer(os.path.join(self.workdir, "checkpoints"),
+                                               config.get("keep_checkpoints", 3))
+    self.restored_step = None
+    if restore and self.checkpoints.latest_step() is not None:
+      it = self.pipeline.iterator if self.pipeline else None
+      self.state = self.checkpoints.restore(checkpoint.abstract(self.state, self.rep), it)
+      self.restored_step = int(self.state.step)
+
+  def generate(self, key, n: int, batch: int = 500) -> np.ndarray:
+    gen = jax.jit(self.method.generate, static_argnums=2)
+    outs = [np.asarray(gen(self.state, jax.random.fold_in(key, i), min(batch, n - i)))
+            for i in range(0, n, batch)]
+    return np.concatenate(outs)
+
+
+def make_step_fn(method, mesh):
+  rep, bs = parallel.replicated(mesh), parallel.batch_sharding(mesh)
+
+  def step(state, batch, base_key):
+    return method.train_step(state, batch, jax.random.fold_in(base_key, state.step))
+
+  return jax.jit(step, in_shardings=(rep, bs, rep), out_shardings=(rep, rep), donate_argnums=0)
+
+
+class _Preemption:
+  """SIGTERM / SIGINT set a flag; the loop saves and exits at the end of the current step."""
+
+  def __init__(self):
+    self.requested = False
+
+  @contextlib.contextmanager
+  def installed(self):
+    def handler(signum, frame):
+      if self.requested and signum == signal.SIGINT:  # a second Ctrl-C: stop now
+        raise KeyboardInterrupt
+      self.requested = True
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+      for s in previous:
+        signal.signal(s, handler)
+    except ValueError:  # not the main thread: leave the handlers alone
+      previous = {}
+    try:
+      yield self
+    finally:
+      for s, h in previous.items():
+        signal.signal(s, h)
+
+  def agreed(self) -> bool:
+    if jax.process_count() == 1:
+      return self.requested
+    from jax.experimental import multihost_utils
+
+    return bool(np.any(multihost_utils.process_allgather(np.array(self.requested))))
+
+
+def _player_of(metric: str) -> str:
+  return metric.split("/")[0] if "/" in metric else "?"
+
+
+def check_finite(history, last_saved: Optional[int], ckpt_dir: str):
+  for step, values in history:
+    for k, v in values.items():
+      if not np.all(np.isfinite(v)):
+        saved = f"last good checkpoint: step {last_saved}" if last_saved is not None else "no checkpoint was saved"
+        raise DivergenceError(
+            f"training diverged at step {step}: {k} = {float(np.asarray(v).mean())} (player "
+            f"'{_player_of(k)}'); {saved} in {ckpt_dir}, nothing newer written")
+
+
+def write_samples(run: Run, step: int, writer=None, n: int = 0):
+  n = n or run.config.sample.num
+  samples = run.generate(jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), step), n)
+  ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
+  picture = images.render(samples, ref)
+  if jax.process_index() == 0:
+    os.makedirs(os.path.join(run.workdir, "samples"), exist_ok=True)
+    images.save_png(os.path.join(run.workdir, "samples", f"step_{step:08d}.png"), picture,
+                    upscale=4 if picture.shape[0] < 200 else 1)
+    if writer is not None:
+      writer.image(step, "samples", picture)
+  return samples
+
+
+def evaluate(run: Run, step: int) -> dict:
+  cfg = run.config
+  key = jax.random.fold_in(jax.random.fold_in(run.base_key, EVAL_KEY), step)
+  out = {"step": int(step)}
+  samples = run.generate(key, cfg.eval.num_samples)
+  out.update(metrics.sample_quality(samples, run.split, cfg))
+  if hasattr(run.method, "evaluate"):
+    test = run.split.test
+    fn = jax.jit(run.method.evaluate)
+    sums, count = {}, 0
+    for i in range(0, test.size, cfg.eval.batch_size):
+      batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
+      per_example = fn(run.state, batch["image"], jax.random.fold_in(key, i))
+      for k, v in per_example.items():
+        sums[k] = sums.get(k, 0.0) + float(np.sum(np.asarray(v), dtype=np.float64))
+      count += len(batch["image"])
+    out.update({f"test/{k}": v / count for k, v in sums.items()})
+  return out
+
+
+def train(config, workdir, hooks: Optional[list[Callable]] = None):
+  """Trains (or resumes) in `workdir`; returns the final state. `hooks` are called as hook(step, state)
+  after every step (tests use them, e.g. to send a signal at a chosen step)."""
+  from ganjax.writers import MetricWriter
+
+  run = Run(config, workdir)
+  cfg = run.config
+  state, ckpts = run.state, run.checkpoints
+  start = int(state.step)
+  os.makedirs(run.workdir, exist_ok=True)
+  if jax.process_index() == 0:
+    with open(os.path.join(run.workdir, "config.json"), "w") as f:
+      f.write(cfg.to_json_best_effort(indent=2))
+  writer = MetricWriter(run.workdir, start, cfg.num_steps, cfg.get("progress", True))
+  step_fn = make_step_fn(run.method, run.mesh)
+  history, last_saved, last_log_time = [], ckpts.latest_step(), time.perf_counter()
+  last_log_step = start
+  preemption = _Preemption()
+
+  def flush(step):
+    nonlocal history, last_log_time, last_log_step
+    if not history:
+      return
+    host = jax.device_get(history)
+    check_finite(host, last_saved, ckpts.directory)
+    means = {k: float(np.mean([h[1][k] for h in host])) for k in host[-1][1]}
+    now = time.perf_counter()
+    means["steps_per_sec"] = (step - last_log_step) / max(now - last_log_time, 1e-9)
+    writer.scalars(step, means)
+    history, last_log_time, last_log_step = [], now, step
+
+  def save(step):
+    nonlocal last_saved
+    if last_saved != step:
+      ckpts.save(step, state, run.pipeline.iterator, cfg)
+      last_saved = step
+
+  try:
+    with preemption.installed():
+      for step in range(start + 1, cfg.num_steps + 1):
+        batch = parallel.global_batch(next(run.pipeline), run.mesh)
+        state, step_metrics = step_fn(state, batch, run.base_key)
+        history.append((step, step_metrics))
+        writer.advance()
+        for hook in hooks or ():
+          hook(step, state)
+        stop = (step % cfg.log_every == 0 or step == cfg.num_steps) and preemption.agreed()
+        stop = stop or (jax.process_count() == 1 and preemption.requested)
+        if step % cfg.log_every == 0 or step % cfg.checkpoint_every == 0 or step == cfg.num_steps or stop:
+          flush(step)
+        run.state = state
+        if cfg.sample_every and step % cfg.sample_every == 0:
+          write_samples(run, step, writer)
+        if cfg.eval_every > 0 and step % cfg.eval_every == 0:
+          result = evaluate(run, step)
+          writer.scalars(step, {f"eval/{k}": v for k, v in result.items() if k != "step"})
+        if step % cfg.checkpoint_every == 0 or stop:
+          save(step)
+        if stop:
+          break
+    flush(int(state.step))
+    run.state = state
+    if int(state.step) == cfg.num_steps:
+      save(cfg.num_steps)
+      if cfg.eval_every == 0:
+        result = evaluate(run, cfg.num_steps)
+        writer.scalars(cfg.num_steps, {f"eval/{k}": v for k, v in result.items() if k != "step"})
+        if jax.process_index() == 0:
+          with open(os.path.join(run.workdir, "eval.json"), "w") as f:
+            json.dump(result, f, indent=2)
+  finally:
+    ckpts.close()
+    writer.close()
+  return state
+
+
+def sample(config, workdir, num: int = 0) -> dict:
+  """Writes `samples.png` and `interpolation.png` (or a scatter for 2-D data) from the latest checkpoint."""
+  run = Run(config, workdir, need_data_iterator=False)
+  if run.restored_step is None:
+    from ganjax.errors import CheckpointError
+
+    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
+  cfg = run.config
+  key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
+  samples = run.generate(key, num or cfg.sample.num)
+  ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
+  paths = {"samples": os.path.join(run.workdir, "samples.png")}
+  out_pictures = {"samples": images.render(samples, ref)}
+  if samples.ndim == 4:
+    from ganjax.algorithms.common import sample_latent
+
+    rows, steps = cfg.sample.interpolation_rows, cfg.sample.interpolation_steps
+    ends = sample_latent(jax.random.fold_in(key, 1), 2 * rows, cfg.model)
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    z = (1 - t) * np.asarray(ends[:rows])[:, None] + t * np.asarray(ends[rows:])[:, None]
+    strip = np.asarray(jax.jit(run.method.generate, static_argnums=2)(
+        run.state, key, rows * steps, z.reshape(rows * steps, -1)))
+    out_pictures["interpolation"] = images.grid(strip, ncol=steps)
+    paths["interpolation"] = os.path.join(run.workdir, "interpolation.png")
+  if jax.process_index() == 0:
+    for k, p in paths.items():
+      images.save_png(p, out_pictures[k], upscale=4 if out_pictures[k].shape[0] < 200 else 1)
+  run.checkpoints.close()
+  return paths
+
+
+def evaluate_checkpoint(config, workdir) -> dict:
+  run = Run(config, workdir, need_data_iterator=False)
+  if run.restored_step is None:
+    from ganjax.errors import CheckpointError
+
+    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
+  result = evaluate(run, run.restored_step)
+  if jax.process_index() == 0:
+    with open(os.path.join(run.workdir, "eval.json"), "w") as f:
+      json.dump(result, f, indent=2)
+  run.checkpoints.close()
+  return result
