@@ -25,7 +25,7 @@ def micro_batches(x, k: int):
 
 
 def grad_norm(grads):
-  return optax.global_norm(grads)
+  return optax.tree.norm(grads)
 
 
 def to_unit(x):

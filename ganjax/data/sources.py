@@ -223,26 +223,35 @@ def tfds_source(name: str, split: str, data_dir: Optional[str], image_size: int 
   import tensorflow_datasets as tfds
 
   try:
-    builder = tfds.builder(name, data_dir=data_dir or None)
-  except Exception as e:  # unknown dataset names raise DatasetNotFoundError with a long text
-    raise DataError(f"tfds: unknown dataset {name!r} ({type(e).__name__})") from None
-  if not builder.is_prepared():
-    raise DataError(
-        f"tfds: dataset {name!r} is not prepared in {builder.data_dir_root}; prepare it once with "
-        f"`launch/prepare_data.sh {name}` (needs TensorFlow and a network), or use data.name=digits / idx:<dir>")
-  try:
-    src = tfds.data_source(name, split=split, data_dir=data_dir or None)
+    src = tfds.data_source(name, split=split, data_dir=data_dir or None, download=False)
+  except tfds.core.registered.DatasetNotFoundError:
+    raise DataError(f"tfds: unknown dataset {name!r}") from None
   except Exception as e:
-    raise DataError(f"tfds: cannot open split {split!r} of {name!r}: {e}".splitlines()[0]) from None
-  features = builder.info.features
+    try:
+      prepared = tfds.builder(name, data_dir=data_dir or None).is_prepared()
+    except Exception:
+      prepared = False
+    if not prepared:
+      raise DataError(
+          f"tfds: dataset {name!r} is not prepared as ArrayRecord; prepare it once with "
+          f"`launch/prepare_data.sh {name}` (needs TensorFlow and a network), or use data.name=digits "
+          "or idx:<dir>") from None
+    raise DataError(f"tfds: cannot open split {split!r} of {name!r}: {str(e).splitlines()[0]}") from None
+  features = src.dataset_info.features
   image_key = next((k for k in ("image", "images") if k in features), None)
   if image_key is None:
     raise DataError(f"tfds: {name!r} has no 'image' feature (features: {', '.join(features)})")
   label_key = "label" if "label" in features else None
-  num_classes = int(features[label_key].num_classes) if label_key else 0
+  num_classes = int(getattr(features[label_key], "num_classes", 0) or 0) if label_key else 0
+  if len(src) == 0:
+    raise DataError(f"tfds: split {split!r} of {name!r} is empty")
 
   def get(indices):
-    records = src.__getitems__([int(i) for i in np.asarray(indices).reshape(-1)])
+    keys = [int(i) for i in np.asarray(indices).reshape(-1)]
+    try:
+      records = src.__getitems__(keys)
+    except TypeError:  # tfds.testing.mock_data's source has no working batched read
+      records = [src[k] for k in keys]
     imgs = np.stack([np.asarray(r[image_key]) for r in records])
     imgs = imgs[..., None] if imgs.ndim == 3 else imgs
     out = {"image": resize(to_unit_range(imgs), image_size)}

@@ -1,0 +1,234 @@
+import functools
+import gzip
+import hashlib
+import http.server
+import struct
+import threading
+
+import ml_collections
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganjax import data
+from ganjax.data import fetch, sources
+from ganjax.errors import DataError
+
+
+def cfg(name, **data_kw):
+  d = {"name": name, "image_size": 0, "holdout": 0.2, "cache_dir": "", "mirrors": (), "tfds_dir": "",
+       "eval_split": "test"}
+  d.update(data_kw)
+  return ml_collections.ConfigDict({"seed": 0, "data": d})
+
+
+def write_idx(path, array, gz=False):
+  array = np.asarray(array, np.uint8)
+  header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+  payload = header + array.tobytes()
+  (gzip.open if gz else open)(path, "wb").write(payload)
+
+
+def test_digits_is_real_and_labelled():
+  split = data.load(cfg("digits"))
+  assert split.train.size + split.test.size == 1797
+  b = split.train.get(np.arange(5))
+  assert b["image"].shape == (5, 8, 8, 1) and b["image"].dtype == np.float32
+  assert b["image"].min() >= -1 and b["image"].max() <= 1
+  assert split.train.num_classes == 10
+
+
+@pytest.mark.parametrize("name,modes", [("ring8", 8), ("grid25", 25)])
+def test_mixtures_are_seeded_and_centred(name, modes):
+  a = sources.mixture(name, seed=1, size=5000)
+  b = sources.mixture(name, seed=1, size=5000)
+  c = sources.mixture(name, seed=2, size=5000)
+  idx = np.arange(5000)
+  np.testing.assert_array_equal(a.get(idx)["image"], b.get(idx)["image"])
+  assert not np.array_equal(a.get(idx)["image"], c.get(idx)["image"])
+  x, y = a.get(idx)["image"], a.get(idx)["label"]
+  centers = sources.mixture_centers(name)
+  assert len(centers) == modes and len(np.unique(y)) == modes
+  assert (x - centers[y]).std() == pytest.approx(sources.MIXTURE_STD, rel=0.1)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_roundtrip(tmp_path, gz):
+  rng = np.random.default_rng(0)
+  imgs = rng.integers(0, 256, (30, 28, 28))
+  labels = rng.integers(0, 10, 30)
+  suffix = ".gz" if gz else ""
+  write_idx(tmp_path / f"train-images-idx3-ubyte{suffix}", imgs, gz)
+  write_idx(tmp_path / f"train-labels-idx1-ubyte{suffix}", labels, gz)
+  src = sources.idx(tmp_path)
+  out = src.get(np.arange(30))
+  np.testing.assert_allclose(out["image"][..., 0], imgs / 255 * 2 - 1, atol=1e-6)
+  np.testing.assert_array_equal(out["label"], labels)
+
+
+def test_idx_train_first_test_last(tmp_path):
+  write_idx(tmp_path / "t10k-images-idx3-ubyte", np.full((4, 5, 5), 200))
+  write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((6, 5, 5)))
+  x = sources.idx(tmp_path).get(np.arange(10))["image"]
+  assert (x[:6] == -1).all() and (x[6:] > 0).all()
+
+
+def test_idx_errors_name_the_file(tmp_path):
+  bad = tmp_path / "train-images-idx3-ubyte"
+  bad.write_bytes(b"\x01\x02\x03\x04junk")
+  with pytest.raises(DataError, match="train-images-idx3-ubyte: not an IDX file"):
+    sources.idx(tmp_path)
+  write_idx(bad, np.zeros((3, 4, 4)))
+  bad.write_bytes(bad.read_bytes()[:-5])
+  with pytest.raises(DataError, match="payload"):
+    sources.idx(tmp_path)
+  write_idx(bad, np.zeros((3, 4, 4)))
+  write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(5))
+  with pytest.raises(DataError, match="5 labels for 3 images"):
+    sources.idx(tmp_path)
+  with pytest.raises(DataError, match="no '\\*idx3\\*'"):
+    sources.idx(tmp_path / "labels-only" if (tmp_path / "labels-only").mkdir() is None else None)
+
+
+def test_folder_with_class_subfolders(tmp_path):
+  for cls, value in (("cat", 10), ("dog", 200)):
+    (tmp_path / cls).mkdir()
+    for i in range(3):
+      Image.fromarray(np.full((6, 6), value, np.uint8)).save(tmp_path / cls / f"{i}.png")
+  src = sources.folder(tmp_path)
+  out = src.get(np.arange(6))
+  assert out["image"].shape == (6, 6, 6, 1)
+  np.testing.assert_array_equal(out["label"], [0, 0, 0, 1, 1, 1])
+  assert src.num_classes == 2
+
+
+def test_folder_errors(tmp_path):
+  with pytest.raises(DataError, match="no images"):
+    sources.folder(tmp_path)
+  Image.fromarray(np.zeros((6, 6), np.uint8)).save(tmp_path / "a.png")
+  Image.fromarray(np.zeros((7, 7), np.uint8)).save(tmp_path / "b.png")
+  with pytest.raises(DataError, match="b.png has shape"):
+    sources.folder(tmp_path)
+  assert sources.folder(tmp_path, image_size=4).get(np.arange(2))["image"].shape == (2, 4, 4, 1)
+  (tmp_path / "c.png").write_bytes(b"not a png")
+  with pytest.raises(DataError, match="cannot read image .*c.png"):
+    sources.folder(tmp_path, image_size=4)
+  with pytest.raises(DataError, match="not a directory"):
+    sources.folder(tmp_path / "missing")
+
+
+def test_unknown_name_and_bad_holdout():
+  with pytest.raises(DataError, match="unknown data.name 'nope'.*digits"):
+    data.load(cfg("nope"))
+  with pytest.raises(DataError, match="holdout"):
+    data.load(cfg("digits", holdout=5000))
+
+
+def test_batch_larger_than_dataset():
+  src = sources.from_arrays("small", {"image": np.zeros((10, 2), np.float32)})
+  with pytest.raises(DataError, match="batch_size=16 is larger than the dataset small"):
+    data.make(src, 16, seed=0)
+
+
+def test_pipeline_is_deterministic_and_restorable():
+  src = sources.mixture("ring8", seed=0, size=100)
+  p = data.make(src, 16, seed=3)
+  batches = [next(p)["image"] for _ in range(3)]
+  state = p.iterator.get_state()
+  later = [next(p)["image"] for _ in range(10)]  # crosses epoch boundaries (100 / 16)
+  q = data.make(src, 16, seed=3)
+  np.testing.assert_array_equal(next(q)["image"], batches[0])
+  q.iterator.set_state(state)
+  for want in later:
+    np.testing.assert_array_equal(next(q)["image"], want)
+
+
+def test_processes_slice_the_same_global_batch():
+  src = sources.mixture("grid25", seed=0, size=200)
+  whole = data.make(src, 8, seed=1, process_index=0, process_count=1)
+  halves = [data.make(src, 8, seed=1, process_index=i, process_count=2) for i in range(2)]
+  for _ in range(30):
+    np.testing.assert_array_equal(next(whole)["image"],
+                                  np.concatenate([next(h)["image"] for h in halves]))
+
+
+def test_epochs_are_reshuffled_and_cover_everything():
+  src = sources.from_arrays("r", {"image": np.arange(12, dtype=np.float32)[:, None]})
+  p = data.make(src, 4, seed=0)
+  epoch1 = np.concatenate([next(p)["image"][:, 0] for _ in range(3)])
+  epoch2 = np.concatenate([next(p)["image"][:, 0] for _ in range(3)])
+  assert sorted(epoch1) == sorted(epoch2) == list(range(12))
+  assert not np.array_equal(epoch1, epoch2)
+
+
+# ---------------------------------------------------------------- fetch, verify, cache (127.0.0.1)
+
+@pytest.fixture
+def mirror(tmp_path):
+  served = tmp_path / "served"
+  served.mkdir()
+  rng = np.random.default_rng(0)
+  files = {}
+  for split, n in (("train", 12), ("t10k", 4)):
+    write_idx(served / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), gz=True)
+    write_idx(served / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), gz=True)
+  for p in served.iterdir():
+    files[p.name] = hashlib.md5(p.read_bytes()).hexdigest()
+  handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+  handler.log_message = lambda *a: None
+  server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+  threading.Thread(target=server.serve_forever, daemon=True).start()
+  yield f"http://127.0.0.1:{server.server_address[1]}/", files, served
+  server.shutdown()
+
+
+def test_fetch_verifies_and_caches(tmp_path, mirror, monkeypatch):
+  url, checksums, served = mirror
+  monkeypatch.setitem(fetch.FILES, "mnist", checksums)
+  cache = tmp_path / "cache"
+  directory = fetch.fetch("mnist", cache, [url])
+  assert sorted(p.name for p in directory.iterdir()) == sorted(checksums)
+  # Cached: a second call needs no server at all.
+  directory2 = fetch.fetch("mnist", cache, ["http://127.0.0.1:9/"])
+  assert directory2 == directory
+  # Through data.load: train files first, the official 10,000-test-image rule is a count.
+  monkeypatch.setattr(data, "_holdout", lambda src, n: data.Split(src, src))
+  split = data.load(cfg("mnist", cache_dir=str(cache), mirrors=(url,)))
+  assert split.train.size == 16
+
+
+def test_fetch_rejects_a_bad_checksum_and_keeps_cache_clean(tmp_path, mirror, monkeypatch):
+  url, checksums, _ = mirror
+  bad = dict(checksums)
+  bad["t10k-labels-idx1-ubyte.gz"] = "0" * 32
+  monkeypatch.setitem(fetch.FILES, "mnist", bad)
+  with pytest.raises(DataError, match="checksum"):
+    fetch.fetch("mnist", tmp_path / "cache", [url])
+  assert not (tmp_path / "cache" / "mnist" / "t10k-labels-idx1-ubyte.gz").exists()
+  assert not list((tmp_path / "cache" / "mnist").glob("*.part"))
+
+
+def test_fetch_offline_names_the_alternatives(tmp_path):
+  with pytest.raises(DataError, match="Offline\\? Use data.name=digits .*idx:<dir>"):
+    fetch.fetch("fashion_mnist", tmp_path, ["http://127.0.0.1:9/"], timeout=2)
+
+
+# ---------------------------------------------------------------- TFDS through tfds.data_source
+
+def test_tfds_under_mock_data():
+  import tensorflow_datasets as tfds
+
+  with tfds.testing.mock_data(num_examples=20):
+    split = data.load(cfg("tfds:mnist:train"))
+    batch = split.train.get(np.arange(4))
+    assert batch["image"].shape == (4, 28, 28, 1) and batch["image"].dtype == np.float32
+    assert batch["label"].shape == (4,) and split.train.num_classes == 10
+    p = data.make(split.train, 8, seed=0)
+    assert next(p)["image"].shape == (8, 28, 28, 1)
+
+
+def test_tfds_not_prepared_says_how(tmp_path):
+  with pytest.raises(DataError, match="not prepared.*launch/prepare_data.sh mnist"):
+    data.load(cfg("tfds:mnist", tfds_dir=str(tmp_path)))
+  with pytest.raises(DataError, match="unknown dataset 'no_such_dataset'"):
+    data.load(cfg("tfds:no_such_dataset", tfds_dir=str(tmp_path)))

@@ -1,0 +1,152 @@
+"""End-to-end: every config trains, checkpoints, resumes bitwise, samples and evaluates."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import chex
+import jax
+import numpy as np
+import pytest
+
+from conftest import CONFIGS, ROOT
+from ganjax import algorithms, checkpoint, train
+from ganjax.errors import CheckpointError, DivergenceError
+
+CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian")]
+
+
+def leaves(state):
+  return [np.asarray(x) for x in jax.tree.leaves(state)]
+
+
+@pytest.mark.parametrize("name,arg", CONFIG_ARGS)
+def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, arg):
+  c = config_of(name, arg, steps=4)
+  c.sample_every = 2
+  c.eval_every = 0
+  state = train.train(c, tmp_path)
+  assert int(state.step) == 4
+  rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+  assert [r["step"] for r in rows if "eval/" not in "".join(r)] == [2, 4]
+  assert all(np.isfinite(v) for r in rows for v in r.values())
+  assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
+  assert os.listdir(tmp_path / "tensorboard")
+  assert checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2, 4]
+  result = json.load(open(tmp_path / "eval.json"))
+  assert result["step"] == 4
+  if c.data.name in ("ring8", "grid25"):
+    assert 0 <= result["modes_covered"] <= 8
+  elif c.algorithm == "vae":
+    assert result["test/elbo"] < 0 and np.isfinite(result["fid"])
+  else:
+    assert np.isfinite(result["fid"]) and result["fid_real_reference"] < result["fid"]
+
+
+def _sigterm_at(step_to_stop):
+  def hook(step, state):
+    if step == step_to_stop:
+      os.kill(os.getpid(), signal.SIGTERM)
+  return hook
+
+
+@pytest.mark.parametrize("name", ["gan.py", "dcgan.py", "vae.py"])
+def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
+  c = config_of(name, steps=6)
+  c.checkpoint_every = 100  # only the preemption save and the final save
+  straight = train.train(c, tmp_path / "straight")
+  stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])
+  assert int(stopped.step) == 3
+  assert checkpoint.Checkpointer(tmp_path / "resumed" / "checkpoints").all_steps() == [3]
+  resumed = train.train(c, tmp_path / "resumed")
+  assert int(resumed.step) == 6
+  for a, b in zip(leaves(straight), leaves(resumed), strict=True):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_step_compiles_once(tmp_path, config_of, monkeypatch):
+  monkeypatch.setattr(algorithms.gan, "train_step", chex.assert_max_traces(algorithms.gan.train_step, n=1))
+  c = config_of("dcgan.py", steps=6)
+  train.train(c, tmp_path)
+
+
+def test_divergence_stops_naming_step_and_player_and_keeps_the_last_good_checkpoint(tmp_path, config_of):
+  c = config_of("gan.py", steps=4)
+  train.train(c, tmp_path)
+  c.num_steps = 10
+  c.optim.d.lr = 1e30  # D's parameters explode in step 5's D update; G's gradient through D is NaN
+  with pytest.raises(DivergenceError, match=r"diverged at step 5: g/grad_norm = nan \(player 'g'\); last good checkpoint: step 4"):
+    train.train(c, tmp_path)
+  ckpts = checkpoint.Checkpointer(tmp_path / "checkpoints")
+  assert ckpts.all_steps() == [2, 4]
+  c.optim.d.lr = 2e-4
+  c.num_steps = 6
+  assert int(train.train(c, tmp_path).step) == 6  # the kept checkpoint resumes
+
+
+def test_corrupt_checkpoint_is_one_clear_error_and_is_left_alone(tmp_path, config_of):
+  c = config_of("gan.py", steps=2)
+  train.train(c, tmp_path)
+  state_dir = tmp_path / "checkpoints" / "2" / "state"
+  corrupted = 0
+  for root, _, files in os.walk(state_dir):
+    for f in files:
+      p = os.path.join(root, f)
+      with open(p, "wb") as fh:
+        fh.write(b"garbage")
+      corrupted += 1
+  assert corrupted
+  with pytest.raises(CheckpointError, match="checkpoint step 2 .* is unreadable.*left untouched"):
+    train.train(c, tmp_path)
+  assert os.path.isdir(state_dir) and checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2]
+
+
+def test_four_devices_match_one(tmp_path, config_of):
+  assert jax.device_count() == 4
+  c = config_of("dcgan.py", steps=3)  # batch norm: statistics must be over the global batch
+  c.mesh.num_devices = 1
+  one = train.train(c, tmp_path / "one")
+  c.mesh.num_devices = 4
+  four = train.train(c, tmp_path / "four")
+  for a, b in zip(leaves(one), leaves(four), strict=True):
+    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+  rows = lambda d: [json.loads(line) for line in open(tmp_path / d / "metrics.jsonl")]
+  for r1, r4 in zip(rows("one"), rows("four"), strict=True):
+    for k in r1:
+      if k != "steps_per_sec":
+        assert r1[k] == pytest.approx(r4[k], rel=1e-4, abs=1e-5), k
+
+
+def test_sample_and_eval_modes(tmp_path, config_of):
+  c = config_of("dcgan.py", steps=2)
+  with pytest.raises(CheckpointError, match="train first"):
+    train.sample(c, tmp_path)
+  train.train(c, tmp_path)
+  paths = train.sample(c, tmp_path)
+  from PIL import Image
+
+  assert Image.open(paths["samples"]).size[0] > 0
+  strip = Image.open(paths["interpolation"])
+  assert strip.size[0] > strip.size[1]  # rows of interpolation_steps columns
+  result = train.evaluate_checkpoint(c, tmp_path)
+  assert result["step"] == 2 and json.load(open(tmp_path / "eval.json")) == result
+
+
+def run_cli(*args, env=None, timeout=300):
+  return subprocess.run([sys.executable, "-m", "ganjax.main", *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("override,message", [
+    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: gan, vae"),
+    ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
+    ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, mlp"),
+])
+def test_cli_bad_input_is_one_line(tmp_path, override, message):
+  r = run_cli("--config=configs/gan.py", f"--workdir={tmp_path}", "--config.num_steps=2", override)
+  assert r.returncode == 1
+  lines = [l for l in r.stderr.splitlines() if l.strip()]
+  assert lines[-1] == f"ganjax: error: {message}", r.stderr[-2000:]
+  assert "Traceback" not in r.stderr
