@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import CONFIGS, ROOT
+from tiny import CONFIGS, ROOT
 from ganjax import algorithms, checkpoint, train
 from ganjax.errors import CheckpointError, DivergenceError
 
