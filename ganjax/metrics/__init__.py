@@ -13,7 +13,7 @@ import numpy as np
 
 from ganjax.data.fetch import default_cache_dir
 from ganjax.metrics import classifier as classifier_lib
-from ganjax.metrics.fid import classifier_score, fid
+from ganjax.metrics import fid as fid_lib
 from ganjax.metrics.modes import mode_metrics
 
 
@@ -40,8 +40,8 @@ def sample_quality(samples, split, config) -> dict:
   ref = train["image"][:len(samples)]
   ref_f, ref_p = net(ref)
   out["classifier/test_accuracy"] = float((test_p.argmax(1) == test["label"]).mean())
-  out["fid"] = fid(gen_f, test_f)
-  out["fid_real_reference"] = fid(ref_f, test_f)
-  out["classifier_score"] = classifier_score(gen_p)
-  out["classifier_score_real_reference"] = classifier_score(ref_p)
+  out["fid"] = fid_lib.fid(gen_f, test_f)
+  out["fid_real_reference"] = fid_lib.fid(ref_f, test_f)
+  out["classifier_score"] = fid_lib.classifier_score(gen_p)
+  out["classifier_score_real_reference"] = fid_lib.classifier_score(ref_p)
   return out

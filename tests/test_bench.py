@@ -1,0 +1,12 @@
+from ganjax import bench
+
+
+def test_benchmark_reports_every_figure(config_of):
+  c = config_of("gan.py")
+  r = bench.benchmark(c, steps=2, repeats=2, warmup=1)
+  for k in ("first_step_s", "ms_per_step", "images_per_s", "gflop_per_step", "achieved_gflop_per_s",
+            "peak_rss_mib", "data_images_per_s"):
+    assert r[k] > 0, k
+  assert len(r["ms_per_step_all"]) == 2
+  assert r["images_per_s"] == round(c.batch_size / (r["ms_per_step"] / 1e3), 1) or abs(
+      r["images_per_s"] - c.batch_size / (r["ms_per_step"] / 1e3)) / r["images_per_s"] < 0.01

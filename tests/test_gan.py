@@ -1,0 +1,66 @@
+"""GAN / DCGAN: the step implements Goodfellow et al.'s Eq. 1 with the configured generator loss."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ganjax import losses
+from ganjax.algorithms import gan
+from ganjax.algorithms.common import micro_batches, sample_latent
+from ganjax.data import sources
+
+
+def setup(config_of, **overrides):
+  c = config_of("gan.py")
+  for k, v in overrides.items():
+    c[k] = v
+  batch = {"image": jnp.asarray(sources.digits().get(np.arange(c.batch_size * c.d_steps))["image"])}
+  state = gan.init(c, jax.random.key(0), batch)
+  return c, state, batch
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "minimax"])
+def test_step_losses_are_eq1_with_the_chosen_generator_loss(config_of, loss):
+  c, state, batch = setup(config_of, loss=loss)
+  key = jax.random.key(7)
+  new, m = jax.jit(gan.train_step)(state, batch, key)
+  # D's loss: -log D(x) - log(1 - D(G(z))) with the old D and the step's own noise.
+  n = c.batch_size
+  z_d = sample_latent(jax.random.split(jax.random.fold_in(key, 0), 1)[0], n, c.model)
+  fake = state.g(z_d)
+  expected_d = losses.d_loss_bce(state.d(batch["image"]), state.d(fake))
+  np.testing.assert_allclose(m["d/loss"], expected_d, rtol=1e-5)
+  # G's loss: against the *updated* D (alternating updates, Algorithm 1).
+  z_g = sample_latent(jax.random.fold_in(key, 1), n, c.model)
+  g_fn = losses.g_loss_non_saturating if loss == "non_saturating" else losses.g_loss_minimax
+  np.testing.assert_allclose(m["g/loss"], g_fn(new.d(state.g(z_g))), rtol=1e-5)
+  # Both players moved; the step counter advanced.
+  assert int(new.step) == 1
+  for old_p, new_p in ((state.g.params, new.g.params), (state.d.params, new.d.params)):
+    assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(old_p), jax.tree.leaves(new_p)))
+
+
+def adam_count(opt_state):
+  return int([x for x in jax.tree.leaves(opt_state) if x.ndim == 0][0])
+
+
+def test_d_steps_updates_d_k_times_per_g_update_on_distinct_micro_batches(config_of):
+  c, state, batch = setup(config_of, d_steps=3)
+  new, _ = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
+  assert adam_count(new.d.opt_state) == 3 and adam_count(new.g.opt_state) == 1
+  x = jnp.arange(8 * 3)
+  mb = micro_batches(x, 3)
+  assert mb.shape == (8, 3)
+  np.testing.assert_array_equal(mb[:, 1], np.arange(8) * 3 + 1)  # rows b*k + i: sharding-preserving
+  assert len({tuple(np.asarray(mb[:, i])) for i in range(3)}) == 3
+
+
+def test_generate_shapes_and_latents(config_of):
+  c, state, batch = setup(config_of)
+  x = gan.generate(state, jax.random.key(0), 5)
+  assert x.shape == (5, *batch["image"].shape[1:])
+  z = jnp.zeros((2, c.model.latent_dim))
+  np.testing.assert_allclose(gan.generate(state, None, 2, z=z)[0], gan.generate(state, None, 2, z=z)[1])

@@ -1,0 +1,50 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ganjax import networks
+from ganjax.errors import ConfigError
+
+
+@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4})])
+@pytest.mark.parametrize("shape", [(8, 8, 1), (32, 32, 3)])
+def test_generators_discriminators_encoders_shapes(name, kw, shape):
+  z = jnp.zeros((3, 5))
+  g = networks.generator(name, out_shape=shape, **kw)
+  gv = g.init(jax.random.key(0), z, train=False)
+  x = g.apply(gv, z, train=False)
+  assert x.shape == (3, *shape) and float(jnp.abs(x).max()) <= 1.0
+  d = networks.discriminator(name, **kw)
+  dv = d.init(jax.random.key(1), x, train=False)
+  assert d.apply(dv, x, train=False).shape == (3,)
+  _, inter = d.apply(dv, x, train=False, mutable=["intermediates"])
+  assert inter["intermediates"]["features"][0].shape[0] == 3
+  e = networks.encoder(name, latent_dim=5, **kw)
+  mean, logvar = e.apply(e.init(jax.random.key(2), x, train=False), x, train=False)
+  assert mean.shape == logvar.shape == (3, 5)
+
+
+def test_dcgan_follows_radford_et_al():
+  g = networks.generator("dcgan", out_shape=(32, 32, 1), width=8)
+  z = jnp.zeros((2, 10))
+  v = g.init(jax.random.key(0), z, train=False)
+  assert "batch_stats" in v  # batch norm in G
+  kinds = jax.tree_util.tree_map_with_path(lambda p, x: p, v["params"])
+  names = {p[0].key for p in jax.tree.leaves(kinds, is_leaf=lambda x: isinstance(x, tuple))}
+  assert sum(n.startswith("ConvTranspose") for n in names) == 3  # 4 -> 8 -> 16 -> 32
+  stds = [float(np.std(x)) for x in jax.tree.leaves(v["params"]) if x.ndim == 4]
+  assert all(0.01 < s < 0.03 for s in stds)  # N(0, 0.02) init
+  d = networks.discriminator("dcgan", width=8)
+  dv = d.init(jax.random.key(1), jnp.zeros((2, 32, 32, 1)), train=False)
+  bn = [k for k in dv["params"]["_ConvTrunk_0"] if k.startswith("BatchNorm")]
+  assert len(bn) == 2  # every conv layer but the input one
+  no_bn = networks.discriminator("dcgan", width=8, batch_norm=False)
+  assert "batch_stats" not in no_bn.init(jax.random.key(1), jnp.zeros((2, 32, 32, 1)), train=False)
+  with pytest.raises(ValueError, match="power-of-two"):
+    networks.generator("dcgan", out_shape=(28, 28, 1)).init(jax.random.key(0), z, train=False)
+
+
+def test_unknown_network_lists_the_valid_ones():
+  with pytest.raises(ConfigError, match="unknown discriminator 'vgg'; valid: dcgan, mlp"):
+    networks.discriminator("vgg")

@@ -1,0 +1,71 @@
+"""VAE: ELBO with the reparameterisation trick and the analytic KL (Kingma & Welling 2013)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ganjax import losses
+from ganjax.algorithms import vae
+from ganjax.data import sources
+
+
+def setup(config_of, arg=None):
+  c = config_of("vae.py", arg)
+  c.batch_size = 64
+  batch = {"image": jnp.asarray(sources.digits().get(np.arange(c.batch_size))["image"])}
+  return c, vae.init(c, jax.random.key(0), batch), batch
+
+
+def test_elbo_is_reconstruction_minus_analytic_kl(config_of):
+  c, state, batch = setup(config_of)
+  key = jax.random.key(3)
+  _, m = vae.train_step(state, batch, key)
+  x = vae.targets(c, batch["image"], jax.random.fold_in(key, 0))
+  mean, logvar = state.vae(x * 2 - 1, method=vae.VAE.encode)
+  np.testing.assert_allclose(m["vae/kl"], jnp.mean(losses.gaussian_kl(mean, logvar)), rtol=1e-5)
+  np.testing.assert_allclose(m["vae/elbo"], m["vae/reconstruction"] - m["vae/kl"], rtol=1e-6)
+  np.testing.assert_allclose(m["vae/loss"], -m["vae/elbo"], rtol=1e-6)
+
+
+def test_reparameterisation_sends_gradient_to_the_encoder(config_of):
+  c, state, batch = setup(config_of)
+  x = vae.targets(c, batch["image"], jax.random.key(0))
+
+  def reconstruction_only(params):
+    rec, _, _ = vae.elbo_terms(state.vae, params, {}, x, jax.random.key(1), train=True)
+    return -jnp.mean(rec)
+
+  grads = jax.grad(reconstruction_only)(state.vae.params)
+  enc = jax.tree.leaves(grads["encoder"])
+  assert all(np.isfinite(g).all() for g in enc) and max(float(jnp.abs(g).max()) for g in enc) > 0
+
+
+def test_dynamic_binarisation_has_the_pixel_means(config_of):
+  c, _, batch = setup(config_of)
+  x = jnp.full((2000, 4), 0.25) * 2 - 1
+  b = vae.targets(c, x, jax.random.key(0))
+  assert set(np.unique(np.asarray(b))) == {0.0, 1.0}
+  assert abs(float(b.mean()) - 0.25) < 0.02
+  c.vae.binarize = False
+  np.testing.assert_allclose(vae.targets(c, x, None), 0.25)
+
+
+def test_training_raises_the_elbo(config_of):
+  for arg in (None, "gaussian"):
+    c, state, batch = setup(config_of, arg)
+    step = jax.jit(vae.train_step)
+    first = None
+    for i in range(60):
+      state, m = step(state, batch, jax.random.key(i))
+      first = float(m["vae/elbo"]) if first is None else first
+    assert float(m["vae/elbo"]) > first + 5
+    if arg == "gaussian":
+      assert float(state.vae.params["log_sigma"]) < 0  # the learned noise scale moved
+
+
+def test_generate_encode_reconstruct_shapes(config_of):
+  c, state, batch = setup(config_of)
+  assert vae.generate(state, jax.random.key(0), 3).shape == (3, 8, 8, 1)
+  assert vae.encode(state, batch["image"][:3]).shape == (3, c.model.latent_dim)
+  r = vae.reconstruct(state, batch["image"][:3])
+  assert r.shape == (3, 8, 8, 1) and float(jnp.abs(r).max()) <= 1
