@@ -19,6 +19,7 @@ def get_config(arg=None):
     c.batch_size = 512
     c.num_steps = 25_000
     c.model.latent_dim = 256
+    c.model.g_output = "none"  # the mixtures span [-4, 4]: a linear output layer
     c.model.g_hidden = (128, 128)
     c.model.d_hidden = (128, 128)
     c.optim.g.lr = c.optim.d.lr = 1e-4

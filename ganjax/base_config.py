@@ -41,10 +41,12 @@ def get_config():
   c.model.encoder = "mlp"  # ganjax.networks.ENCODERS
   c.model.latent_dim = 100
   c.model.latent_dist = "normal"  # normal | uniform (on [-1, 1])
+  c.model.g_output = "tanh"  # generator output: tanh (images in [-1, 1]) | none (unbounded, e.g. 2-D points)
   c.model.g_hidden = (256, 512)  # MLP widths
   c.model.d_hidden = (512, 256)
   c.model.e_hidden = (500,)
   c.model.width = 64  # DCGAN base channel count
+  c.model.conv_impl = "auto"  # DCGAN transposed convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
 
   c.optim = ml_collections.ConfigDict()  # one entry per player: name (adam|rmsprop|sgd), lr, ...
   c.optim.g = adam(2e-4, b1=0.5)

@@ -21,7 +21,8 @@ from ganjax.algorithms.common import grad_norm, mean_prob, micro_batches, sample
 
 def _networks(config, sample_shape):
   m = config.model
-  g_kw = {"width": m.width} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
+  g_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
+  g_kw["output_activation"] = m.g_output
   d_kw = {"width": m.width} if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)}
   g = networks.generator(m.generator, out_shape=tuple(sample_shape), **g_kw)
   d = networks.discriminator(m.discriminator, **d_kw)
@@ -49,8 +50,7 @@ def train_step(state, batch, key):
   g, d = state.g, state.d
 
   # Discriminator: k updates, each on its own real micro-batch and fresh noise.
-  def d_update(d, inputs):
-    real, k = inputs
+  def d_update(d, real, k):
     fake, _ = g.apply(g.params, sample_latent(k, n, cfg.model), train=True)
     fake = jax.lax.stop_gradient(fake)
 
@@ -64,9 +64,11 @@ def train_step(state, batch, key):
     return d.update(grads, ms), {"d/loss": loss, "d/grad_norm": grad_norm(grads),
                                  "d/p_real": p_real, "d/p_fake": p_fake}
 
+  # A Python loop, unrolled at trace time: XLA:CPU runs convolutions inside a lax.scan/while loop
+  # some 30x slower (measured with `python -m ganjax.bench --config=configs/dcgan.py`).
   keys = jax.random.split(jax.random.fold_in(key, 0), cfg.d_steps)
-  d, d_metrics = jax.lax.scan(d_update, d, (jnp.moveaxis(reals, 1, 0), keys))
-  d_metrics = jax.tree.map(lambda v: v[-1], d_metrics)
+  for i in range(cfg.d_steps):
+    d, d_metrics = d_update(d, reals[:, i], keys[i])
 
   # Generator: one update against the updated discriminator.
   z = sample_latent(jax.random.fold_in(key, 1), n, cfg.model)

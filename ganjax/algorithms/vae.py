@@ -45,7 +45,7 @@ class VAE(nn.Module):
 def _model(config, sample_shape):
   m = config.model
   enc_kw = {"width": m.width} if m.encoder == "dcgan" else {"hidden": tuple(m.e_hidden)}
-  dec_kw = {"width": m.width} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
+  dec_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
   gaussian = config.vae.likelihood == "gaussian"
   return VAE(networks.encoder(m.encoder, latent_dim=m.latent_dim, **enc_kw),
              networks.generator(m.generator, out_shape=tuple(sample_shape),

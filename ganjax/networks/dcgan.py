@@ -13,6 +13,9 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from ganjax.networks.layers import ConvTranspose
+from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
+
 init = nn.initializers.normal(0.02)
 
 
@@ -33,6 +36,7 @@ class Generator(nn.Module):
   out_shape: Sequence[int]  # (H, W, C)
   width: int = 64
   output_activation: str = "tanh"
+  conv_impl: str = "auto"  # transposed convs: auto (sub-pixel on CPU) | xla | subpixel
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -41,10 +45,10 @@ class Generator(nn.Module):
     h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init)(z)
     h = nn.relu(batch_norm(train)(h.reshape((z.shape[0], 4, 4, -1))))
     for i in range(n - 1):
-      h = nn.ConvTranspose(self.width * 2**(n - 2 - i), (4, 4), (2, 2), padding="SAME", kernel_init=init)(h)
+      h = ConvTranspose(self.width * 2**(n - 2 - i), kernel_init=init, impl=self.conv_impl)(h)
       h = nn.relu(batch_norm(train)(h))
-    x = nn.ConvTranspose(channels, (4, 4), (2, 2), padding="SAME", kernel_init=init)(h)
-    return jnp.tanh(x) if self.output_activation == "tanh" else x
+    x = ConvTranspose(channels, kernel_init=init, impl=self.conv_impl)(h)
+    return OUTPUT_ACTIVATIONS[self.output_activation](x)
 
 
 class _ConvTrunk(nn.Module):

@@ -9,7 +9,7 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-OUTPUT_ACTIVATIONS = {"tanh": jnp.tanh, "none": lambda x: x, "sigmoid": nn.sigmoid}
+OUTPUT_ACTIVATIONS = {"tanh": jnp.tanh, "none": lambda x: x}
 
 
 class Generator(nn.Module):

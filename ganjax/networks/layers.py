@@ -1,0 +1,74 @@
+"""Layers shared by the networks.
+
+`ConvTranspose` is a drop-in for `flax.linen.ConvTranspose` (same parameters, same result) for the
+DCGAN upsampling layer, 4x4 kernel, stride 2, SAME padding. On the CPU backend it computes the layer
+as a *sub-pixel* convolution: one stride-1 3x3 convolution that produces the four output phases as
+4x the channels, then a depth-to-space shuffle. XLA's CPU weight-gradient of the input-dilated
+convolution that `lax.conv_transpose` lowers to is an order of magnitude slower than the stride-1
+convolution's (measured in `python -m ganjax.bench`); on GPU/TPU XLA's own path is kept.
+
+Derivation (one axis, no kernel flip, SAME padding of 2 on the dilated input): with input x and
+kernel taps k0..k3, the output is y[2i] = k0 x[i-1] + k2 x[i] and y[2i+1] = k1 x[i] + k3 x[i+1], i.e.
+a 3-tap convolution over x (padded by 1) with taps (k0, k2, 0) for the even phase and (0, k1, k3)
+for the odd phase. In 2-D the phase kernels are the outer product of the 1-D selections.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+# _PHASE_TAPS[p, a, t] = 1 when kernel tap t feeds output phase p from input offset a - 1.
+_PHASE_TAPS = np.zeros((2, 3, 4), np.float32)
+_PHASE_TAPS[0, 0, 0] = _PHASE_TAPS[0, 1, 2] = 1.0
+_PHASE_TAPS[1, 1, 1] = _PHASE_TAPS[1, 2, 3] = 1.0
+
+
+def subpixel_kernel(kernel):
+  """(4, 4, C, O) transposed-conv kernel -> (3, 3, C, 2 * 2 * O) stride-1 kernel of the 4 phases."""
+  s = jnp.asarray(_PHASE_TAPS, kernel.dtype)
+  k = jnp.einsum("yat,xbu,tuco->abcyxo", s, s, kernel)
+  return k.reshape(3, 3, kernel.shape[2], 4 * kernel.shape[3])
+
+
+def conv_transpose_4x4_s2(x, kernel):
+  """Sub-pixel evaluation of lax.conv_transpose(x, kernel, (2, 2), 'SAME') for a 4x4 kernel."""
+  b, h, w, _ = x.shape
+  o = kernel.shape[-1]
+  y = jax.lax.conv_general_dilated(x, subpixel_kernel(kernel), (1, 1), ((1, 1), (1, 1)),
+                                   dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  y = y.reshape(b, h, w, 2, 2, o).transpose(0, 1, 3, 2, 4, 5)
+  return y.reshape(b, 2 * h, 2 * w, o)
+
+
+def use_subpixel(impl: str) -> bool:
+  if impl == "auto":
+    return jax.default_backend() == "cpu"
+  if impl not in ("xla", "subpixel"):
+    raise ValueError(f"conv impl must be auto | xla | subpixel, got {impl!r}")
+  return impl == "subpixel"
+
+
+class ConvTranspose(nn.Module):
+  """`nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME")` with a faster CPU evaluation."""
+
+  features: int
+  kernel_size: Sequence[int] = (4, 4)
+  strides: Sequence[int] = (2, 2)
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  impl: str = "auto"  # auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
+
+  @nn.compact
+  def __call__(self, x):
+    kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
+    bias = self.param("bias", nn.initializers.zeros, (self.features,))
+    if tuple(self.kernel_size) == (4, 4) and tuple(self.strides) == (2, 2) and use_subpixel(self.impl):
+      y = conv_transpose_4x4_s2(x, kernel)
+    else:
+      y = jax.lax.conv_transpose(x, kernel, tuple(self.strides), "SAME",
+                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return y + bias
