@@ -48,3 +48,37 @@ def test_dcgan_follows_radford_et_al():
 def test_unknown_network_lists_the_valid_ones():
   with pytest.raises(ConfigError, match="unknown discriminator 'vgg'; valid: dcgan, mlp"):
     networks.discriminator("vgg")
+
+
+@pytest.mark.parametrize("shape,features", [((2, 4, 4, 8), 6), ((3, 5, 7, 2), 1)])
+def test_subpixel_transposed_conv_equals_xla_values_and_gradients(shape, features):
+  from flax import linen as nn
+
+  from ganjax.networks.layers import ConvTranspose
+
+  x = jax.random.normal(jax.random.key(0), shape)
+  reference = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME")
+  v = reference.init(jax.random.key(1), x)
+  v = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.key(2), p.shape), v)  # non-zero bias
+  sub = ConvTranspose(features, impl="subpixel")
+  assert jax.tree.map(jnp.shape, sub.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, v)
+  np.testing.assert_allclose(sub.apply(v, x), reference.apply(v, x), rtol=1e-5, atol=1e-5)
+
+  def loss(module):
+    return lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
+
+  g_ref = jax.grad(loss(reference), argnums=(0, 1))(v, x)
+  g_sub = jax.grad(loss(sub), argnums=(0, 1))(v, x)
+  for a, b in zip(jax.tree.leaves(g_ref), jax.tree.leaves(g_sub), strict=True):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+  xla = ConvTranspose(features, impl="xla")
+  np.testing.assert_allclose(xla.apply(v, x), reference.apply(v, x), rtol=1e-6, atol=1e-6)
+
+
+def test_conv_impl_auto_is_subpixel_only_on_cpu():
+  from ganjax.networks import layers
+
+  assert layers.use_subpixel("auto") == (jax.default_backend() == "cpu")
+  assert layers.use_subpixel("subpixel") and not layers.use_subpixel("xla")
+  with pytest.raises(ValueError, match="auto | xla | subpixel"):
+    layers.use_subpixel("fast")
