@@ -45,10 +45,7 @@ def global_batch(local: dict, mesh) -> dict:
   return {k: jax.make_array_from_process_local_data(sharding, np.asarray(v)) for k, v in local.items()}
 
 
-def to_host(x):
-  """A (possibly multi-process) array -> numpy on every process."""
-  if isinstance(x, jax.Array) and not x.is_fully_addressable:
-    from jax.experimental import multihost_utils
-
-    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
-  return np.asarray(jax.device_get(x))
+def local_copy(tree):
+  """Replicated (possibly multi-process) arrays -> numpy, from this process's own copy."""
+  return jax.tree.map(lambda x: np.asarray(x.addressable_shards[0].data) if isinstance(x, jax.Array)
+                      else np.asarray(x), tree)

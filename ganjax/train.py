@@ -74,10 +74,18 @@ class Run:
       self.state = self.checkpoints.restore(checkpoint.abstract(self.state, self.rep), it)
       self.restored_step = int(self.state.step)
 
-  def generate(self, key, n: int, batch: int = 500) -> np.ndarray:
-    gen = jax.jit(self.method.generate, static_argnums=2)
-    outs = [np.asarray(gen(self.state, jax.random.fold_in(key, i), min(batch, n - i)))
-            for i in range(0, n, batch)]
+    # Jitted once per run; outputs replicated, read back from each process's own copy.
+    self.generate_fn = jax.jit(self.method.generate, static_argnums=2, out_shardings=self.rep)
+    self.evaluate_fn = (jax.jit(self.method.evaluate, out_shardings=self.rep)
+                      if hasattr(self.method, "evaluate") else None)
+
+  def generate(self, key, n: int, batch: int = 500, z=None) -> np.ndarray:
+    """n samples (or G(z) for given latents) as numpy, in batches of at most `batch`."""
+    outs = []
+    for i in range(0, n, batch):
+      m = min(batch, n - i)
+      zi = None if z is None else z[i:i + m]
+      outs.append(parallel.local_copy(self.generate_fn(self.state, jax.random.fold_in(key, i), m, zi)))
     return np.concatenate(outs)
 
 
@@ -157,13 +165,12 @@ def evaluate(run: Run, step: int) -> dict:
   out = {"step": int(step)}
   samples = run.generate(key, cfg.eval.num_samples)
   out.update(metrics.sample_quality(samples, run.split, cfg))
-  if hasattr(run.method, "evaluate"):
+  if run.evaluate_fn is not None:
     test = run.split.test
-    fn = jax.jit(run.method.evaluate)
     sums, count = {}, 0
     for i in range(0, test.size, cfg.eval.batch_size):
       batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
-      per_example = fn(run.state, batch["image"], jax.random.fold_in(key, i))
+      per_example = parallel.local_copy(run.evaluate_fn(run.state, batch["image"], jax.random.fold_in(key, i)))
       for k, v in per_example.items():
         sums[k] = sums.get(k, 0.0) + float(np.sum(np.asarray(v), dtype=np.float64))
       count += len(batch["image"])
@@ -267,8 +274,7 @@ def sample(config, workdir, num: int = 0) -> dict:
     ends = sample_latent(jax.random.fold_in(key, 1), 2 * rows, cfg.model)
     t = np.linspace(0.0, 1.0, steps)[None, :, None]
     z = (1 - t) * np.asarray(ends[:rows])[:, None] + t * np.asarray(ends[rows:])[:, None]
-    strip = np.asarray(jax.jit(run.method.generate, static_argnums=2)(
-        run.state, key, rows * steps, z.reshape(rows * steps, -1)))
+    strip = run.generate(key, rows * steps, z=z.reshape(rows * steps, -1))
     out_pictures["interpolation"] = images.grid(strip, ncol=steps)
     paths["interpolation"] = os.path.join(run.workdir, "interpolation.png")
   if jax.process_index() == 0:

@@ -22,6 +22,8 @@ from tiny import load_config, tiny
 def get_config(arg=None):
   c = tiny(load_config("dcgan.py"), steps=4)
   c.checkpoint_every = 2
+  c.sample_every = 2
+  c.eval_every = 0
   return c
 """
 
@@ -45,13 +47,23 @@ def test_two_processes_form_one_mesh_and_match_one_process(tmp_path, config_of):
 
   c = config_of("dcgan.py", steps=4)
   c.checkpoint_every = 2
+  c.sample_every = 2
+  c.eval_every = 0
   train.train(c, tmp_path / "single")
   single = [json.loads(line) for line in open(tmp_path / "single" / "metrics.jsonl")]
+  multi = [r for r in multi if "eval/fid" not in r]
+  single = [r for r in single if "eval/fid" not in r]
   assert [r["step"] for r in multi] == [r["step"] for r in single] == [2, 4]
   for a, b in zip(multi, single):
     for k in a:
       if k != "steps_per_sec":
         assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-5), k
+  # Sampling and evaluation run as one global computation; process 0 writes the files.
+  assert sorted(os.listdir(workdir / "samples")) == ["step_00000002.png", "step_00000004.png"]
+  multi_eval = json.load(open(workdir / "eval.json"))
+  single_eval = json.load(open(tmp_path / "single" / "eval.json"))
+  assert multi_eval.keys() == single_eval.keys()
+  assert multi_eval["fid"] == pytest.approx(single_eval["fid"], rel=1e-3)
   # Both processes wrote their data-iterator state into the one checkpoint.
   assert sorted(os.listdir(workdir / "checkpoints" / "4" / "data")) == [
       "commit_success.txt", "process_0-of-2.json", "process_1-of-2.json"]
