@@ -16,7 +16,7 @@ def get_config():
   c.log_every = 100  # steps between metrics.jsonl / TensorBoard rows (metrics are averaged over them)
   c.sample_every = 1000  # steps between sample grids in workdir/samples (0: never)
   c.checkpoint_every = 1000
-  c.eval_every = 0  # steps between evaluations; 0: once at the end (eval.json); -1: never
+  c.eval_every = 0  # steps between evaluations (eval.json, eval/* metrics); 0: only at the end; -1: never
   c.keep_checkpoints = 3
   c.progress = True  # the progress bar
   c.compilation_cache = "~/.cache/ganjax/xla"  # persistent XLA compilation cache ("" to disable)

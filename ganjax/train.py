@@ -123,9 +123,13 @@ class _Preemption:
       for s, h in previous.items():
         signal.signal(s, h)
 
-  def agreed(self) -> bool:
+  def should_stop(self, at_log_step: bool) -> bool:
+    """One process stops as soon as it is signalled; several agree first (at log steps only, to keep
+    the per-step path free of cross-process communication), so that all of them save the same step."""
     if jax.process_count() == 1:
       return self.requested
+    if not at_log_step:
+      return False
     from jax.experimental import multihost_utils
 
     return bool(np.any(multihost_utils.process_allgather(np.array(self.requested))))
@@ -181,6 +185,12 @@ def evaluate(run: Run, step: int) -> dict:
 def train(config, workdir, hooks: Optional[list[Callable]] = None):
   """Trains (or resumes) in `workdir`; returns the final state. `hooks` are called as hook(step, state)
   after every step (tests use them, e.g. to send a signal at a chosen step)."""
+  preemption = _Preemption()
+  with preemption.installed():  # from the start: a signal during setup or compilation is honoured too
+    return _train(config, workdir, hooks, preemption)
+
+
+def _train(config, workdir, hooks, preemption):
   from ganjax.writers import MetricWriter
 
   run = Run(config, workdir)
@@ -194,8 +204,7 @@ def train(config, workdir, hooks: Optional[list[Callable]] = None):
   writer = MetricWriter(run.workdir, start, cfg.num_steps, cfg.get("progress", True))
   step_fn = make_step_fn(run.method, run.mesh)
   history, last_saved, last_log_time = [], ckpts.latest_step(), time.perf_counter()
-  last_log_step = start
-  preemption = _Preemption()
+  last_log_step, last_eval = start, None
 
   def flush(step):
     nonlocal history, last_log_time, last_log_step
@@ -209,6 +218,15 @@ def train(config, workdir, hooks: Optional[list[Callable]] = None):
     writer.scalars(step, means)
     history, last_log_time, last_log_step = [], now, step
 
+  def run_eval(step):
+    nonlocal last_eval
+    result = evaluate(run, step)
+    writer.scalars(step, {f"eval/{k}": v for k, v in result.items() if k != "step"})
+    if jax.process_index() == 0:
+      with open(os.path.join(run.workdir, "eval.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    last_eval = step
+
   def save(step):
     nonlocal last_saved
     if last_saved != step:
@@ -216,38 +234,35 @@ def train(config, workdir, hooks: Optional[list[Callable]] = None):
       last_saved = step
 
   try:
-    with preemption.installed():
-      for step in range(start + 1, cfg.num_steps + 1):
-        batch = parallel.global_batch(next(run.pipeline), run.mesh)
-        state, step_metrics = step_fn(state, batch, run.base_key)
-        history.append((step, step_metrics))
-        writer.advance()
-        for hook in hooks or ():
-          hook(step, state)
-        stop = (step % cfg.log_every == 0 or step == cfg.num_steps) and preemption.agreed()
-        stop = stop or (jax.process_count() == 1 and preemption.requested)
-        if step % cfg.log_every == 0 or step % cfg.checkpoint_every == 0 or step == cfg.num_steps or stop:
-          flush(step)
-        run.state = state
-        if cfg.sample_every and step % cfg.sample_every == 0:
-          write_samples(run, step, writer)
-        if cfg.eval_every > 0 and step % cfg.eval_every == 0:
-          result = evaluate(run, step)
-          writer.scalars(step, {f"eval/{k}": v for k, v in result.items() if k != "step"})
-        if step % cfg.checkpoint_every == 0 or stop:
-          save(step)
-        if stop:
-          break
+    for step in range(start + 1, cfg.num_steps + 1):
+      batch = parallel.global_batch(next(run.pipeline), run.mesh)
+      state, step_metrics = step_fn(state, batch, run.base_key)
+      history.append((step, step_metrics))
+      writer.advance()
+      for hook in hooks or ():
+        hook(step, state)
+      at_log_step = step % cfg.log_every == 0 or step == cfg.num_steps
+      stop = preemption.should_stop(at_log_step)
+      if at_log_step or step % cfg.checkpoint_every == 0 or stop:
+        flush(step)
+      run.state = state
+      if cfg.sample_every and step % cfg.sample_every == 0:
+        write_samples(run, step, writer)
+      if cfg.eval_every > 0 and step % cfg.eval_every == 0:
+        run_eval(step)
+      if step % cfg.checkpoint_every == 0 or stop:
+        save(step)
+      if stop:
+        if jax.process_index() == 0:
+          print(f"ganjax: stopped by a signal at step {step}; checkpoint saved in {ckpts.directory}; "
+                "run the same command again to resume", flush=True)
+        break
     flush(int(state.step))
     run.state = state
     if int(state.step) == cfg.num_steps:
       save(cfg.num_steps)
-      if cfg.eval_every == 0:
-        result = evaluate(run, cfg.num_steps)
-        writer.scalars(cfg.num_steps, {f"eval/{k}": v for k, v in result.items() if k != "step"})
-        if jax.process_index() == 0:
-          with open(os.path.join(run.workdir, "eval.json"), "w") as f:
-            json.dump(result, f, indent=2)
+      if cfg.eval_every >= 0 and last_eval != cfg.num_steps:  # every run ends evaluated, unless -1
+        run_eval(cfg.num_steps)
   finally:
     ckpts.close()
     writer.close()

@@ -232,3 +232,10 @@ def test_tfds_not_prepared_says_how(tmp_path):
     data.load(cfg("tfds:mnist", tfds_dir=str(tmp_path)))
   with pytest.raises(DataError, match="unknown dataset 'no_such_dataset'"):
     data.load(cfg("tfds:no_such_dataset", tfds_dir=str(tmp_path)))
+
+
+def test_missing_labels_name_the_field():
+  src = sources.from_arrays("unlabelled", {"image": np.zeros((4, 2, 2, 1), np.float32)})
+  with pytest.raises(DataError, match="unlabelled has no labels, but the metric classifier needs them \\(field 'label'\\)"):
+    data.require_labels(src, "the metric classifier")
+  data.require_labels(sources.digits(), "anything")

@@ -59,6 +59,7 @@ def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
   straight = train.train(c, tmp_path / "straight")
   stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])
   assert int(stopped.step) == 3
+  assert not (tmp_path / "resumed" / "eval.json").exists()  # a stopped run is not evaluated
   assert checkpoint.Checkpointer(tmp_path / "resumed" / "checkpoints").all_steps() == [3]
   resumed = train.train(c, tmp_path / "resumed")
   assert int(resumed.step) == 6
@@ -150,3 +151,22 @@ def test_cli_bad_input_is_one_line(tmp_path, override, message):
   lines = [l for l in r.stderr.splitlines() if l.strip()]
   assert lines[-1] == f"ganjax: error: {message}", r.stderr[-2000:]
   assert "Traceback" not in r.stderr
+
+
+def test_cli_sigterm_saves_and_exits_cleanly(tmp_path):
+  import time
+
+  args = [sys.executable, "-m", "ganjax.main", "--config=configs/gan.py", f"--workdir={tmp_path}",
+          "--config.num_steps=100000", "--config.log_every=5", "--config.checkpoint_every=100000",
+          "--config.progress=False", "--config.compilation_cache="]
+  proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 120
+  metrics = tmp_path / "metrics.jsonl"
+  while time.time() < deadline and not (metrics.exists() and metrics.stat().st_size):
+    time.sleep(0.2)
+  proc.send_signal(signal.SIGTERM)
+  out, err = proc.communicate(timeout=120)
+  assert proc.returncode == 0, err[-2000:]
+  steps = checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps()
+  assert len(steps) == 1 and 5 <= steps[0] < 100000
+  assert f"stopped by a signal at step {steps[0]}; checkpoint saved" in out
