@@ -1,6 +1,7 @@
 """Train-step benchmark: steady-state throughput, time to the first step, FLOP/s, memory, data rate.
 
   python -m ganjax.bench --config=configs/dcgan.py [--config.batch_size=256] [--steps=20] [--repeats=5]
+      [--reference=torch]
 
 Builds the run exactly as training does (same mesh, data, jitted donated step), then reports:
   first_step_s      wall time of the first call (tracing + compilation + one step); warm if the
@@ -10,6 +11,8 @@ Builds the run exactly as training does (same mesh, data, jitted donated step), 
   gflop_per_step    XLA's cost analysis of the compiled step (flops), and achieved GFLOP/s
   peak_rss_mib      the process's peak resident memory (CPU) / device peak bytes where reported
   data_images_per_s the input pipeline alone (grain iterator -> global device arrays)
+With --reference=torch (PyTorch installed, e.g. `pip install -e '.[bench]'`), the same networks and
+step in PyTorch are timed in the same process, and speedup_vs_torch = torch ms / ganjax ms.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ _STEPS = flags.DEFINE_integer("steps", 10, "Steps per timing.")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Timings; the median is reported.")
 _WARMUP = flags.DEFINE_integer("warmup", 3, "Steps after the first, before timing.")
 _JSON = flags.DEFINE_string("json", None, "Also write the results to this file.")
+_REFERENCE = flags.DEFINE_enum("reference", None, ["torch"], "Also time the same networks in PyTorch.")
 flags.mark_flags_as_required(["config"])
 
 
@@ -74,6 +78,7 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
       jax.block_until_ready(parallel.global_batch(next(run.pipeline), run.mesh))
       n_data += 1
     data_rate = n_data * train.rows_per_step(config) / (time.perf_counter() - t0)
+    example_shape = run.split.train.element_spec["image"][0]
     run.checkpoints.close()
   device = jax.devices()[0]
   mem = device.memory_stats() or {}
@@ -93,6 +98,7 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
       "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
       "device_peak_bytes": mem.get("peak_bytes_in_use"),
       "data_images_per_s": round(data_rate, 1),
+      "example_shape": tuple(example_shape),
   }
 
 
@@ -102,6 +108,16 @@ def main(argv):
 
   logging.set_verbosity(logging.WARNING)
   result = benchmark(_CONFIG.value, _STEPS.value, _REPEATS.value, _WARMUP.value)
+  if _REFERENCE.value == "torch":
+    try:
+      from ganjax import bench_torch
+    except ImportError:
+      raise app.UsageError("--reference=torch needs PyTorch: pip install torch") from None
+    ref = bench_torch.reference(_CONFIG.value, result.pop("example_shape"), _STEPS.value, _REPEATS.value,
+                                _WARMUP.value)
+    result.update(ref)
+    result["speedup_vs_torch"] = round(ref["torch_ms_per_step"] / result["ms_per_step"], 2)
+  result.pop("example_shape", None)
   width = max(map(len, result))
   for k, v in result.items():
     print(f"{k:<{width}}  {v}")

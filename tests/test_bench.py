@@ -4,6 +4,7 @@ from ganjax import bench
 def test_benchmark_reports_every_figure(config_of):
   c = config_of("gan.py")
   r = bench.benchmark(c, steps=2, repeats=2, warmup=1)
+  assert r["example_shape"] == (8, 8, 1)
   for k in ("first_step_s", "ms_per_step", "images_per_s", "gflop_per_step", "achieved_gflop_per_s",
             "peak_rss_mib", "data_images_per_s"):
     assert r[k] > 0, k

@@ -159,6 +159,11 @@ def test_epochs_are_reshuffled_and_cover_everything():
   epoch2 = np.concatenate([next(p)["image"][:, 0] for _ in range(3)])
   assert sorted(epoch1) == sorted(epoch2) == list(range(12))
   assert not np.array_equal(epoch1, epoch2)
+  # A batch size that does not divide the dataset: batches straddle epochs, each epoch is a permutation.
+  q = data.make(src, 5, seed=1)
+  stream = np.concatenate([next(q)["image"][:, 0] for _ in range(12)])  # 60 rows = 5 epochs
+  for e in range(5):
+    assert sorted(stream[12 * e:12 * (e + 1)]) == list(range(12))
 
 
 # ---------------------------------------------------------------- fetch, verify, cache (127.0.0.1)

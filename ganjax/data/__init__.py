@@ -1,8 +1,8 @@
 """Input pipelines: `load(config)` picks a source by name; `make(...)` wraps it in a grain pipeline.
 
-The pipeline is deterministic and checkpointable: one global index stream (shuffled per epoch from
-the seed, repeated forever, batched at the *global* batch size) that every JAX process computes
-identically and from which each process keeps its own contiguous slice of rows. So the data a step
+The pipeline is deterministic and checkpointable: one global index stream (a fresh permutation per
+epoch from (seed, epoch), repeated forever, cut into batches at the *global* batch size) that every
+JAX process computes identically and from which each process keeps its own contiguous slice of rows. So the data a step
 sees does not depend on how many processes or devices there are, and the grain iterator's state (one
 integer) restores the exact position. Rows are gathered from the source a batch at a time.
 
@@ -105,28 +105,48 @@ class Pipeline:
   """Iterates process-local batches of a source; `iterator` is the checkpointable grain iterator."""
 
   def __init__(self, source: Source, global_batch: int, seed: int, shuffle: bool = True,
-               process_index: Optional[int] = None, process_count: Optional[int] = None,
-               drop_remainder: bool = True, repeat: bool = True):
+               process_index: Optional[int] = None, process_count: Optional[int] = None):
     self.source = source
     self.process_index = jax.process_index() if process_index is None else process_index
     self.process_count = jax.process_count() if process_count is None else process_count
     if global_batch % self.process_count:
       raise DataError(f"batch_size={global_batch} is not divisible by the {self.process_count} processes")
-    if drop_remainder and global_batch > source.size:
+    if global_batch > source.size:
       raise DataError(f"batch_size={global_batch} is larger than the dataset {source.name} "
                       f"({source.size} examples)")
     self.global_batch = global_batch
     self.local_batch = global_batch // self.process_count
-    lo = self.process_index * self.local_batch
-    ds = grain.MapDataset.range(source.size)
-    if shuffle:
-      ds = ds.shuffle(seed=seed)
-    if repeat:
-      ds = ds.repeat()
-    ds = ds.batch(global_batch, drop_remainder=drop_remainder)
-    ds = ds.map(lambda idx: source.get(np.asarray(idx)[lo:lo + self.local_batch]))
-    self.dataset = ds
-    self.iterator = iter(ds.to_iter_dataset())
+    self.seed, self.shuffle = seed, shuffle
+    self._lo = self.process_index * self.local_batch
+    self._perms = {}
+    # An endless grain dataset over batch numbers: its iterator state (one integer) is the data position.
+    # Rows are computed a whole batch at a time (a per-example grain shuffle + batch costs ~30 us per
+    # example in Python, which limited small models).
+    self.dataset = grain.MapDataset.range(2**62).map(self._batch)
+    self.iterator = iter(self.dataset.to_iter_dataset())
+
+  def _permutation(self, epoch: int) -> np.ndarray:
+    if epoch not in self._perms:
+      if len(self._perms) > 4:
+        self._perms.pop(min(self._perms))
+      rng = np.random.default_rng([self.seed, epoch])
+      self._perms[epoch] = rng.permutation(self.source.size) if self.shuffle else np.arange(self.source.size)
+    return self._perms[epoch]
+
+  def indices(self, batch_number: int) -> np.ndarray:
+    """Rows of the global batch `batch_number`: positions in an endless stream of per-epoch shuffles."""
+    n = self.source.size
+    pos = np.arange(batch_number * self.global_batch, (batch_number + 1) * self.global_batch)
+    epochs, offsets = np.divmod(pos, n)
+    out = np.empty_like(pos)
+    for e in np.unique(epochs):
+      sel = epochs == e
+      out[sel] = self._permutation(int(e))[offsets[sel]]
+    return out
+
+  def _batch(self, batch_number) -> dict:
+    idx = self.indices(int(batch_number))
+    return self.source.get(idx[self._lo:self._lo + self.local_batch])
 
   def __iter__(self):
     return self

@@ -1,0 +1,112 @@
+"""The PyTorch reference for `python -m ganjax.bench --reference=torch`: the same networks and the same
+train step (one D update, one G update, Adam; or one VAE update), built from the same config and timed
+in the same process. Optional: PyTorch is never a dependency of ganjax or its tests."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+
+def _dcgan(torch, nn, c, shape):
+  size, _, channels = shape
+  n = int(round(math.log2(size / 4)))
+  w, top = c.model.width, c.model.width * 2**(n - 1)
+
+  class G(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.fc = nn.Linear(c.model.latent_dim, 16 * top)
+      self.bn = nn.BatchNorm2d(top, momentum=0.1)
+      layers = []
+      for i in range(n - 1):
+        cin, cout = w * 2**(n - 1 - i), w * 2**(n - 2 - i)
+        layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU()]
+      layers += [nn.ConvTranspose2d(w, channels, 4, 2, 1), nn.Tanh()]
+      self.net = nn.Sequential(*layers)
+
+    def forward(self, z):
+      return self.net(torch.relu(self.bn(self.fc(z).view(-1, top, 4, 4))))
+
+  layers = []
+  for i in range(n):
+    layers += [nn.Conv2d(channels if i == 0 else w * 2**(i - 1), w * 2**i, 4, 2, 1)]
+    layers += ([nn.BatchNorm2d(w * 2**i)] if i > 0 else []) + [nn.LeakyReLU(0.2)]
+  d = nn.Sequential(*layers, nn.Flatten(), nn.Linear(top * 16, 1))
+  return G(), d
+
+
+def _mlp_gan(nn, c, shape):
+  dim = math.prod(shape)
+  g_layers, width = [], c.model.latent_dim
+  for h in c.model.g_hidden:
+    g_layers += [nn.Linear(width, h), nn.ReLU()]
+    width = h
+  g = nn.Sequential(*g_layers, nn.Linear(width, dim), nn.Tanh())
+  d_layers, width = [nn.Flatten()], dim
+  for h in c.model.d_hidden:
+    d_layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+    width = h
+  return g, nn.Sequential(*d_layers, nn.Linear(width, 1))
+
+
+def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dict:
+  import torch
+  from torch import nn
+
+  c, b = config, config.batch_size
+  shape = tuple(example_shape)
+  if c.algorithm == "vae":
+    dim = math.prod(shape)
+    hid, lat = c.model.e_hidden[0], c.model.latent_dim
+    enc = nn.Sequential(nn.Flatten(), nn.Linear(dim, hid), nn.ReLU(), nn.Linear(hid, 2 * lat))
+    dec = nn.Sequential(nn.Linear(lat, c.model.g_hidden[0]), nn.ReLU(), nn.Linear(c.model.g_hidden[0], dim))
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3)
+    x = torch.rand(b, dim)
+
+    def step():
+      target = torch.bernoulli(x)
+      mean, logvar = enc(target).chunk(2, dim=1)
+      z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+      rec = -nn.functional.binary_cross_entropy_with_logits(dec(z), target, reduction="none").sum(1)
+      kl = 0.5 * (logvar.exp() + mean**2 - 1 - logvar).sum(1)
+      loss = -(rec - kl).mean()
+      opt.zero_grad()
+      loss.backward()
+      opt.step()
+  else:
+    if c.model.generator == "dcgan":
+      g, d = _dcgan(torch, nn, c, shape)
+      real = torch.rand(b, shape[2], shape[0], shape[1]) * 2 - 1
+    else:
+      g, d = _mlp_gan(nn, c, shape)
+      real = torch.rand(b, math.prod(shape)) * 2 - 1
+    og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
+    od = torch.optim.Adam(d.parameters(), lr=c.optim.d.lr, betas=(c.optim.d.b1, c.optim.d.b2))
+    bce = nn.functional.binary_cross_entropy_with_logits
+    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
+
+    def step():
+      for _ in range(c.get("d_steps", 1)):
+        fake = g(torch.randn(b, c.model.latent_dim)).detach()
+        loss_d = bce(d(real), ones) + bce(d(fake), zeros)
+        od.zero_grad()
+        loss_d.backward()
+        od.step()
+      loss_g = bce(d(g(torch.randn(b, c.model.latent_dim))), ones)
+      og.zero_grad()
+      loss_g.backward()
+      og.step()
+
+  for _ in range(warmup):
+    step()
+  times = []
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+      step()
+    times.append((time.perf_counter() - t0) / steps)
+  sec = statistics.median(times)
+  return {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
+          "torch_ms_per_step": round(sec * 1e3, 2), "torch_images_per_s": round(b / sec, 1)}
