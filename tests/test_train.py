@@ -170,3 +170,14 @@ def test_cli_sigterm_saves_and_exits_cleanly(tmp_path):
   steps = checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps()
   assert len(steps) == 1 and 5 <= steps[0] < 100000
   assert f"stopped by a signal at step {steps[0]}; checkpoint saved" in out
+
+
+def test_training_on_tfds_under_mock_data(tmp_path, config_of):
+  import tensorflow_datasets as tfds
+
+  c = config_of("gan.py", steps=2)
+  c.data.name = "tfds:mnist"
+  c.eval_every = 0
+  with tfds.testing.mock_data(num_examples=40):
+    state = train.train(c, tmp_path)
+  assert int(state.step) == 2 and "fid" in json.load(open(tmp_path / "eval.json"))

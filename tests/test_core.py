@@ -1,0 +1,99 @@
+"""Unit tests of the small core modules: state, parallel, checkpoint, images, writers."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import pytest
+from flax import linen as nn
+
+from ganjax import checkpoint, images, parallel
+from ganjax import state as state_lib
+from ganjax.errors import ConfigError
+
+
+def player():
+  module = nn.Sequential([nn.Dense(3)])
+  variables = module.init(jax.random.key(0), jnp.zeros((1, 2)))
+  return state_lib.Player.create(module, optax.sgd(0.5), variables)
+
+
+def test_player_update_applies_its_own_optimizer():
+  p = player()
+  grads = jax.tree.map(jnp.ones_like, p.params)
+  q = p.update(grads)
+  for a, b in zip(jax.tree.leaves(p.params), jax.tree.leaves(q.params)):
+    np.testing.assert_allclose(b, a - 0.5)
+  assert q.apply_fn is p.apply_fn and q.tx is p.tx
+
+
+def test_train_state_reads_players_by_name_and_is_a_plain_pytree():
+  s = state_lib.create(ml_collections.ConfigDict({"a": 1}), {"g": player(), "d": player()})
+  assert s.g is s.players["g"] and int(s.step) == 0
+  with pytest.raises(AttributeError):
+    _ = s.q
+  leaves, treedef = jax.tree.flatten(s)
+  assert all(isinstance(x, jax.Array) for x in leaves)
+  assert jax.tree.unflatten(treedef, leaves).config == s.config
+  s2 = s.with_players(g=s.g.replace(params=jax.tree.map(jnp.zeros_like, s.g.params)))
+  assert s2.d is s.d and float(jnp.abs(jax.tree.leaves(s2.g.params)[0]).sum()) == 0
+
+
+def test_optimizer_from_config():
+  cfg = ml_collections.ConfigDict({"name": "rmsprop", "lr": 5e-5, "grad_clip": 1.0})
+  assert isinstance(state_lib.optimizer(cfg), optax.GradientTransformation)
+  with pytest.raises(ConfigError, match="unknown optimizer 'adamw'; valid: adam, rmsprop, sgd"):
+    state_lib.optimizer(ml_collections.ConfigDict({"name": "adamw", "lr": 1.0}))
+
+
+def test_mesh_and_global_batches():
+  mesh = parallel.make_mesh()
+  assert mesh.devices.size == jax.device_count() == 4
+  parallel.check_batch_size(8, mesh)
+  with pytest.raises(ConfigError, match="batch_size=6 is not divisible by the 4 devices"):
+    parallel.check_batch_size(6, mesh)
+  with pytest.raises(ConfigError, match="only 4 devices"):
+    parallel.make_mesh(8)
+  batch = parallel.global_batch({"image": np.arange(8.0).reshape(8, 1)}, mesh)
+  assert batch["image"].sharding.spec == jax.sharding.PartitionSpec("data")
+  assert len(batch["image"].addressable_shards) == 4
+  np.testing.assert_array_equal(np.asarray(batch["image"])[:, 0], np.arange(8.0))
+  replicated = jax.device_put(jnp.arange(3.0), parallel.replicated(mesh))
+  np.testing.assert_array_equal(parallel.local_copy(replicated), [0.0, 1.0, 2.0])
+
+
+def test_checkpoint_roundtrip_with_config(tmp_path):
+  mesh = parallel.make_mesh()
+  rep = parallel.replicated(mesh)
+  s = jax.device_put(state_lib.create(ml_collections.ConfigDict({"a": 1}), {"g": player()}), rep)
+  ck = checkpoint.Checkpointer(tmp_path, max_to_keep=2)
+  ck.save(3, s, config=ml_collections.ConfigDict({"seed": 7}))
+  ck.wait()
+  restored = ck.restore(checkpoint.abstract(s, rep))
+  for a, b in zip(jax.tree.leaves(s), jax.tree.leaves(restored), strict=True):
+    np.testing.assert_array_equal(a, b)
+  assert ck.restore_config() == {"seed": 7}
+  ck.close()
+
+
+def test_images():
+  x = np.linspace(-1, 1, 5 * 4 * 3 * 1).reshape(5, 4, 3, 1)
+  g = images.grid(x, ncol=2)
+  assert g.shape == (3 * 5 + 1, 2 * 4 + 1, 1) and g.dtype == np.uint8
+  np.testing.assert_array_equal(images.to_uint8(np.array([-1.0, 0.0, 1.0])), [0, 128, 255])
+  s = images.render(np.zeros((10, 2)), reference=np.ones((10, 2)))
+  assert s.shape == (400, 400, 3)
+
+
+def test_metric_writer(tmp_path):
+  from ganjax.writers import MetricWriter
+
+  w = MetricWriter(tmp_path, 0, 10, progress=False)
+  w.scalars(5, {"g/loss": np.float32(1.5), "d/loss": 2})
+  w.image(5, "samples", np.zeros((4, 4, 3), np.uint8))
+  w.close()
+  assert json.loads((tmp_path / "metrics.jsonl").read_text()) == {"step": 5, "g/loss": 1.5, "d/loss": 2.0}
+  assert list((tmp_path / "tensorboard").iterdir())
