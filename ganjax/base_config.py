@@ -20,6 +20,7 @@ def get_config():
   c.keep_checkpoints = 3
   c.progress = True  # the progress bar
   c.compilation_cache = "~/.cache/ganjax/xla"  # persistent XLA compilation cache ("" to disable)
+  c.dtype = "float32"  # networks' computation dtype: float32 | bfloat16 (params, optimizer, losses stay float32)
 
   # Adversarial objective (ganjax.losses.GAN_LOSSES) and schedule.
   c.loss = "non_saturating"

@@ -64,3 +64,19 @@ def test_generate_shapes_and_latents(config_of):
   assert x.shape == (5, *batch["image"].shape[1:])
   z = jnp.zeros((2, c.model.latent_dim))
   np.testing.assert_allclose(gan.generate(state, None, 2, z=z)[0], gan.generate(state, None, 2, z=z)[1])
+
+
+def test_bfloat16_compute_keeps_float32_parameters(config_of):
+  for name in ("gan.py", "dcgan.py"):
+    c = config_of(name)
+    c.dtype = "bfloat16"
+    shape = (c.batch_size, 8, 8, 1)
+    batch = {"image": jnp.asarray(np.random.default_rng(0).uniform(-1, 1, shape), jnp.float32)}
+    state = gan.init(c, jax.random.key(0), batch)
+    jaxpr = str(jax.make_jaxpr(gan.train_step)(state, batch, jax.random.key(1)))
+    assert "bf16" in jaxpr  # the networks compute in bfloat16 ...
+    new, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
+    leaves = jax.tree.leaves((new.g.params, new.d.params, new.g.opt_state, new.d.opt_state))
+    assert all(x.dtype in (jnp.float32, jnp.int32) for x in leaves)  # ... their state stays float32
+    assert all(np.isfinite(v) and v.dtype == jnp.float32 for v in m.values())
+    assert gan.generate(new, jax.random.key(2), 3).dtype == jnp.float32

@@ -69,3 +69,12 @@ def test_generate_encode_reconstruct_shapes(config_of):
   assert vae.encode(state, batch["image"][:3]).shape == (3, c.model.latent_dim)
   r = vae.reconstruct(state, batch["image"][:3])
   assert r.shape == (3, 8, 8, 1) and float(jnp.abs(r).max()) <= 1
+
+
+def test_bfloat16_compute(config_of):
+  c, _, batch = setup(config_of)
+  c.dtype = "bfloat16"
+  state = vae.init(c, jax.random.key(0), batch)
+  new, m = jax.jit(vae.train_step)(state, batch, jax.random.key(1))
+  assert np.isfinite(float(m["vae/elbo"])) and m["vae/elbo"].dtype == jnp.float32
+  assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(new.vae.params))

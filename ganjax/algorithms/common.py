@@ -18,6 +18,13 @@ def sample_latent(key, n: int, model_cfg):
   return jax.random.uniform(key, shape, minval=-1.0, maxval=1.0)
 
 
+def compute_dtype(config):
+  """`config.dtype`: the networks' computation dtype. Parameters, optimizer states, losses and
+  batch-norm statistics stay float32; bfloat16 needs no loss scaling."""
+  return choose("dtype", config.get("dtype", "float32"),
+                {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16})
+
+
 def micro_batches(x, k: int):
   """(B*k, ...) -> (B, k, ...): `k` consecutive rows per example, so the `data` sharding of the
   leading axis is kept and `x[:, i]` is the i-th micro-batch (one per critic step)."""

@@ -16,16 +16,17 @@ import jax.numpy as jnp
 
 from ganjax import losses, networks
 from ganjax import state as state_lib
-from ganjax.algorithms.common import grad_norm, mean_prob, micro_batches, sample_latent
+from ganjax.algorithms.common import compute_dtype, grad_norm, mean_prob, micro_batches, sample_latent
 
 
 def _networks(config, sample_shape):
   m = config.model
   g_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
-  g_kw["output_activation"] = m.g_output
   d_kw = {"width": m.width} if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)}
-  g = networks.generator(m.generator, out_shape=tuple(sample_shape), **g_kw)
-  d = networks.discriminator(m.discriminator, **d_kw)
+  dtype = compute_dtype(config)
+  g = networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation=m.g_output,
+                         dtype=dtype, **g_kw)
+  d = networks.discriminator(m.discriminator, dtype=dtype, **d_kw)
   return g, d
 
 

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from ganjax import losses, networks
 from ganjax import state as state_lib
-from ganjax.algorithms.common import grad_norm, sample_latent, to_unit
+from ganjax.algorithms.common import compute_dtype, grad_norm, sample_latent, to_unit
 
 
 class VAE(nn.Module):
@@ -47,9 +47,10 @@ def _model(config, sample_shape):
   enc_kw = {"width": m.width} if m.encoder == "dcgan" else {"hidden": tuple(m.e_hidden)}
   dec_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
   gaussian = config.vae.likelihood == "gaussian"
-  return VAE(networks.encoder(m.encoder, latent_dim=m.latent_dim, **enc_kw),
-             networks.generator(m.generator, out_shape=tuple(sample_shape),
-                                output_activation="none", **dec_kw), gaussian)
+  dtype = compute_dtype(config)
+  return VAE(networks.encoder(m.encoder, latent_dim=m.latent_dim, dtype=dtype, **enc_kw),
+             networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation="none",
+                                dtype=dtype, **dec_kw), gaussian)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:

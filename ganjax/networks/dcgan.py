@@ -8,7 +8,7 @@ paper's 1024-512-256-128 at width 128)."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -26,9 +26,10 @@ def _num_up(size: int) -> int:
   return n
 
 
-def batch_norm(train: bool):
-  # momentum 0.9: running averages that keep up with a GAN's moving statistics.
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, scale_init=lambda k, s, d=jnp.float32:
+def batch_norm(train: bool, dtype=jnp.float32):
+  # momentum 0.9: running averages that keep up with a GAN's moving statistics. Statistics are
+  # reduced in float32 whatever the computation dtype.
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=dtype, scale_init=lambda k, s, d=jnp.float32:
                       1.0 + 0.02 * nn.initializers.normal(1.0)(k, s, d))
 
 
@@ -37,32 +38,34 @@ class Generator(nn.Module):
   width: int = 64
   output_activation: str = "tanh"
   conv_impl: str = "auto"  # transposed convs: auto (sub-pixel on CPU) | xla | subpixel
+  dtype: Any = jnp.float32  # computation dtype (parameters stay float32); outputs are float32
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     size, _, channels = self.out_shape
     n = _num_up(size)
-    h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init)(z)
-    h = nn.relu(batch_norm(train)(h.reshape((z.shape[0], 4, 4, -1))))
+    h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init, dtype=self.dtype)(z)
+    h = nn.relu(batch_norm(train, self.dtype)(h.reshape((z.shape[0], 4, 4, -1))))
     for i in range(n - 1):
-      h = ConvTranspose(self.width * 2**(n - 2 - i), kernel_init=init, impl=self.conv_impl)(h)
-      h = nn.relu(batch_norm(train)(h))
-    x = ConvTranspose(channels, kernel_init=init, impl=self.conv_impl)(h)
-    return OUTPUT_ACTIVATIONS[self.output_activation](x)
+      h = ConvTranspose(self.width * 2**(n - 2 - i), kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)
+      h = nn.relu(batch_norm(train, self.dtype)(h))
+    x = ConvTranspose(channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)
+    return OUTPUT_ACTIVATIONS[self.output_activation](x.astype(jnp.float32))
 
 
 class _ConvTrunk(nn.Module):
   width: int = 64
   batch_norm: bool = True
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     n = _num_up(x.shape[1])
     h = x
     for i in range(n):
-      h = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", kernel_init=init)(h)
+      h = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", kernel_init=init, dtype=self.dtype)(h)
       if i > 0 and self.batch_norm:
-        h = batch_norm(train)(h)
+        h = batch_norm(train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
     return h.reshape((x.shape[0], -1))
 
@@ -71,20 +74,23 @@ class Discriminator(nn.Module):
   width: int = 64
   num_outputs: int = 1
   batch_norm: bool = True  # False for critics with a gradient penalty (Gulrajani et al. 2017)
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    h = _ConvTrunk(self.width, self.batch_norm)(x, train)
+    h = _ConvTrunk(self.width, self.batch_norm, self.dtype)(x, train)
     self.sow("intermediates", "features", h)
-    out = nn.Dense(self.num_outputs, kernel_init=init)(h)
+    out = nn.Dense(self.num_outputs, kernel_init=init, dtype=self.dtype)(h).astype(jnp.float32)
     return out[:, 0] if self.num_outputs == 1 else out
 
 
 class Encoder(nn.Module):
   latent_dim: int
   width: int = 64
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    h = _ConvTrunk(self.width, batch_norm=False)(x, train)
-    return nn.Dense(self.latent_dim)(h), nn.Dense(self.latent_dim)(h)
+    h = _ConvTrunk(self.width, batch_norm=False, dtype=self.dtype)(x, train)
+    head = lambda: nn.Dense(self.latent_dim, dtype=self.dtype)(h).astype(jnp.float32)  # noqa: E731
+    return head(), head()

@@ -15,7 +15,7 @@ for the odd phase. In 2-D the phase kernels are the outer product of the 1-D sel
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -61,11 +61,13 @@ class ConvTranspose(nn.Module):
   strides: Sequence[int] = (2, 2)
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   impl: str = "auto"  # auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
+  dtype: Any = jnp.float32  # computation dtype; parameters are float32
 
   @nn.compact
   def __call__(self, x):
     kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
+    x, kernel, bias = x.astype(self.dtype), kernel.astype(self.dtype), bias.astype(self.dtype)
     if tuple(self.kernel_size) == (4, 4) and tuple(self.strides) == (2, 2) and use_subpixel(self.impl):
       y = conv_transpose_4x4_s2(x, kernel)
     else:

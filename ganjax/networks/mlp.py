@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -16,13 +16,14 @@ class Generator(nn.Module):
   out_shape: Sequence[int]
   hidden: Sequence[int] = (256, 512)
   output_activation: str = "tanh"  # "none" for a decoder that returns logits
+  dtype: Any = jnp.float32  # computation dtype (parameters stay float32); outputs are float32
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     h = z
     for width in self.hidden:
-      h = nn.relu(nn.Dense(width)(h))
-    x = nn.Dense(math.prod(self.out_shape))(h)
+      h = nn.relu(nn.Dense(width, dtype=self.dtype)(h))
+    x = nn.Dense(math.prod(self.out_shape), dtype=self.dtype)(h).astype(jnp.float32)
     return OUTPUT_ACTIVATIONS[self.output_activation](x).reshape((z.shape[0], *self.out_shape))
 
 
@@ -30,24 +31,27 @@ class Discriminator(nn.Module):
   hidden: Sequence[int] = (512, 256)
   num_outputs: int = 1
   negative_slope: float = 0.2
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     h = x.reshape((x.shape[0], -1))
     for width in self.hidden:
-      h = nn.leaky_relu(nn.Dense(width)(h), self.negative_slope)
+      h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), self.negative_slope)
     self.sow("intermediates", "features", h)
-    out = nn.Dense(self.num_outputs)(h)
+    out = nn.Dense(self.num_outputs, dtype=self.dtype)(h).astype(jnp.float32)
     return out[:, 0] if self.num_outputs == 1 else out
 
 
 class Encoder(nn.Module):
   latent_dim: int
   hidden: Sequence[int] = (500,)
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     h = x.reshape((x.shape[0], -1))
     for width in self.hidden:
-      h = nn.relu(nn.Dense(width)(h))
-    return nn.Dense(self.latent_dim)(h), nn.Dense(self.latent_dim)(h)
+      h = nn.relu(nn.Dense(width, dtype=self.dtype)(h))
+    head = lambda: nn.Dense(self.latent_dim, dtype=self.dtype)(h).astype(jnp.float32)  # noqa: E731
+    return head(), head()
