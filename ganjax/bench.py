@@ -53,24 +53,24 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
     batches = [parallel.global_batch(next(run.pipeline), run.mesh) for _ in range(4)]
     state = run.state
     t0 = time.perf_counter()
-    lowered = step_fn.lower(state, batches[0], run.base_key)
+    lowered = step_fn.lower(state, batches[0], run.step_key)
     compiled = lowered.compile()
     compile_s = time.perf_counter() - t0
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     flops = float((cost or {}).get("flops", 0.0))
     t0 = time.perf_counter()
-    state, m = step_fn(state, batches[0], run.base_key)
+    state, m = step_fn(state, batches[0], run.step_key)
     jax.block_until_ready(m)
     first_step_s = time.perf_counter() - t0 + compile_s
     for i in range(warmup):
-      state, m = step_fn(state, batches[i % 4], run.base_key)
+      state, m = step_fn(state, batches[i % 4], run.step_key)
     jax.block_until_ready(m)
     times = []
     for _ in range(repeats):
       t0 = time.perf_counter()
       for i in range(steps):
-        state, m = step_fn(state, batches[i % 4], run.base_key)
+        state, m = step_fn(state, batches[i % 4], run.step_key)
       jax.block_until_ready((state, m))
       times.append((time.perf_counter() - t0) / steps)
     sec = statistics.median(times)

@@ -2,7 +2,7 @@
 
 `train(config, workdir)` is importable from tests and notebooks; `ganjax.main` is a thin CLI over it.
 Per step: one global batch (sharded on the mesh's `data` axis) and `train_step(state, batch, key)`
-with key = fold_in(base_key, state.step), jitted once with the state donated. Metrics stay on the
+with key = fold_in(step_key, state.step), jitted once with the state donated. Metrics stay on the
 device until a log step, when all of them since the last log are read back at once, checked for
 non-finite values (which stops the run before anything bad is saved), averaged and written.
 SIGTERM / Ctrl-C: the loop finishes its step, saves, and returns; rerunning resumes bitwise.
@@ -24,7 +24,8 @@ import numpy as np
 from ganjax import algorithms, checkpoint, data, images, metrics, parallel
 from ganjax.errors import ConfigError, DivergenceError
 
-STEP_KEY, INIT_KEY, SAMPLE_KEY, EVAL_KEY = 1, 0, 2, 3
+# Independent streams from the one seed: init, the train steps, sampling and evaluation.
+INIT_KEY, STEP_KEY, SAMPLE_KEY, EVAL_KEY = 0, 1, 2, 3
 
 
 def setup_compilation_cache(config):
@@ -63,6 +64,7 @@ class Run:
     self.pipeline = data.make(self.split.train, rows_per_step(config), config.seed) if need_data_iterator else None
     self.rep = parallel.replicated(self.mesh)
     self.base_key = jax.random.key(config.seed)
+    self.step_key = jax.random.fold_in(self.base_key, STEP_KEY)  # step t uses fold_in(step_key, t)
     example = self.split.train.get(np.arange(2))
     init = jax.jit(functools.partial(self.method.init, config), out_shardings=self.rep)
     self.state = init(jax.random.fold_in(self.base_key, INIT_KEY), example)
@@ -77,7 +79,7 @@ class Run:
     # Jitted once per run; outputs replicated, read back from each process's own copy.
     self.generate_fn = jax.jit(self.method.generate, static_argnums=2, out_shardings=self.rep)
     self.evaluate_fn = (jax.jit(self.method.evaluate, out_shardings=self.rep)
-                      if hasattr(self.method, "evaluate") else None)
+                        if hasattr(self.method, "evaluate") else None)
 
   def generate(self, key, n: int, batch: int = 500, z=None) -> np.ndarray:
     """n samples (or G(z) for given latents) as numpy, in batches of at most `batch`."""
@@ -92,8 +94,8 @@ class Run:
 def make_step_fn(method, mesh):
   rep, bs = parallel.replicated(mesh), parallel.batch_sharding(mesh)
 
-  def step(state, batch, base_key):
-    return method.train_step(state, batch, jax.random.fold_in(base_key, state.step))
+  def step(state, batch, step_key):
+    return method.train_step(state, batch, jax.random.fold_in(step_key, state.step))
 
   return jax.jit(step, in_shardings=(rep, bs, rep), out_shardings=(rep, rep), donate_argnums=0)
 
@@ -236,7 +238,7 @@ def _train(config, workdir, hooks, preemption):
   try:
     for step in range(start + 1, cfg.num_steps + 1):
       batch = parallel.global_batch(next(run.pipeline), run.mesh)
-      state, step_metrics = step_fn(state, batch, run.base_key)
+      state, step_metrics = step_fn(state, batch, run.step_key)
       history.append((step, step_metrics))
       writer.advance()
       for hook in hooks or ():
