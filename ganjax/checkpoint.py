@@ -58,8 +58,9 @@ class Checkpointer:
     except Exception as e:
       msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
       raise CheckpointError(
-          f"checkpoint step {step} in {self.directory} is unreadable ({type(e).__name__}: {msg[:200]}); "
-          "it was left untouched: move that step's folder away to resume from an earlier one") from None
+          f"checkpoint step {step} in {self.directory} is unreadable or was written by a different "
+          f"config ({type(e).__name__}: {msg[:200]}); it was left untouched: move that step's folder "
+          "away to resume from an earlier one") from None
     return restored["state"]
 
   def restore_config(self, step: Optional[int] = None) -> Optional[dict]:

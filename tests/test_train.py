@@ -99,7 +99,7 @@ def test_corrupt_checkpoint_is_one_clear_error_and_is_left_alone(tmp_path, confi
         fh.write(b"garbage")
       corrupted += 1
   assert corrupted
-  with pytest.raises(CheckpointError, match="checkpoint step 2 .* is unreadable.*left untouched"):
+  with pytest.raises(CheckpointError, match="checkpoint step 2 .* is unreadable or was written by a different config.*left untouched"):
     train.train(c, tmp_path)
   assert os.path.isdir(state_dir) and checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2]
 
@@ -181,3 +181,11 @@ def test_training_on_tfds_under_mock_data(tmp_path, config_of):
   with tfds.testing.mock_data(num_examples=40):
     state = train.train(c, tmp_path)
   assert int(state.step) == 2 and "fid" in json.load(open(tmp_path / "eval.json"))
+
+
+def test_checkpoint_of_another_config_is_one_clear_error(tmp_path, config_of):
+  c = config_of("gan.py", steps=2)
+  train.train(c, tmp_path)
+  c.model.g_hidden = (32,)
+  with pytest.raises(CheckpointError, match="written by a different config"):
+    train.sample(c, tmp_path)
