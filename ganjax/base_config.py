@@ -23,9 +23,12 @@ def get_config():
   c.dtype = "float32"  # networks' computation dtype: float32 | bfloat16 (params, optimizer, losses stay float32)
 
   # Adversarial objective (ganjax.losses.GAN_LOSSES) and schedule.
-  c.loss = "non_saturating"
+  c.loss = "non_saturating"  # ganjax.losses.GAN_LOSSES: non_saturating | minimax | least_squares | hinge | wasserstein
   c.d_steps = 1  # discriminator updates per generator update (n_critic), each on its own real micro-batch
   c.real_label = 1.0  # target for real samples in D's loss (< 1: one-sided label smoothing)
+  c.penalty = "none"  # penalty on D: none | gradient (WGAN-GP) | r1 | dragan
+  c.penalty_weight = 10.0  # its weight (lambda)
+  c.clip = 0.0  # > 0: clip every D weight to [-clip, clip] after each update (WGAN)
 
   c.data = ml_collections.ConfigDict()
   c.data.name = "digits"  # see ganjax.data: digits | ring8 | grid25 | idx:<dir> | folder:<dir> | mnist | ...
@@ -47,6 +50,7 @@ def get_config():
   c.model.d_hidden = (512, 256)
   c.model.e_hidden = (500,)
   c.model.width = 64  # DCGAN base channel count
+  c.model.d_batch_norm = True  # batch norm in the DCGAN discriminator (False for gradient penalties)
   c.model.conv_impl = "auto"  # DCGAN transposed convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
 
   c.optim = ml_collections.ConfigDict()  # one entry per player: name (adam|rmsprop|sgd), lr, ...

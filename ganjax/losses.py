@@ -2,7 +2,8 @@
 (mean over the batch) unless it says otherwise.
 
 Adversarial objectives are pairs (discriminator loss, generator loss) in `GAN_LOSSES`, chosen by
-`config.loss`. With D(x) = sigmoid(logit), Goodfellow et al. (2014) Eq. 1 is
+`config.loss`: the GAN's (below), least squares, hinge and Wasserstein; the discriminator penalties
+(WGAN-GP's gradient penalty, R1, DRAGAN) follow them. With D(x) = sigmoid(logit), Goodfellow et al. (2014) Eq. 1 is
     min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))],
 so the discriminator minimises softplus(-l_real) + softplus(l_fake) and the minimax generator
 minimises log(1 - D(G(z))) = -softplus(l_fake); the non-saturating generator (Sec. 3 of the paper)
@@ -38,10 +39,78 @@ def g_loss_non_saturating(fake_logits):
   return jnp.mean(jax.nn.softplus(-fake_logits))
 
 
+# ---------------------------------------------------------------- least squares (Mao et al. 2017, Eq. 2)
+
+def d_loss_least_squares(real_out, fake_out, real_target: float = 1.0):
+  """1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2] with a = 0, b = `real_target` (= 1): raw outputs."""
+  return 0.5 * jnp.mean((real_out - real_target)**2) + 0.5 * jnp.mean(fake_out**2)
+
+
+def g_loss_least_squares(fake_out):
+  """1/2 E[(D(G(z)) - c)^2] with c = 1."""
+  return 0.5 * jnp.mean((fake_out - 1.0)**2)
+
+
+# ---------------------------------------------------------------- hinge (Lim & Ye 2017; Miyato et al. 2018)
+
+def d_loss_hinge(real_out, fake_out, real_target: float = 1.0):
+  del real_target
+  return jnp.mean(jax.nn.relu(1.0 - real_out)) + jnp.mean(jax.nn.relu(1.0 + fake_out))
+
+
+def g_loss_critic(fake_out):
+  """-E[D(G(z))]: the generator side of the hinge and Wasserstein objectives."""
+  return -jnp.mean(fake_out)
+
+
+# ---------------------------------------------------------------- Wasserstein (Arjovsky et al. 2017, Eq. 3)
+
+def d_loss_wasserstein(real_out, fake_out, real_target: float = 1.0):
+  """The critic maximises E[f(x)] - E[f(G(z))]; this is its negation. The difference itself is
+  the Wasserstein-1 estimate (up to the Lipschitz constant) that WGAN training curves plot."""
+  del real_target
+  return jnp.mean(fake_out) - jnp.mean(real_out)
+
+
 GAN_LOSSES = {
     "non_saturating": (d_loss_bce, g_loss_non_saturating),
     "minimax": (d_loss_bce, g_loss_minimax),
+    "least_squares": (d_loss_least_squares, g_loss_least_squares),
+    "hinge": (d_loss_hinge, g_loss_critic),
+    "wasserstein": (d_loss_wasserstein, g_loss_critic),
 }
+# Objectives whose real target can be moved from 1 (one-sided label smoothing, Salimans et al. 2016).
+SMOOTHABLE = ("non_saturating", "minimax", "least_squares")
+
+
+# ---------------------------------------------------------------- penalties on the discriminator
+# Each takes `f`, a function from a batch of samples to one output per sample, and returns a scalar.
+# They differentiate f with respect to its input per sample, so f must not mix samples (no batch norm).
+
+def _input_grad_norms(f, x):
+  grads = jax.grad(lambda v: jnp.sum(f(v)))(x)
+  return jnp.sqrt(jnp.sum(grads.reshape((x.shape[0], -1))**2, axis=-1) + 1e-12)
+
+
+def gradient_penalty(f, real, fake, key):
+  """WGAN-GP (Gulrajani et al. 2017, Eq. 3): E[(||grad f(x_hat)||_2 - 1)^2] at random interpolates
+  x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per sample."""
+  eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
+  return jnp.mean((_input_grad_norms(f, eps * real + (1 - eps) * fake) - 1.0)**2)
+
+
+def r1_penalty(f, real):
+  """R1 (Mescheder et al. 2018, Eq. 9): 1/2 E[||grad f(x)||^2] on real data."""
+  return 0.5 * jnp.mean(_input_grad_norms(f, real)**2)
+
+
+def dragan_penalty(f, real, key):
+  """DRAGAN (Kodali et al. 2017): E[(||grad f(x + delta)||_2 - 1)^2], delta = 0.5 std(x) U[0, 1]."""
+  delta = 0.5 * jnp.std(real) * jax.random.uniform(key, real.shape)
+  return jnp.mean((_input_grad_norms(f, real + delta) - 1.0)**2)
+
+
+PENALTIES = ("none", "gradient", "r1", "dragan")
 
 
 def gan_loss(name: str):

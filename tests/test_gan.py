@@ -29,7 +29,7 @@ def test_step_losses_are_eq1_with_the_chosen_generator_loss(config_of, loss):
   new, m = jax.jit(gan.train_step)(state, batch, key)
   # D's loss: -log D(x) - log(1 - D(G(z))) with the old D and the step's own noise.
   n = c.batch_size
-  z_d = sample_latent(jax.random.split(jax.random.fold_in(key, 0), 1)[0], n, c.model)
+  z_d = sample_latent(jax.random.fold_in(jax.random.split(jax.random.fold_in(key, 0), 1)[0], 0), n, c.model)
   fake = state.g(z_d)
   expected_d = losses.d_loss_bce(state.d(batch["image"]), state.d(fake))
   np.testing.assert_allclose(m["d/loss"], expected_d, rtol=1e-5)
@@ -80,3 +80,42 @@ def test_bfloat16_compute_keeps_float32_parameters(config_of):
     assert all(x.dtype in (jnp.float32, jnp.int32) for x in leaves)  # ... their state stays float32
     assert all(np.isfinite(v) and v.dtype == jnp.float32 for v in m.values())
     assert gan.generate(new, jax.random.key(2), 3).dtype == jnp.float32
+
+
+def test_wgan_clips_every_critic_weight(config_of):
+  c = config_of("wgan.py")
+  c.optim.d.lr = 1.0  # a huge step: every weight would leave [-c, c] without the clip
+  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.d_steps))["image"])}
+  state = gan.init(c, jax.random.key(0), batch)
+  new, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
+  weights = jax.tree.leaves(new.d.params)
+  assert max(float(jnp.abs(w).max()) for w in weights) <= c.clip + 1e-7
+  assert max(float(jnp.abs(w).max()) for w in weights) == pytest.approx(c.clip)
+  np.testing.assert_allclose(m["d/wasserstein"], m["d/real_out"] - m["d/fake_out"], rtol=1e-6)
+
+
+def test_wgan_gp_penalises_the_critic(config_of):
+  c = config_of("wgan_gp.py")
+  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.d_steps))["image"])}
+  state = gan.init(c, jax.random.key(0), batch)
+  _, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
+  assert float(m["d/penalty"]) > 0
+  np.testing.assert_allclose(m["d/loss"], m["d/adversarial"] + 10.0 * m["d/penalty"], rtol=1e-5)
+
+
+def test_objective_config_errors(config_of):
+  from ganjax.errors import ConfigError
+
+  batch = {"image": jnp.zeros((8, 8, 8, 1))}
+  c = config_of("wgan_gp.py")
+  c.model.d_batch_norm = True
+  with pytest.raises(ConfigError, match="d_batch_norm=False"):
+    gan.init(c, jax.random.key(0), batch)
+  c = config_of("wgan.py")
+  c.real_label = 0.9
+  with pytest.raises(ConfigError, match="label smoothing"):
+    gan.init(c, jax.random.key(0), batch)
+  c = config_of("gan.py")
+  c.penalty = "spectral"
+  with pytest.raises(ConfigError, match="unknown penalty 'spectral'"):
+    gan.init(c, jax.random.key(0), batch)

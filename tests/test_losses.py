@@ -63,3 +63,36 @@ def test_likelihoods():
   ll = losses.gaussian_log_likelihood(jnp.zeros((1, 2)), jnp.log(2.0), jnp.array([[1.0, -2.0]]))
   expected = sum(-0.5 * (v / 2) ** 2 - np.log(2) - 0.5 * np.log(2 * np.pi) for v in (1.0, -2.0))
   np.testing.assert_allclose(ll, [expected], rtol=1e-5)
+
+
+def test_least_squares_hinge_wasserstein_match_their_papers():
+  real, fake = jnp.array([0.3, -1.2, 2.0]), jnp.array([-0.5, 0.7, 1.5])
+  r, f = np.asarray(real), np.asarray(fake)
+  np.testing.assert_allclose(losses.d_loss_least_squares(real, fake), 0.5 * np.mean((r - 1) ** 2) + 0.5 * np.mean(f ** 2), rtol=1e-6)
+  np.testing.assert_allclose(losses.g_loss_least_squares(fake), 0.5 * np.mean((f - 1) ** 2), rtol=1e-6)
+  np.testing.assert_allclose(losses.d_loss_hinge(real, fake), np.mean(np.maximum(0, 1 - r)) + np.mean(np.maximum(0, 1 + f)), rtol=1e-6)
+  np.testing.assert_allclose(losses.d_loss_wasserstein(real, fake), f.mean() - r.mean(), rtol=1e-6)
+  np.testing.assert_allclose(losses.g_loss_critic(fake), -f.mean(), rtol=1e-6)
+
+
+def linear_critic(w):
+  return lambda x: x.reshape((x.shape[0], -1)) @ w
+
+
+def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
+  key = jax.random.key(0)
+  real, fake = jax.random.normal(key, (16, 4, 4, 1)), jax.random.normal(jax.random.key(1), (16, 4, 4, 1))
+  w = jax.random.normal(key, (16,))
+  unit = w / jnp.linalg.norm(w)
+  assert float(losses.gradient_penalty(linear_critic(unit), real, fake, key)) == pytest.approx(0.0, abs=1e-6)
+  np.testing.assert_allclose(losses.gradient_penalty(linear_critic(3 * unit), real, fake, key), 4.0, rtol=1e-5)
+  np.testing.assert_allclose(losses.dragan_penalty(linear_critic(3 * unit), real, key), 4.0, rtol=1e-5)
+  np.testing.assert_allclose(losses.r1_penalty(linear_critic(3 * unit), real), 0.5 * 9.0, rtol=1e-5)
+
+
+def test_gradient_penalty_is_taken_at_interpolates():
+  # f(x) = sum(x^2)/2 has gradient x: the penalty sees ||eps x + (1 - eps) y||, never x or y alone.
+  f = lambda x: 0.5 * jnp.sum(x.reshape((x.shape[0], -1)) ** 2, -1)  # noqa: E731
+  real, fake = jnp.full((4096, 1), 3.0), jnp.full((4096, 1), 1.0)
+  # x_hat = 1 + 2 eps, eps ~ U[0,1]: E[(x_hat - 1)^2] = E[4 eps^2] = 4/3.
+  np.testing.assert_allclose(losses.gradient_penalty(f, real, fake, jax.random.key(0)), 4 / 3, rtol=0.05)

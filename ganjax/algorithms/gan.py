@@ -1,4 +1,5 @@
-"""GAN (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015): one module, two configs.
+"""GAN (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015), and the objectives that only
+change the losses: LSGAN, hinge, WGAN and WGAN-GP. One module, one config each.
 
 The objective is Eq. 1 of Goodfellow et al.,
     min_G max_D  V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))],
@@ -7,6 +8,12 @@ real micro-batch and fresh noise) with one generator update. The generator loss 
 `config.loss`: "non_saturating" (the paper's -log D(G(z)), default) or "minimax" (log(1 - D(G(z)))),
 from `ganjax.losses.GAN_LOSSES`. DCGAN is the same objective with the convolutional players of
 `ganjax.networks.dcgan` and Adam(2e-4, beta1=0.5): see `configs/dcgan.py`.
+
+The same step trains the other objectives of `GAN_LOSSES`: "least_squares" (Mao et al. 2017, Eq. 2),
+"hinge", and "wasserstein" (Arjovsky et al. 2017, Algorithm 1: critic weights clipped to
+[-`clip`, `clip`] after each critic update, `configs/wgan.py`), with an optional penalty on D
+(`config.penalty`: "gradient" = WGAN-GP, Gulrajani et al. 2017, Algorithm 1, `configs/wgan_gp.py`;
+"r1"; "dragan") weighted by `config.penalty_weight`.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from ganjax.algorithms.common import compute_dtype, grad_norm, mean_prob, micro_
 def _networks(config, sample_shape):
   m = config.model
   g_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
-  d_kw = {"width": m.width} if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)}
+  d_kw = ({"width": m.width, "batch_norm": m.d_batch_norm} if m.discriminator == "dcgan"
+          else {"hidden": tuple(m.d_hidden)})
   dtype = compute_dtype(config)
   g = networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation=m.g_output,
                          dtype=dtype, **g_kw)
@@ -30,7 +38,19 @@ def _networks(config, sample_shape):
   return g, d
 
 
+def check(config):
+  from ganjax.errors import ConfigError, choose
+
+  losses.gan_loss(config.loss)
+  choose("penalty", config.penalty, {p: p for p in losses.PENALTIES})
+  if config.real_label != 1.0 and config.loss not in losses.SMOOTHABLE:
+    raise ConfigError(f"real_label={config.real_label} (label smoothing) needs a loss in {losses.SMOOTHABLE}")
+  if config.penalty != "none" and config.model.discriminator == "dcgan" and config.model.d_batch_norm:
+    raise ConfigError(f"penalty={config.penalty!r} differentiates D per sample: set model.d_batch_norm=False")
+
+
 def init(config, key, example_batch) -> state_lib.TrainState:
+  check(config)
   sample_shape = example_batch["image"].shape[1:]
   g, d = _networks(config, sample_shape)
   kg, kd = jax.random.split(key)
@@ -45,25 +65,41 @@ def init(config, key, example_batch) -> state_lib.TrainState:
 
 def train_step(state, batch, key):
   cfg = state.config
-  d_loss_fn, g_loss_fn = losses.gan_loss(cfg.loss)
+  d_loss_fn, g_loss_fn = losses.gan_loss(cfg.loss)  # D's outputs are logits / critic values
   reals = micro_batches(batch["image"], cfg.d_steps)
   n = reals.shape[0]
   g, d = state.g, state.d
 
   # Discriminator: k updates, each on its own real micro-batch and fresh noise.
   def d_update(d, real, k):
-    fake, _ = g.apply(g.params, sample_latent(k, n, cfg.model), train=True)
+    fake, _ = g.apply(g.params, sample_latent(jax.random.fold_in(k, 0), n, cfg.model), train=True)
     fake = jax.lax.stop_gradient(fake)
 
     def loss_fn(params):
-      real_logits, ms = d.apply(params, real, train=True)
-      fake_logits, ms = d.apply(params, fake, model_state=ms, train=True)
-      loss = d_loss_fn(real_logits, fake_logits, cfg.get("real_label", 1.0))
-      return loss, (ms, mean_prob(real_logits), mean_prob(fake_logits))
+      real_out, ms = d.apply(params, real, train=True)
+      fake_out, ms = d.apply(params, fake, model_state=ms, train=True)
+      loss = d_loss_fn(real_out, fake_out, cfg.real_label)
+      aux = {"d/adversarial": loss, "d/real_out": jnp.mean(real_out), "d/fake_out": jnp.mean(fake_out)}
+      if cfg.loss in ("non_saturating", "minimax"):  # D's probabilities of real and generated samples
+        aux.update({"d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out)})
+      if cfg.penalty != "none":
+        f = lambda x: d.apply(params, x, model_state=ms, train=True)[0]  # noqa: E731
+        pk = jax.random.fold_in(k, 1)
+        penalty = {"gradient": lambda: losses.gradient_penalty(f, real, fake, pk),
+                   "r1": lambda: losses.r1_penalty(f, real),
+                   "dragan": lambda: losses.dragan_penalty(f, real, pk)}[cfg.penalty]()
+        aux["d/penalty"] = penalty
+        loss = loss + cfg.penalty_weight * penalty
+      return loss, (ms, aux)
 
-    (loss, (ms, p_real, p_fake)), grads = jax.value_and_grad(loss_fn, has_aux=True)(d.params)
-    return d.update(grads, ms), {"d/loss": loss, "d/grad_norm": grad_norm(grads),
-                                 "d/p_real": p_real, "d/p_fake": p_fake}
+    (loss, (ms, aux)), grads = jax.value_and_grad(loss_fn, has_aux=True)(d.params)
+    d = d.update(grads, ms)
+    if cfg.clip:  # WGAN: clip every critic weight after the update
+      d = d.replace(params=jax.tree.map(lambda p: jnp.clip(p, -cfg.clip, cfg.clip), d.params))
+    metrics = {"d/loss": loss, "d/grad_norm": grad_norm(grads), **aux}
+    if cfg.loss == "wasserstein":  # the critic's estimate of W(P_r, P_g): the WGAN training curve
+      metrics["d/wasserstein"] = aux["d/real_out"] - aux["d/fake_out"]
+    return d, metrics
 
   # A Python loop, unrolled at trace time: XLA:CPU runs convolutions inside a lax.scan/while loop
   # some 30x slower (measured with `python -m ganjax.bench --config=configs/dcgan.py`).

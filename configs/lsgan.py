@@ -1,0 +1,17 @@
+"""LSGAN (Mao et al. 2017, Eq. 2 with a = 0, b = c = 1): DCGAN players with least-squares losses on
+D's raw outputs; Adam(lr 2e-4, beta1 0.5) as in the paper's DCGAN-style experiments.
+
+  python -m ganjax.main --config=configs/lsgan.py --workdir=/tmp/lsgan
+"""
+
+from ganjax import base_config
+
+
+def get_config(arg=None):
+  c = base_config.get_config()
+  c.algorithm = "gan"
+  c.loss = "least_squares"
+  c.num_steps = 5000
+  c.data.image_size = 32
+  c.model.generator = c.model.discriminator = "dcgan"
+  return c

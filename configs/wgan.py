@@ -1,0 +1,29 @@
+"""WGAN (Arjovsky et al. 2017, Algorithm 1): DCGAN players, the critic's Wasserstein loss, critic
+weights clipped to [-0.01, 0.01], RMSProp with lr 5e-5, 5 critic updates per generator update.
+`d/wasserstein` in metrics.jsonl is the critic's estimate of the Wasserstein distance.
+
+  python -m ganjax.main --config=configs/wgan.py --workdir=/tmp/wgan
+  python -m ganjax.main --config=configs/wgan.py --workdir=/tmp/wgan_mnist --config.data.name=idx:../shared/data/mnist
+"""
+
+import ml_collections
+
+from ganjax import base_config
+
+
+def rmsprop(lr):
+  return ml_collections.ConfigDict({"name": "rmsprop", "lr": lr, "decay": 0.99, "eps": 1e-8, "grad_clip": 0.0})
+
+
+def get_config(arg=None):
+  c = base_config.get_config()
+  c.algorithm = "gan"
+  c.loss = "wasserstein"
+  c.clip = 0.01
+  c.d_steps = 5
+  c.num_steps = 5000
+  c.data.image_size = 32
+  c.model.generator = c.model.discriminator = "dcgan"
+  c.optim.g = rmsprop(5e-5)
+  c.optim.d = rmsprop(5e-5)
+  return c

@@ -1,0 +1,24 @@
+"""WGAN-GP (Gulrajani et al. 2017, Algorithm 1): the Wasserstein critic loss plus lambda = 10 times
+the gradient penalty at random interpolates, Adam(lr 1e-4, beta1 0, beta2 0.9), 5 critic updates
+per generator update, and no batch norm in the critic (Sec. 4: it would make the penalty invalid).
+
+  python -m ganjax.main --config=configs/wgan_gp.py --workdir=/tmp/wgan_gp
+"""
+
+from ganjax import base_config
+
+
+def get_config(arg=None):
+  c = base_config.get_config()
+  c.algorithm = "gan"
+  c.loss = "wasserstein"
+  c.penalty = "gradient"
+  c.penalty_weight = 10.0
+  c.d_steps = 5
+  c.num_steps = 5000
+  c.data.image_size = 32
+  c.model.generator = c.model.discriminator = "dcgan"
+  c.model.d_batch_norm = False
+  c.optim.g = base_config.adam(1e-4, b1=0.0, b2=0.9)
+  c.optim.d = base_config.adam(1e-4, b1=0.0, b2=0.9)
+  return c
