@@ -113,6 +113,17 @@ def dragan_penalty(f, real, key):
 PENALTIES = ("none", "gradient", "r1", "dragan")
 
 
+def d_penalty(name: str, f, real, fake, key):
+  """The penalty `name` (one of PENALTIES but "none") of the discriminator `f`."""
+  if name == "gradient":
+    return gradient_penalty(f, real, fake, key)
+  if name == "r1":
+    return r1_penalty(f, real)
+  if name == "dragan":
+    return dragan_penalty(f, real, key)
+  raise ValueError(f"unknown penalty {name!r}; valid: {', '.join(PENALTIES)}")
+
+
 def gan_loss(name: str):
   return choose("loss", name, GAN_LOSSES)
 

@@ -84,10 +84,7 @@ def train_step(state, batch, key):
         aux.update({"d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out)})
       if cfg.penalty != "none":
         f = lambda x: d.apply(params, x, model_state=ms, train=True)[0]  # noqa: E731
-        pk = jax.random.fold_in(k, 1)
-        penalty = {"gradient": lambda: losses.gradient_penalty(f, real, fake, pk),
-                   "r1": lambda: losses.r1_penalty(f, real),
-                   "dragan": lambda: losses.dragan_penalty(f, real, pk)}[cfg.penalty]()
+        penalty = losses.d_penalty(cfg.penalty, f, real, fake, jax.random.fold_in(k, 1))
         aux["d/penalty"] = penalty
         loss = loss + cfg.penalty_weight * penalty
       return loss, (ms, aux)
