@@ -9,8 +9,10 @@ it; nothing on disk is touched.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import warnings
 from typing import Optional
 
 import grain
@@ -56,6 +58,7 @@ class Checkpointer:
     try:
       restored = self.manager.restore(step, args=ocp.args.Composite(**items))
     except Exception as e:
+      _collect_abandoned_reads()
       msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
       raise CheckpointError(
           f"checkpoint step {step} in {self.directory} is unreadable or was written by a different "
@@ -78,6 +81,14 @@ class Checkpointer:
   def close(self):
     self.manager.wait_until_finished()
     self.manager.close()
+
+
+def _collect_abandoned_reads():
+  """A failed orbax restore leaves un-awaited read coroutines behind; collect them here, quietly,
+  instead of letting the garbage collector warn about them at some random later point."""
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore", RuntimeWarning)
+    gc.collect()
 
 
 def abstract(state, sharding):
