@@ -29,6 +29,9 @@ def get_config():
   c.penalty = "none"  # penalty on D: none | gradient (WGAN-GP) | r1 | dragan
   c.penalty_weight = 10.0  # its weight (lambda)
   c.clip = 0.0  # > 0: clip every D weight to [-clip, clip] after each update (WGAN)
+  c.instance_noise = 0.0  # > 0: std of Gaussian noise on D's inputs, annealed linearly to 0 ...
+  c.instance_noise_steps = 0  # ... over this many steps (0: over num_steps)
+  c.ema_decay = 0.0  # > 0: sample and evaluate with an EMA of G's weights (e.g. 0.999)
 
   c.data = ml_collections.ConfigDict()
   c.data.name = "digits"  # see ganjax.data: digits | ring8 | grid25 | idx:<dir> | folder:<dir> | mnist | ...

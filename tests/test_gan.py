@@ -119,3 +119,42 @@ def test_objective_config_errors(config_of):
   c.penalty = "spectral"
   with pytest.raises(ConfigError, match="unknown penalty 'spectral'"):
     gan.init(c, jax.random.key(0), batch)
+
+
+def test_instance_noise_is_annealed_to_zero_and_reaches_both_inputs_of_d(config_of):
+  from ganjax import stabilizers
+
+  c = config_of("gan.py")
+  c.instance_noise, c.instance_noise_steps = 0.5, 10
+  stds = [float(stabilizers.instance_noise_std(c, jnp.asarray(s))) for s in (0, 5, 10, 20)]
+  assert stds == pytest.approx([0.5, 0.25, 0.0, 0.0])
+  c.instance_noise = 0.0
+  assert stabilizers.instance_noise_std(c, 3) == 0.0
+  # With noise, D's loss on the same batch and key differs; once annealed away it is the plain loss.
+  c, state, batch = setup(config_of)
+  key = jax.random.key(3)
+  _, plain = jax.jit(gan.train_step)(state, batch, key)
+  c2 = c.copy_and_resolve_references()
+  c2.instance_noise, c2.instance_noise_steps = 1.0, 4
+  noisy_state = gan.init(c2, jax.random.key(0), batch)
+  _, noisy = jax.jit(gan.train_step)(noisy_state, batch, key)
+  assert float(noisy["d/instance_noise"]) == 1.0 and float(noisy["d/loss"]) != float(plain["d/loss"])
+  late = noisy_state.replace(step=jnp.asarray(4, jnp.int32))
+  _, annealed = jax.jit(gan.train_step)(late, batch, key)
+  ref_state = state.replace(step=jnp.asarray(4, jnp.int32))
+  _, ref = jax.jit(gan.train_step)(ref_state, batch, key)
+  np.testing.assert_allclose(annealed["d/loss"], ref["d/loss"], rtol=1e-6)
+
+
+def test_generator_ema_is_updated_checkpointed_and_used_for_sampling(config_of):
+  c, _, batch = setup(config_of)
+  c.ema_decay = 0.9
+  state = gan.init(c, jax.random.key(0), batch)
+  new, _ = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
+  for e, old, p in zip(jax.tree.leaves(new.extra["g_ema"]), jax.tree.leaves(state.g.params),
+                       jax.tree.leaves(new.g.params)):
+    np.testing.assert_allclose(e, 0.9 * old + 0.1 * p, rtol=1e-5, atol=1e-7)
+  z = jax.random.normal(jax.random.key(2), (4, c.model.latent_dim))
+  np.testing.assert_allclose(gan.generate(new, None, 4, z=z),
+                             new.g.apply(new.extra["g_ema"], z, train=False)[0], rtol=1e-6)
+  assert not np.allclose(gan.generate(new, None, 4, z=z), new.g(z))

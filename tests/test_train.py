@@ -52,9 +52,12 @@ def _sigterm_at(step_to_stop):
   return hook
 
 
-@pytest.mark.parametrize("name", ["gan.py", "dcgan.py", "vae.py"])
+@pytest.mark.parametrize("name", ["gan.py", "dcgan.py", "vae.py", "wgan_gp.py+ema+noise"])
 def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
+  name, *options = name.split("+")
   c = config_of(name, steps=6)
+  if options:  # method extras (the EMA) and step-dependent stabilizers survive the resume too
+    c.ema_decay, c.instance_noise = 0.9, 0.3
   c.checkpoint_every = 100  # only the preemption save and the final save
   straight = train.train(c, tmp_path / "straight")
   stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ganjax import losses, networks
+from ganjax import losses, networks, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, grad_norm, mean_prob, micro_batches, sample_latent
 
@@ -60,7 +60,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
       "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g), g.init(kg, z, train=False)),
       "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, x, train=False)),
   }
-  return state_lib.create(config, players)
+  extra = {"g_ema": players["g"].params} if config.ema_decay else {}
+  return state_lib.create(config, players, extra)
 
 
 def train_step(state, batch, key):
@@ -69,11 +70,14 @@ def train_step(state, batch, key):
   reals = micro_batches(batch["image"], cfg.d_steps)
   n = reals.shape[0]
   g, d = state.g, state.d
+  noise = stabilizers.instance_noise_std(cfg, state.step)  # 0.0 unless instance noise is on
 
   # Discriminator: k updates, each on its own real micro-batch and fresh noise.
   def d_update(d, real, k):
     fake, _ = g.apply(g.params, sample_latent(jax.random.fold_in(k, 0), n, cfg.model), train=True)
     fake = jax.lax.stop_gradient(fake)
+    real = stabilizers.add_instance_noise(real, noise, jax.random.fold_in(k, 2))
+    fake = stabilizers.add_instance_noise(fake, noise, jax.random.fold_in(k, 3))
 
     def loss_fn(params):
       real_out, ms = d.apply(params, real, train=True)
@@ -109,16 +113,24 @@ def train_step(state, batch, key):
 
   def g_objective(params):
     fake, ms = g.apply(params, z, train=True)
+    fake = stabilizers.add_instance_noise(fake, noise, jax.random.fold_in(key, 2))
     logits, _ = d.apply(d.params, fake, train=True)
     return g_loss_fn(logits), ms
 
   (g_loss, g_ms), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
   g = g.update(g_grads, g_ms)
   metrics = {**d_metrics, "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads)}
-  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+  extra = dict(state.extra)
+  if cfg.ema_decay:
+    extra["g_ema"] = stabilizers.ema_update(extra["g_ema"], g.params, cfg.ema_decay)
+  if cfg.instance_noise:
+    metrics["d/instance_noise"] = jnp.asarray(noise, jnp.float32)
+  return state.replace(step=state.step + 1, extra=extra).with_players(g=g, d=d), metrics
 
 
 def generate(state, key, n: int, z=None):
-  """n samples from G (batch norm in inference mode); pass `z` to decode given latents."""
+  """n samples from G (batch norm in inference mode; the EMA weights when `ema_decay` > 0);
+  pass `z` to decode given latents."""
   z = sample_latent(key, n, state.config.model) if z is None else z
-  return state.g(z)
+  params = state.extra.get("g_ema", state.g.params)
+  return state.g.apply(params, z, train=False)[0]

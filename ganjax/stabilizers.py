@@ -1,0 +1,32 @@
+"""Stabilizers any adversarial method switches on from config, implemented once.
+
+- Instance noise (Sønderby et al. 2016; Arjovsky & Bottou 2017): Gaussian noise on every input of
+  the discriminator, real and generated alike, with a standard deviation annealed linearly from
+  `instance_noise` to 0 over `instance_noise_steps` steps (0: over the whole run).
+- An exponential moving average of the generator's parameters (Yazıcı et al. 2019), kept in
+  `state.extra["g_ema"]` (so it is checkpointed) when `ema_decay` > 0 and used for sampling and
+  evaluation.
+- One-sided label smoothing (Salimans et al. 2016) is the `real_label` argument of the losses.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def instance_noise_std(config, step):
+  """The noise level at `step`: linear from config.instance_noise down to 0."""
+  if not config.instance_noise:
+    return 0.0
+  horizon = config.instance_noise_steps or config.num_steps
+  return config.instance_noise * jnp.maximum(0.0, 1.0 - step / horizon)
+
+
+def add_instance_noise(x, std, key):
+  return x if isinstance(std, float) and std == 0.0 else x + std * jax.random.normal(key, x.shape, x.dtype)
+
+
+def ema_update(ema, params, decay: float):
+  """ema <- decay * ema + (1 - decay) * params."""
+  return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
