@@ -32,6 +32,7 @@ def get_config():
   c.instance_noise = 0.0  # > 0: std of Gaussian noise on D's inputs, annealed linearly to 0 ...
   c.instance_noise_steps = 0  # ... over this many steps (0: over num_steps)
   c.ema_decay = 0.0  # > 0: sample and evaluate with an EMA of G's weights (e.g. 0.999)
+  c.g_objective = "adversarial"  # adversarial (config.loss) | feature_matching (Salimans et al. 2016)
 
   c.data = ml_collections.ConfigDict()
   c.data.name = "digits"  # see ganjax.data: digits | ring8 | grid25 | idx:<dir> | folder:<dir> | mnist | ...
@@ -54,6 +55,7 @@ def get_config():
   c.model.e_hidden = (500,)
   c.model.width = 64  # DCGAN base channel count
   c.model.d_batch_norm = True  # batch norm in the DCGAN discriminator (False for gradient penalties)
+  c.model.minibatch_features = ()  # (B, C) > 0: a minibatch-discrimination layer in D (Salimans et al. 2016)
   c.model.conv_impl = "auto"  # DCGAN transposed convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
 
   c.optim = ml_collections.ConfigDict()  # one entry per player: name (adam|rmsprop|sgd), lr, ...

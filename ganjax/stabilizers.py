@@ -6,6 +6,10 @@
 - An exponential moving average of the generator's parameters (Yazıcı et al. 2019), kept in
   `state.extra["g_ema"]` (so it is checkpointed) when `ema_decay` > 0 and used for sampling and
   evaluation.
+- Feature matching (Salimans et al. 2016, Sec. 3.1): the generator minimises
+  ||E_x f(x) - E_z f(G(z))||_2^2 with f the discriminator's last hidden features
+  (`g_objective="feature_matching"`) instead of its adversarial loss.
+- Minibatch discrimination (Salimans et al. 2016, Sec. 3.2) is a layer: `ganjax.networks.layers`.
 - One-sided label smoothing (Salimans et al. 2016) is the `real_label` argument of the losses.
 """
 
@@ -30,3 +34,21 @@ def add_instance_noise(x, std, key):
 def ema_update(ema, params, decay: float):
   """ema <- decay * ema + (1 - decay) * params."""
   return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
+
+
+def features(player, params, x, model_state=None, train: bool = True):
+  """(the discriminator's output, its sown last hidden features, its new model state) for x."""
+  model_state = player.model_state if model_state is None else model_state
+  variables = {"params": params, **model_state}
+  mutable = ["intermediates", *(model_state if train else ())]
+  out, new = player.apply_fn(variables, x, train=train, mutable=mutable)
+  new = dict(new)
+  feats = new.pop("intermediates")["features"][0]
+  return out, feats, (new if train and model_state else model_state)
+
+
+def feature_matching_loss(real_features, fake_features):
+  """||mean real features - mean generated features||^2 over the feature axis."""
+  real = jnp.mean(real_features.reshape((real_features.shape[0], -1)), axis=0)
+  fake = jnp.mean(fake_features.reshape((fake_features.shape[0], -1)), axis=0)
+  return jnp.sum((jax.lax.stop_gradient(real) - fake)**2)

@@ -158,3 +158,20 @@ def test_generator_ema_is_updated_checkpointed_and_used_for_sampling(config_of):
   np.testing.assert_allclose(gan.generate(new, None, 4, z=z),
                              new.g.apply(new.extra["g_ema"], z, train=False)[0], rtol=1e-6)
   assert not np.allclose(gan.generate(new, None, 4, z=z), new.g(z))
+
+
+def test_feature_matching_generator_loss(config_of):
+  from ganjax import stabilizers
+
+  c, state, batch = setup(config_of)
+  c.g_objective = "feature_matching"
+  state = gan.init(c, jax.random.key(0), batch)
+  key = jax.random.key(5)
+  new, m = jax.jit(gan.train_step)(state, batch, key)
+  z = sample_latent(jax.random.fold_in(key, 1), c.batch_size, c.model)
+  _, real_f, _ = stabilizers.features(new.d, new.d.params, batch["image"])
+  _, fake_f, _ = stabilizers.features(new.d, new.d.params, state.g(z))
+  expected = np.sum((np.asarray(real_f).mean(0) - np.asarray(fake_f).mean(0)) ** 2)
+  np.testing.assert_allclose(m["g/loss"], expected, rtol=1e-4)
+  assert float(m["g/grad_norm"]) > 0
+  np.testing.assert_allclose(stabilizers.feature_matching_loss(real_f, real_f), 0.0, atol=1e-9)

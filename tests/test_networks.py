@@ -82,3 +82,30 @@ def test_conv_impl_auto_is_subpixel_only_on_cpu():
   assert layers.use_subpixel("subpixel") and not layers.use_subpixel("xla")
   with pytest.raises(ValueError, match="auto | xla | subpixel"):
     layers.use_subpixel("fast")
+
+
+def test_minibatch_discrimination_is_salimans_l1_kernel():
+  from ganjax.networks.layers import MinibatchDiscrimination
+
+  layer = MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
+  f = jax.random.normal(jax.random.key(0), (5, 4))
+  v = layer.init(jax.random.key(1), f)
+  out = layer.apply(v, f)
+  assert out.shape == (5, 4 + 3)
+  np.testing.assert_allclose(out[:, :4], f)
+  m = np.asarray(f @ v["params"]["T"]).reshape(5, 3, 2)
+  expected = np.exp(-np.abs(m[:, None] - m[None]).sum(-1)).sum(1)
+  np.testing.assert_allclose(out[:, 4:], expected, rtol=1e-5)
+  same = layer.apply(v, jnp.repeat(f[:1], 5, 0))
+  np.testing.assert_allclose(same[:, 4:], 5.0, rtol=1e-6)  # identical samples: every kernel sums to n
+
+
+@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4})])
+def test_minibatch_discrimination_makes_d_see_the_whole_batch(name, kw):
+  x = jax.random.normal(jax.random.key(0), (4, 8, 8, 1))
+  for features, coupled in (((), False), ((3, 2), True)):
+    d = networks.discriminator(name, minibatch_features=features, **kw)
+    v = d.init(jax.random.key(1), x, train=False)
+    other = x.at[1:].set(jax.random.normal(jax.random.key(2), (3, 8, 8, 1)))
+    changed = not np.allclose(d.apply(v, x, train=False)[0], d.apply(v, other, train=False)[0])
+    assert changed == coupled  # D(x_0) depends on the other samples only with the layer

@@ -192,3 +192,15 @@ def test_checkpoint_of_another_config_is_one_clear_error(tmp_path, config_of):
   c.model.g_hidden = (32,)
   with pytest.raises(CheckpointError, match="written by a different config"):
     train.sample(c, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["gan.py", "dcgan.py"])
+def test_salimans_stabilizers_train_end_to_end(tmp_path, config_of, name):
+  c = config_of(name, steps=2)
+  c.model.minibatch_features = (4, 3)
+  c.g_objective = "feature_matching"
+  c.real_label = 0.9
+  c.ema_decay = 0.99
+  state = train.train(c, tmp_path)
+  assert int(state.step) == 2 and "g_ema" in state.extra
+  assert all(np.isfinite(v) for r in map(json.loads, open(tmp_path / "metrics.jsonl")) for v in r.values())

@@ -13,7 +13,9 @@ The same step trains the other objectives of `GAN_LOSSES`: "least_squares" (Mao 
 "hinge", and "wasserstein" (Arjovsky et al. 2017, Algorithm 1: critic weights clipped to
 [-`clip`, `clip`] after each critic update, `configs/wgan.py`), with an optional penalty on D
 (`config.penalty`: "gradient" = WGAN-GP, Gulrajani et al. 2017, Algorithm 1, `configs/wgan_gp.py`;
-"r1"; "dragan") weighted by `config.penalty_weight`.
+"r1"; "dragan") weighted by `config.penalty_weight`. The stabilizers of `ganjax.stabilizers`
+(instance noise, generator EMA, feature matching via `g_objective`) and minibatch discrimination
+(`model.minibatch_features`) switch on from config.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def _networks(config, sample_shape):
   g_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
   d_kw = ({"width": m.width, "batch_norm": m.d_batch_norm} if m.discriminator == "dcgan"
           else {"hidden": tuple(m.d_hidden)})
+  d_kw["minibatch_features"] = tuple(m.minibatch_features)
   dtype = compute_dtype(config)
   g = networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation=m.g_output,
                          dtype=dtype, **g_kw)
@@ -42,6 +45,7 @@ def check(config):
   from ganjax.errors import ConfigError, choose
 
   losses.gan_loss(config.loss)
+  choose("g_objective", config.g_objective, {"adversarial": 0, "feature_matching": 1})
   choose("penalty", config.penalty, {p: p for p in losses.PENALTIES})
   if config.real_label != 1.0 and config.loss not in losses.SMOOTHABLE:
     raise ConfigError(f"real_label={config.real_label} (label smoothing) needs a loss in {losses.SMOOTHABLE}")
@@ -114,6 +118,10 @@ def train_step(state, batch, key):
   def g_objective(params):
     fake, ms = g.apply(params, z, train=True)
     fake = stabilizers.add_instance_noise(fake, noise, jax.random.fold_in(key, 2))
+    if cfg.g_objective == "feature_matching":  # Salimans et al. 2016, Sec. 3.1
+      _, real_f, _ = stabilizers.features(d, d.params, reals[:, -1])
+      _, fake_f, _ = stabilizers.features(d, d.params, fake)
+      return stabilizers.feature_matching_loss(real_f, fake_f), ms
     logits, _ = d.apply(d.params, fake, train=True)
     return g_loss_fn(logits), ms
 

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import ConvTranspose
+from ganjax.networks.layers import ConvTranspose, MinibatchDiscrimination
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
 init = nn.initializers.normal(0.02)
@@ -74,12 +74,15 @@ class Discriminator(nn.Module):
   width: int = 64
   num_outputs: int = 1
   batch_norm: bool = True  # False for critics with a gradient penalty (Gulrajani et al. 2017)
+  minibatch_features: Sequence[int] = ()  # (B, C): add a minibatch-discrimination layer
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     h = _ConvTrunk(self.width, self.batch_norm, self.dtype)(x, train)
     self.sow("intermediates", "features", h)
+    if self.minibatch_features:
+      h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
     out = nn.Dense(self.num_outputs, kernel_init=init, dtype=self.dtype)(h).astype(jnp.float32)
     return out[:, 0] if self.num_outputs == 1 else out
 

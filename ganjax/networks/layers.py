@@ -74,3 +74,22 @@ class ConvTranspose(nn.Module):
       y = jax.lax.conv_transpose(x, kernel, tuple(self.strides), "SAME",
                                  dimension_numbers=("NHWC", "HWIO", "NHWC"))
     return y + bias
+
+
+class MinibatchDiscrimination(nn.Module):
+  """Minibatch discrimination (Salimans et al. 2016, Sec. 3.2). Features f(x_i) in R^A are
+  multiplied by a learned tensor T in R^{A x B x C} to M_i in R^{B x C}; with the L1 kernel
+  c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1), o(x_i)_b = sum_j c_b(x_i, x_j) over the minibatch,
+  and the layer returns [f(x_i), o(x_i)] in R^{A + B}: D sees how alike the samples of a batch are."""
+
+  num_kernels: int  # B
+  kernel_dim: int  # C
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, f):
+    t = self.param("T", nn.initializers.normal(0.05), (f.shape[-1], self.num_kernels * self.kernel_dim))
+    m = (f.astype(self.dtype) @ t.astype(self.dtype)).reshape((-1, self.num_kernels, self.kernel_dim))
+    l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, B)
+    o = jnp.sum(jnp.exp(-l1.astype(jnp.float32)), axis=1)  # (n, B)
+    return jnp.concatenate([f, o.astype(f.dtype)], axis=-1)

@@ -9,6 +9,8 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from ganjax.networks.layers import MinibatchDiscrimination
+
 OUTPUT_ACTIVATIONS = {"tanh": jnp.tanh, "none": lambda x: x}
 
 
@@ -31,6 +33,7 @@ class Discriminator(nn.Module):
   hidden: Sequence[int] = (512, 256)
   num_outputs: int = 1
   negative_slope: float = 0.2
+  minibatch_features: Sequence[int] = ()  # (B, C): add a minibatch-discrimination layer
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -39,6 +42,8 @@ class Discriminator(nn.Module):
     for width in self.hidden:
       h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), self.negative_slope)
     self.sow("intermediates", "features", h)
+    if self.minibatch_features:
+      h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
     out = nn.Dense(self.num_outputs, dtype=self.dtype)(h).astype(jnp.float32)
     return out[:, 0] if self.num_outputs == 1 else out
 
