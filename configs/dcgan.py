@@ -10,13 +10,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
-  c.algorithm = "gan"
-  c.num_steps = 5000
-  c.data.image_size = 32
-  c.model.generator = c.model.discriminator = "dcgan"
-  c.model.width = 64
-  c.model.latent_dim = 100
+  c = base_config.get_dcgan_config()
   c.optim.g = base_config.adam(2e-4, b1=0.5)
   c.optim.d = base_config.adam(2e-4, b1=0.5)
   return c

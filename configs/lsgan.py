@@ -8,10 +8,6 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
-  c.algorithm = "gan"
+  c = base_config.get_dcgan_config()
   c.loss = "least_squares"
-  c.num_steps = 5000
-  c.data.image_size = 32
-  c.model.generator = c.model.discriminator = "dcgan"
   return c

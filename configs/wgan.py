@@ -16,14 +16,10 @@ def rmsprop(lr):
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
-  c.algorithm = "gan"
+  c = base_config.get_dcgan_config()
   c.loss = "wasserstein"
   c.clip = 0.01
   c.d_steps = 5
-  c.num_steps = 5000
-  c.data.image_size = 32
-  c.model.generator = c.model.discriminator = "dcgan"
   c.optim.g = rmsprop(5e-5)
   c.optim.d = rmsprop(5e-5)
   return c

@@ -9,15 +9,11 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
-  c.algorithm = "gan"
+  c = base_config.get_dcgan_config()
   c.loss = "wasserstein"
   c.penalty = "gradient"
   c.penalty_weight = 10.0
   c.d_steps = 5
-  c.num_steps = 5000
-  c.data.image_size = 32
-  c.model.generator = c.model.discriminator = "dcgan"
   c.model.d_batch_norm = False
   c.optim.g = base_config.adam(1e-4, b1=0.0, b2=0.9)
   c.optim.d = base_config.adam(1e-4, b1=0.0, b2=0.9)

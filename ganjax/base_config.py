@@ -76,3 +76,15 @@ def get_config():
   c.mesh = ml_collections.ConfigDict()
   c.mesh.num_devices = 0  # 0: every device of every process
   return c
+
+
+def get_dcgan_config():
+  """The base with DCGAN players at 32x32 (Radford et al. 2015): shared by dcgan, lsgan, wgan, wgan_gp."""
+  c = get_config()
+  c.algorithm = "gan"
+  c.num_steps = 5000
+  c.data.image_size = 32
+  c.model.generator = c.model.discriminator = "dcgan"
+  c.model.width = 64
+  c.model.latent_dim = 100
+  return c
