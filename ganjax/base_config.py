@@ -32,6 +32,7 @@ def get_config():
   c.instance_noise = 0.0  # > 0: std of Gaussian noise on D's inputs, annealed linearly to 0 ...
   c.instance_noise_steps = 0  # ... over this many steps (0: over num_steps)
   c.ema_decay = 0.0  # > 0: sample and evaluate with an EMA of G's weights (e.g. 0.999)
+  c.historical_averaging = 0.0  # > 0: weight of ||theta - mean past theta||^2 in each player's loss
   c.g_objective = "adversarial"  # adversarial (config.loss) | feature_matching (Salimans et al. 2016)
 
   c.data = ml_collections.ConfigDict()

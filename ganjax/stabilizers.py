@@ -9,6 +9,9 @@
 - Feature matching (Salimans et al. 2016, Sec. 3.1): the generator minimises
   ||E_x f(x) - E_z f(G(z))||_2^2 with f the discriminator's last hidden features
   (`g_objective="feature_matching"`) instead of its adversarial loss.
+- Historical averaging (Salimans et al. 2016, Sec. 3.3): each player's loss gains
+  lambda * ||theta - mean of its past theta||^2 (`historical_averaging` = lambda); the running means
+  live in `state.extra["hist_<player>"]`, so they are checkpointed.
 - Minibatch discrimination (Salimans et al. 2016, Sec. 3.2) is a layer: `ganjax.networks.layers`.
 - One-sided label smoothing (Salimans et al. 2016) is the `real_label` argument of the losses.
 """
@@ -52,3 +55,13 @@ def feature_matching_loss(real_features, fake_features):
   real = jnp.mean(real_features.reshape((real_features.shape[0], -1)), axis=0)
   fake = jnp.mean(fake_features.reshape((fake_features.shape[0], -1)), axis=0)
   return jnp.sum((jax.lax.stop_gradient(real) - fake)**2)
+
+
+def historical_penalty(params, mean):
+  """||theta - mean past theta||^2 over all of a player's parameters."""
+  return sum(jnp.sum((p - jax.lax.stop_gradient(m))**2) for p, m in zip(jax.tree.leaves(params), jax.tree.leaves(mean)))
+
+
+def running_mean_update(mean, params, count):
+  """The mean of `count` past values -> the mean of those and `params`."""
+  return jax.tree.map(lambda m, p: m + (p - m) / (count + 1.0), mean, params)

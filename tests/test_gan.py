@@ -175,3 +175,24 @@ def test_feature_matching_generator_loss(config_of):
   np.testing.assert_allclose(m["g/loss"], expected, rtol=1e-4)
   assert float(m["g/grad_norm"]) > 0
   np.testing.assert_allclose(stabilizers.feature_matching_loss(real_f, real_f), 0.0, atol=1e-9)
+
+
+def test_historical_averaging_tracks_the_mean_of_past_parameters(config_of):
+  c, _, batch = setup(config_of)
+  c.historical_averaging = 0.5
+  state = gan.init(c, jax.random.key(0), batch)
+  step = jax.jit(gan.train_step)
+  trajectory = [state.d.params]
+  s, m = step(state, batch, jax.random.key(0))
+  assert float(m["d/historical"]) == 0.0  # theta_0 is its own history
+  trajectory.append(s.d.params)
+  for i in range(1, 3):
+    s, m = step(s, batch, jax.random.key(i))
+    trajectory.append(s.d.params)
+  # After 3 steps the means hold theta_0..theta_3; the penalty of step 3 used theta_0..theta_2.
+  for leaves in zip(jax.tree.leaves(s.extra["hist_d"]), *map(jax.tree.leaves, trajectory)):
+    np.testing.assert_allclose(leaves[0], np.mean(leaves[1:], axis=0), rtol=1e-5, atol=1e-7)
+  mean_prev = jax.tree.map(lambda *p: np.mean(p, axis=0), *trajectory[:3])
+  expected = sum(np.sum((np.asarray(a) - b) ** 2) for a, b in zip(jax.tree.leaves(trajectory[2]), jax.tree.leaves(mean_prev)))
+  np.testing.assert_allclose(m["d/historical"], expected, rtol=1e-4)
+  np.testing.assert_allclose(m["d/loss"], m["d/adversarial"] + 0.5 * m["d/historical"], rtol=1e-5)

@@ -57,7 +57,7 @@ def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
   name, *options = name.split("+")
   c = config_of(name, steps=6)
   if options:  # method extras (the EMA) and step-dependent stabilizers survive the resume too
-    c.ema_decay, c.instance_noise = 0.9, 0.3
+    c.ema_decay, c.instance_noise, c.historical_averaging = 0.9, 0.3, 0.01
   c.checkpoint_every = 100  # only the preemption save and the final save
   straight = train.train(c, tmp_path / "straight")
   stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])
@@ -201,6 +201,7 @@ def test_salimans_stabilizers_train_end_to_end(tmp_path, config_of, name):
   c.g_objective = "feature_matching"
   c.real_label = 0.9
   c.ema_decay = 0.99
+  c.historical_averaging = 0.1
   state = train.train(c, tmp_path)
-  assert int(state.step) == 2 and "g_ema" in state.extra
+  assert int(state.step) == 2 and {"g_ema", "hist_g", "hist_d"} <= set(state.extra)
   assert all(np.isfinite(v) for r in map(json.loads, open(tmp_path / "metrics.jsonl")) for v in r.values())

@@ -14,7 +14,7 @@ The same step trains the other objectives of `GAN_LOSSES`: "least_squares" (Mao 
 [-`clip`, `clip`] after each critic update, `configs/wgan.py`), with an optional penalty on D
 (`config.penalty`: "gradient" = WGAN-GP, Gulrajani et al. 2017, Algorithm 1, `configs/wgan_gp.py`;
 "r1"; "dragan") weighted by `config.penalty_weight`. The stabilizers of `ganjax.stabilizers`
-(instance noise, generator EMA, feature matching via `g_objective`) and minibatch discrimination
+(instance noise, generator EMA, feature matching via `g_objective`, historical averaging) and minibatch discrimination
 (`model.minibatch_features`) switch on from config.
 """
 
@@ -65,6 +65,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
       "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, x, train=False)),
   }
   extra = {"g_ema": players["g"].params} if config.ema_decay else {}
+  if config.historical_averaging:  # the mean of each player's past parameters, theta_0 so far
+    extra.update({"hist_g": players["g"].params, "hist_d": players["d"].params})
   return state_lib.create(config, players, extra)
 
 
@@ -95,6 +97,9 @@ def train_step(state, batch, key):
         penalty = losses.d_penalty(cfg.penalty, f, real, fake, jax.random.fold_in(k, 1))
         aux["d/penalty"] = penalty
         loss = loss + cfg.penalty_weight * penalty
+      if cfg.historical_averaging:
+        aux["d/historical"] = stabilizers.historical_penalty(params, state.extra["hist_d"])
+        loss = loss + cfg.historical_averaging * aux["d/historical"]
       return loss, (ms, aux)
 
     (loss, (ms, aux)), grads = jax.value_and_grad(loss_fn, has_aux=True)(d.params)
@@ -121,9 +126,12 @@ def train_step(state, batch, key):
     if cfg.g_objective == "feature_matching":  # Salimans et al. 2016, Sec. 3.1
       _, real_f, _ = stabilizers.features(d, d.params, reals[:, -1])
       _, fake_f, _ = stabilizers.features(d, d.params, fake)
-      return stabilizers.feature_matching_loss(real_f, fake_f), ms
-    logits, _ = d.apply(d.params, fake, train=True)
-    return g_loss_fn(logits), ms
+      loss = stabilizers.feature_matching_loss(real_f, fake_f)
+    else:
+      loss = g_loss_fn(d.apply(d.params, fake, train=True)[0])
+    if cfg.historical_averaging:
+      loss = loss + cfg.historical_averaging * stabilizers.historical_penalty(params, state.extra["hist_g"])
+    return loss, ms
 
   (g_loss, g_ms), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
   g = g.update(g_grads, g_ms)
@@ -131,6 +139,10 @@ def train_step(state, batch, key):
   extra = dict(state.extra)
   if cfg.ema_decay:
     extra["g_ema"] = stabilizers.ema_update(extra["g_ema"], g.params, cfg.ema_decay)
+  if cfg.historical_averaging:  # step + 1 values (theta_0 .. theta_step) are in the means so far
+    count = (state.step + 1).astype(jnp.float32)
+    extra["hist_g"] = stabilizers.running_mean_update(extra["hist_g"], g.params, count)
+    extra["hist_d"] = stabilizers.running_mean_update(extra["hist_d"], d.params, count)
   if cfg.instance_noise:
     metrics["d/instance_noise"] = jnp.asarray(noise, jnp.float32)
   return state.replace(step=state.step + 1, extra=extra).with_players(g=g, d=d), metrics
