@@ -56,6 +56,7 @@ def get_config():
   c.model.e_hidden = (500,)
   c.model.width = 64  # DCGAN base channel count
   c.model.d_batch_norm = True  # batch norm in the DCGAN discriminator (False for gradient penalties)
+  c.model.spectral_norm = False  # spectral normalisation of every D weight (Miyato et al. 2018)
   c.model.minibatch_features = ()  # (B, C) > 0: a minibatch-discrimination layer in D (Salimans et al. 2016)
   c.model.conv_impl = "auto"  # DCGAN transposed convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
 

@@ -195,8 +195,9 @@ def test_checkpoint_of_another_config_is_one_clear_error(tmp_path, config_of):
 
 
 @pytest.mark.parametrize("name", ["gan.py", "dcgan.py"])
-def test_salimans_stabilizers_train_end_to_end(tmp_path, config_of, name):
+def test_stabilizers_train_end_to_end(tmp_path, config_of, name):
   c = config_of(name, steps=2)
+  c.model.spectral_norm = True
   c.model.minibatch_features = (4, 3)
   c.g_objective = "feature_matching"
   c.real_label = 0.9

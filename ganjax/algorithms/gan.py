@@ -33,7 +33,7 @@ def _networks(config, sample_shape):
   g_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
   d_kw = ({"width": m.width, "batch_norm": m.d_batch_norm} if m.discriminator == "dcgan"
           else {"hidden": tuple(m.d_hidden)})
-  d_kw["minibatch_features"] = tuple(m.minibatch_features)
+  d_kw.update(minibatch_features=tuple(m.minibatch_features), spectral_norm=m.spectral_norm)
   dtype = compute_dtype(config)
   g = networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation=m.g_output,
                          dtype=dtype, **g_kw)

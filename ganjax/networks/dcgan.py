@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import ConvTranspose, MinibatchDiscrimination
+from ganjax.networks.layers import ConvTranspose, MinibatchDiscrimination, spectral
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
 init = nn.initializers.normal(0.02)
@@ -57,13 +57,15 @@ class _ConvTrunk(nn.Module):
   width: int = 64
   batch_norm: bool = True
   dtype: Any = jnp.float32
+  spectral_norm: bool = False
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     n = _num_up(x.shape[1])
     h = x
     for i in range(n):
-      h = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", kernel_init=init, dtype=self.dtype)(h)
+      conv = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", kernel_init=init, dtype=self.dtype)
+      h = spectral(conv, self.spectral_norm, train)(h)
       if i > 0 and self.batch_norm:
         h = batch_norm(train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
@@ -75,15 +77,17 @@ class Discriminator(nn.Module):
   num_outputs: int = 1
   batch_norm: bool = True  # False for critics with a gradient penalty (Gulrajani et al. 2017)
   minibatch_features: Sequence[int] = ()  # (B, C): add a minibatch-discrimination layer
+  spectral_norm: bool = False  # spectrally normalise every weight (Miyato et al. 2018)
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    h = _ConvTrunk(self.width, self.batch_norm, self.dtype)(x, train)
+    h = _ConvTrunk(self.width, self.batch_norm, self.dtype, self.spectral_norm)(x, train)
     self.sow("intermediates", "features", h)
     if self.minibatch_features:
       h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
-    out = nn.Dense(self.num_outputs, kernel_init=init, dtype=self.dtype)(h).astype(jnp.float32)
+    dense = nn.Dense(self.num_outputs, kernel_init=init, dtype=self.dtype)
+    out = spectral(dense, self.spectral_norm, train)(h).astype(jnp.float32)
     return out[:, 0] if self.num_outputs == 1 else out
 
 

@@ -93,3 +93,12 @@ class MinibatchDiscrimination(nn.Module):
     l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, B)
     o = jnp.sum(jnp.exp(-l1.astype(jnp.float32)), axis=1)  # (n, B)
     return jnp.concatenate([f, o.astype(f.dtype)], axis=-1)
+
+
+def spectral(layer: nn.Module, enabled: bool, train: bool):
+  """`layer`, with its weight divided by its largest singular value (Miyato et al. 2018, spectral
+  normalisation: one power iteration per training call, the estimate kept in `batch_stats`) when
+  `enabled`; the plain layer otherwise."""
+  if not enabled:
+    return layer
+  return lambda x: nn.SpectralNorm(layer, n_steps=1)(x, update_stats=train)

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import MinibatchDiscrimination
+from ganjax.networks.layers import MinibatchDiscrimination, spectral
 
 OUTPUT_ACTIVATIONS = {"tanh": jnp.tanh, "none": lambda x: x}
 
@@ -34,17 +34,20 @@ class Discriminator(nn.Module):
   num_outputs: int = 1
   negative_slope: float = 0.2
   minibatch_features: Sequence[int] = ()  # (B, C): add a minibatch-discrimination layer
+  spectral_norm: bool = False  # spectrally normalise every weight (Miyato et al. 2018)
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     h = x.reshape((x.shape[0], -1))
     for width in self.hidden:
-      h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), self.negative_slope)
+      h = nn.leaky_relu(spectral(nn.Dense(width, dtype=self.dtype), self.spectral_norm, train)(h),
+                        self.negative_slope)
     self.sow("intermediates", "features", h)
     if self.minibatch_features:
       h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
-    out = nn.Dense(self.num_outputs, dtype=self.dtype)(h).astype(jnp.float32)
+    out = spectral(nn.Dense(self.num_outputs, dtype=self.dtype), self.spectral_norm, train)(h)
+    out = out.astype(jnp.float32)
     return out[:, 0] if self.num_outputs == 1 else out
 
 
