@@ -50,5 +50,20 @@ def main(argv):
     sys.exit(1)
 
 
+def parse_flags(argv):
+  """absl's parser, with config-file and override problems as one line instead of a stack trace."""
+  try:
+    rest = flags.FLAGS(argv)
+    _CONFIG.value.get("algorithm")  # load the config file now, so that its errors are reported here
+    return rest
+  except AttributeError as e:  # an override of a field the config does not have
+    message = f"unknown config field {str(e).strip(chr(34))}"
+  except (flags.Error, KeyError, ValueError, TypeError, OSError) as e:
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    message = lines[-1] if lines else type(e).__name__
+  print(f"ganjax: error: {message}", file=sys.stderr)
+  sys.exit(2)
+
+
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -206,3 +206,15 @@ def test_stabilizers_train_end_to_end(tmp_path, config_of, name):
   state = train.train(c, tmp_path)
   assert int(state.step) == 2 and {"g_ema", "hist_g", "hist_d"} <= set(state.extra)
   assert all(np.isfinite(v) for r in map(json.loads, open(tmp_path / "metrics.jsonl")) for v in r.values())
+
+
+@pytest.mark.parametrize("config,override,message", [
+    ("configs/gan.py", "--config.nonexistent=1", "unknown config field 'nonexistent'"),
+    ("configs/gan.py", "--config.batch_size=abc", "flag --config.batch_size=abc: invalid literal for int() with base 10: 'abc'"),
+    ("configs/nope.py", "--config.seed=1", "[Errno 2] No such file or directory: 'configs/nope.py'"),
+    ("configs/gan.py:foo", "--config.seed=1", "ValueError: configs/gan.py takes no argument or ring8 | grid25, got 'foo'"),
+])
+def test_cli_bad_config_is_one_line(tmp_path, config, override, message):
+  r = run_cli(f"--config={config}", f"--workdir={tmp_path}", override)
+  assert r.returncode == 2
+  assert r.stderr.strip().splitlines() == [f"ganjax: error: {message}"], r.stderr[-2000:]
