@@ -11,3 +11,14 @@ def test_benchmark_reports_every_figure(config_of):
   assert len(r["ms_per_step_all"]) == 2
   assert r["images_per_s"] == round(c.batch_size / (r["ms_per_step"] / 1e3), 1) or abs(
       r["images_per_s"] - c.batch_size / (r["ms_per_step"] / 1e3)) / r["images_per_s"] < 0.01
+
+
+def test_torch_reference_times_the_same_step(config_of):
+  import pytest
+
+  pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
+  from ganjax import bench_torch
+
+  for name, shape in (("gan.py", (8, 8, 1)), ("dcgan.py", (8, 8, 1)), ("vae.py", (8, 8, 1))):
+    r = bench_torch.reference(config_of(name), shape, steps=1, repeats=1, warmup=1)
+    assert r["torch_ms_per_step"] > 0 and r["torch_images_per_s"] > 0
