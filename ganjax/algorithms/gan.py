@@ -111,8 +111,8 @@ def train_step(state, batch, key):
       metrics["d/wasserstein"] = aux["d/real_out"] - aux["d/fake_out"]
     return d, metrics
 
-  # A Python loop, unrolled at trace time: XLA:CPU runs convolutions inside a lax.scan/while loop
-  # some 30x slower (measured with `python -m ganjax.bench --config=configs/dcgan.py`).
+  # A Python loop, unrolled at trace time: XLA:CPU ran the DCGAN convolutions far slower inside a
+  # lax.scan/while loop when we tried one (keep d_steps small; compile time grows with it).
   keys = jax.random.split(jax.random.fold_in(key, 0), cfg.d_steps)
   for i in range(cfg.d_steps):
     d, d_metrics = d_update(d, reals[:, i], keys[i])
