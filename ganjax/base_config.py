@@ -34,6 +34,11 @@ def get_config():
   c.ema_decay = 0.0  # > 0: sample and evaluate with an EMA of G's weights (e.g. 0.999)
   c.historical_averaging = 0.0  # > 0: weight of ||theta - mean past theta||^2 in each player's loss
   c.g_objective = "adversarial"  # adversarial (config.loss) | feature_matching (Salimans et al. 2016)
+  c.replay_size = 0  # > 0: a replay memory of this many past generated samples (Shrivastava et al. 2017) ...
+  c.replay_fraction = 0.5  # ... supplying this fraction of D's generated samples
+  c.unrolled_steps = 0  # > 0: G's loss through this many unrolled D updates (Metz et al. 2017)
+  c.num_discriminators = 1  # > 1: an ensemble of discriminators (Durugkar et al. 2017, GMAN) ...
+  c.ensemble_softness = 0.0  # ... G minimises their softmax(lambda * loss)-weighted mean (0: the mean)
 
   c.data = ml_collections.ConfigDict()
   c.data.name = "digits"  # see ganjax.data: digits | ring8 | grid25 | idx:<dir> | folder:<dir> | mnist | ...
@@ -56,6 +61,7 @@ def get_config():
   c.model.e_hidden = (500,)
   c.model.width = 64  # DCGAN base channel count
   c.model.d_batch_norm = True  # batch norm in the DCGAN discriminator (False for gradient penalties)
+  c.model.d_virtual_batch_norm = 0  # > 0: virtual batch norm in the DCGAN discriminator instead, with this many reference images
   c.model.spectral_norm = False  # spectral normalisation of every D weight (Miyato et al. 2018)
   c.model.minibatch_features = ()  # (B, C) > 0: a minibatch-discrimination layer in D (Salimans et al. 2016)
   c.model.conv_impl = "auto"  # DCGAN transposed convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel

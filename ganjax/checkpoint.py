@@ -92,5 +92,8 @@ def _collect_abandoned_reads():
 
 
 def abstract(state, sharding):
-  """ShapeDtypeStructs (with the given sharding) in the structure of `state`, for restoring."""
-  return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), state)
+  """ShapeDtypeStructs in the structure of `state`, for restoring, with `sharding`: one sharding
+  for every leaf, or a pytree of them in the structure of `state`."""
+  if isinstance(sharding, jax.sharding.Sharding):
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), state)
+  return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), state, sharding)

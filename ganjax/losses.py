@@ -72,15 +72,24 @@ def d_loss_wasserstein(real_out, fake_out, real_target: float = 1.0):
   return jnp.mean(fake_out) - jnp.mean(real_out)
 
 
+# ---------------------------------------------------------------- boundary seeking (Hjelm et al. 2018, Eq. 8)
+
+def g_loss_boundary_seeking(fake_logits):
+  """1/2 E[(log D(G(z)) - log(1 - D(G(z))))^2]: G aims at the decision boundary D = 1/2, where the
+  optimal D's density ratio p_data / p_g is 1. With D = sigmoid(l), log D - log(1 - D) = l."""
+  return 0.5 * jnp.mean(fake_logits**2)
+
+
 GAN_LOSSES = {
     "non_saturating": (d_loss_bce, g_loss_non_saturating),
     "minimax": (d_loss_bce, g_loss_minimax),
     "least_squares": (d_loss_least_squares, g_loss_least_squares),
     "hinge": (d_loss_hinge, g_loss_critic),
     "wasserstein": (d_loss_wasserstein, g_loss_critic),
+    "boundary_seeking": (d_loss_bce, g_loss_boundary_seeking),
 }
 # Objectives whose real target can be moved from 1 (one-sided label smoothing, Salimans et al. 2016).
-SMOOTHABLE = ("non_saturating", "minimax", "least_squares")
+SMOOTHABLE = ("non_saturating", "minimax", "least_squares", "boundary_seeking")
 
 
 # ---------------------------------------------------------------- penalties on the discriminator

@@ -1,7 +1,8 @@
 """Device mesh, shardings, and global batches assembled from process-local data.
 
 Data parallelism over every device of every process: one mesh axis, `data`. The state is
-replicated, batches are split along their leading axis. `jax.jit` with these `NamedSharding`s does
+replicated, except the `extra` arrays a method names in its `SHARDED_EXTRA` (a replay buffer), whose
+leading axis is split over `data` like the batches. `jax.jit` with these `NamedSharding`s does
 the rest (no pmap); multi-process runs see the very same program.
 """
 
@@ -31,6 +32,24 @@ def replicated(mesh) -> NamedSharding:
 
 def batch_sharding(mesh) -> NamedSharding:
   return NamedSharding(mesh, P(DATA))
+
+
+def state_shardings(state, mesh, sharded_extra=()):
+  """A pytree of shardings in the structure of `state` (a TrainState, or its eval_shape): every
+  leaf replicated but those under `state.extra[name]` for `name` in `sharded_extra`."""
+  rep, split = replicated(mesh), batch_sharding(mesh)
+  shardings = jax.tree.map(lambda _: rep, state)
+  if not sharded_extra:
+    return shardings
+  n = mesh.devices.size
+  extra = dict(shardings.extra)
+  for name in sharded_extra:
+    if name in state.extra:
+      for leaf in jax.tree.leaves(state.extra[name]):
+        if leaf.shape[0] % n:
+          raise ConfigError(f"state.extra[{name!r}] has {leaf.shape[0]} rows, not divisible by the {n} devices")
+      extra[name] = jax.tree.map(lambda _: split, state.extra[name])
+  return shardings.replace(extra=extra)
 
 
 def check_batch_size(global_batch: int, mesh):

@@ -12,11 +12,23 @@
 - Historical averaging (Salimans et al. 2016, Sec. 3.3): each player's loss gains
   lambda * ||theta - mean of its past theta||^2 (`historical_averaging` = lambda); the running means
   live in `state.extra["hist_<player>"]`, so they are checkpointed.
-- Minibatch discrimination (Salimans et al. 2016, Sec. 3.2) is a layer: `ganjax.networks.layers`.
+- Replay memory (Shrivastava et al. 2017, Sec. 2.3): a buffer of `replay_size` past generated
+  samples in `state.extra["replay"]` (sharded over devices, checkpointed); a fraction
+  `replay_fraction` of every discriminator batch of fakes comes from it, and as many fresh samples
+  replace random entries after each discriminator update.
+- Unrolled GAN (Metz et al. 2017, Eq. 4-6): the generator's loss is taken against the discriminator
+  after k of its own optimizer steps, differentiating through them (`unroll`).
+- Discriminator ensembles (Durugkar et al. 2017, GMAN, Sec. 3): N discriminators as one stacked
+  player (`EnsembleApply`), the generator's loss their softmax-weighted mean (`soft_mean`).
+- Minibatch discrimination (Salimans et al. 2016, Sec. 3.2) and virtual batch norm (Sec. 3.4) are
+  layers: `ganjax.networks.layers`.
 - One-sided label smoothing (Salimans et al. 2016) is the `real_label` argument of the losses.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -65,3 +77,64 @@ def historical_penalty(params, mean):
 def running_mean_update(mean, params, count):
   """The mean of `count` past values -> the mean of those and `params`."""
   return jax.tree.map(lambda m, p: m + (p - m) / (count + 1.0), mean, params)
+
+
+# ---------------------------------------------------------------- replay memory (Shrivastava et al. 2017)
+
+def replay_count(fraction: float, n: int) -> int:
+  """Rows of an n-row discriminator batch of fakes that come from the buffer."""
+  return int(round(fraction * n))
+
+
+def replay_mix(buffer, fresh, fraction: float, key):
+  """(the discriminator's fakes, the updated buffer). The first k = round(fraction * n) rows of the
+  n fresh samples are swapped for k entries drawn uniformly from the buffer, and those k fresh rows
+  are written over k uniformly chosen entries of the buffer (in the buffer's dtype)."""
+  k = replay_count(fraction, fresh.shape[0])
+  if k == 0:
+    return fresh, buffer
+  read_key, write_key = jax.random.split(key)
+  size = buffer.shape[0]
+  old = jnp.take(buffer, jax.random.randint(read_key, (k,), 0, size), axis=0)
+  mixed = jnp.concatenate([old.astype(fresh.dtype), fresh[k:]])
+  slots = jax.random.choice(write_key, size, (k,), replace=False)  # distinct slots: no write races
+  return mixed, buffer.at[slots].set(jax.lax.stop_gradient(fresh[:k]).astype(buffer.dtype))
+
+
+# ---------------------------------------------------------------- unrolled GAN (Metz et al. 2017)
+
+def unroll(player, loss_fn: Callable, k: int, clip: float = 0.0):
+  """`player` after k optimizer steps on `loss_fn(params, model_state) -> (loss, model_state)`,
+  differentiable with respect to whatever `loss_fn` closes over (the generator's parameters): the
+  unrolled discriminator theta_D^k of Metz et al.'s Eq. 5. `clip` > 0 clips weights after each step
+  (WGAN), as the real updates do."""
+  for _ in range(k):
+    grads, model_state = jax.grad(loss_fn, has_aux=True)(player.params, player.model_state)
+    player = player.update(grads, model_state)
+    if clip:
+      player = player.replace(params=jax.tree.map(lambda p: jnp.clip(p, -clip, clip), player.params))
+  return player
+
+
+# ---------------------------------------------------------------- discriminator ensembles (Durugkar et al. 2017)
+
+@dataclasses.dataclass(frozen=True)
+class EnsembleApply:
+  """The `apply` of one network, vmapped over a leading axis of stacked variables: N independently
+  initialised copies evaluated on the same inputs, outputs stacked as (N, ...)."""
+
+  apply_fn: Callable
+
+  def __call__(self, variables, *args, **kw):
+    return jax.vmap(lambda v: self.apply_fn(v, *args, **kw))(variables)
+
+
+def ensemble_init(module, key, n: int, *args, **kw):
+  """Stacked variables of n copies of `module`, each from its own key."""
+  return jax.vmap(lambda k: module.init(k, *args, **kw))(jax.random.split(key, n))
+
+
+def soft_mean(values, softness: float):
+  """GMAN's soft discriminator (Durugkar et al. 2017, Sec. 3.2): sum_i softmax(lambda V)_i V_i over
+  the N discriminators' generator losses V_i; lambda = 0 is their mean, lambda -> inf their max."""
+  return jnp.sum(jax.nn.softmax(softness * values) * values)

@@ -27,10 +27,12 @@ class Player:
   tx: optax.GradientTransformation = flax.struct.field(pytree_node=False)
 
   @classmethod
-  def create(cls, module, tx, variables) -> "Player":
+  def create(cls, module, tx, variables, apply_fn=None) -> "Player":
+    """A player of `module` (or of `apply_fn`, e.g. an ensemble's vmapped apply) from its variables."""
     variables = dict(variables)
     params = variables.pop("params")
-    return cls(params=params, model_state=variables, opt_state=tx.init(params), apply_fn=module.apply, tx=tx)
+    return cls(params=params, model_state=variables, opt_state=tx.init(params),
+               apply_fn=apply_fn or module.apply, tx=tx)
 
   def apply(self, params, *args, model_state=None, train: bool = True, **kw):
     """Runs the network; returns (output, new model_state). Batch norm uses batch statistics and

@@ -66,14 +66,17 @@ class Run:
     self.base_key = jax.random.key(config.seed)
     self.step_key = jax.random.fold_in(self.base_key, STEP_KEY)  # step t uses fold_in(step_key, t)
     example = self.split.train.get(np.arange(2))
-    init = jax.jit(functools.partial(self.method.init, config), out_shardings=self.rep)
-    self.state = init(jax.random.fold_in(self.base_key, INIT_KEY), example)
+    init = functools.partial(self.method.init, config)
+    init_key = jax.random.fold_in(self.base_key, INIT_KEY)
+    self.state_sharding = parallel.state_shardings(jax.eval_shape(init, init_key, example), self.mesh,
+                                                   getattr(self.method, "SHARDED_EXTRA", ()))
+    self.state = jax.jit(init, out_shardings=self.state_sharding)(init_key, example)
     self.checkpoints = checkpoint.Checkpointer(os.path.join(self.workdir, "checkpoints"),
                                                config.get("keep_checkpoints", 3))
     self.restored_step = None
     if restore and self.checkpoints.latest_step() is not None:
       it = self.pipeline.iterator if self.pipeline else None
-      self.state = self.checkpoints.restore(checkpoint.abstract(self.state, self.rep), it)
+      self.state = self.checkpoints.restore(checkpoint.abstract(self.state, self.state_sharding), it)
       self.restored_step = int(self.state.step)
 
     # Jitted once per run; outputs replicated, read back from each process's own copy.
@@ -91,13 +94,14 @@ class Run:
     return np.concatenate(outs)
 
 
-def make_step_fn(method, mesh):
+def make_step_fn(method, mesh, state_sharding=None):
   rep, bs = parallel.replicated(mesh), parallel.batch_sharding(mesh)
+  ss = rep if state_sharding is None else state_sharding
 
   def step(state, batch, step_key):
     return method.train_step(state, batch, jax.random.fold_in(step_key, state.step))
 
-  return jax.jit(step, in_shardings=(rep, bs, rep), out_shardings=(rep, rep), donate_argnums=0)
+  return jax.jit(step, in_shardings=(ss, bs, rep), out_shardings=(ss, rep), donate_argnums=0)
 
 
 class _Preemption:
@@ -204,7 +208,7 @@ def _train(config, workdir, hooks, preemption):
     with open(os.path.join(run.workdir, "config.json"), "w") as f:
       f.write(cfg.to_json_best_effort(indent=2))
   writer = MetricWriter(run.workdir, start, cfg.num_steps, cfg.get("progress", True))
-  step_fn = make_step_fn(run.method, run.mesh)
+  step_fn = make_step_fn(run.method, run.mesh, run.state_sharding)
   history, last_saved, last_log_time = [], ckpts.latest_step(), time.perf_counter()
   last_log_step, last_eval = start, None
 

@@ -52,12 +52,14 @@ def _sigterm_at(step_to_stop):
   return hook
 
 
-@pytest.mark.parametrize("name", ["gan.py", "dcgan.py", "vae.py", "wgan_gp.py+ema+noise"])
+@pytest.mark.parametrize("name", ["gan.py+replay", "dcgan.py", "vae.py", "wgan_gp.py+ema+noise"])
 def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
   name, *options = name.split("+")
   c = config_of(name, steps=6)
-  if options:  # method extras (the EMA) and step-dependent stabilizers survive the resume too
+  if "ema" in options:  # method extras (the EMA) and step-dependent stabilizers survive the resume too
     c.ema_decay, c.instance_noise, c.historical_averaging = 0.9, 0.3, 0.01
+  if "replay" in options:  # the replay memory (sharded over the 4 devices) too
+    c.replay_size, c.replay_fraction = 32, 0.5
   c.checkpoint_every = 100  # only the preemption save and the final save
   straight = train.train(c, tmp_path / "straight")
   stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])
@@ -107,13 +109,19 @@ def test_corrupt_checkpoint_is_one_clear_error_and_is_left_alone(tmp_path, confi
   assert os.path.isdir(state_dir) and checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2]
 
 
-def test_four_devices_match_one(tmp_path, config_of):
+@pytest.mark.parametrize("name", ["dcgan.py", "gan.py+replay"])
+def test_four_devices_match_one(tmp_path, config_of, name):
   assert jax.device_count() == 4
-  c = config_of("dcgan.py", steps=3)  # batch norm: statistics must be over the global batch
+  name, *options = name.split("+")
+  c = config_of(name, steps=3)  # batch norm: statistics must be over the global batch
+  if options:  # a sharded replay buffer serves and stores the same samples on 1 and 4 devices
+    c.replay_size = 32
   c.mesh.num_devices = 1
   one = train.train(c, tmp_path / "one")
   c.mesh.num_devices = 4
   four = train.train(c, tmp_path / "four")
+  if options:
+    assert four.extra["replay"].sharding.spec == jax.sharding.PartitionSpec("data")
   for a, b in zip(leaves(one), leaves(four), strict=True):
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
   rows = lambda d: [json.loads(line) for line in open(tmp_path / d / "metrics.jsonl")]

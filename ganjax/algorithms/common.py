@@ -20,9 +20,10 @@ def sample_latent(key, n: int, model_cfg):
 
 def compute_dtype(config):
   """`config.dtype`: the networks' computation dtype. Parameters, optimizer states, losses and
-  batch-norm statistics stay float32; bfloat16 needs no loss scaling."""
+  batch-norm statistics stay float32; bfloat16 needs no loss scaling. float64 (under
+  `jax.enable_x64`) is for finite-difference gradient checks."""
   return choose("dtype", config.get("dtype", "float32"),
-                {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16})
+                {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16, "float64": jnp.float64})
 
 
 def micro_batches(x, k: int):

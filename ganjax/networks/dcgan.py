@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import ConvTranspose, MinibatchDiscrimination, spectral
+from ganjax.networks.layers import ConvTranspose, MinibatchDiscrimination, VirtualBatchNorm, spectral, wide
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
 init = nn.initializers.normal(0.02)
@@ -50,7 +50,7 @@ class Generator(nn.Module):
       h = ConvTranspose(self.width * 2**(n - 2 - i), kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)
       h = nn.relu(batch_norm(train, self.dtype)(h))
     x = ConvTranspose(channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)
-    return OUTPUT_ACTIVATIONS[self.output_activation](x.astype(jnp.float32))
+    return OUTPUT_ACTIVATIONS[self.output_activation](x.astype(wide(self.dtype)))
 
 
 class _ConvTrunk(nn.Module):
@@ -58,6 +58,7 @@ class _ConvTrunk(nn.Module):
   batch_norm: bool = True
   dtype: Any = jnp.float32
   spectral_norm: bool = False
+  virtual_batch_norm: int = 0  # > 0: virtual batch norm; the input's first rows are the reference batch
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -66,7 +67,9 @@ class _ConvTrunk(nn.Module):
     for i in range(n):
       conv = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", kernel_init=init, dtype=self.dtype)
       h = spectral(conv, self.spectral_norm, train)(h)
-      if i > 0 and self.batch_norm:
+      if i > 0 and self.virtual_batch_norm:
+        h = VirtualBatchNorm(self.virtual_batch_norm, dtype=self.dtype)(h)
+      elif i > 0 and self.batch_norm:
         h = batch_norm(train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
     return h.reshape((x.shape[0], -1))
@@ -78,16 +81,23 @@ class Discriminator(nn.Module):
   batch_norm: bool = True  # False for critics with a gradient penalty (Gulrajani et al. 2017)
   minibatch_features: Sequence[int] = ()  # (B, C): add a minibatch-discrimination layer
   spectral_norm: bool = False  # spectrally normalise every weight (Miyato et al. 2018)
+  # > 0: virtual batch norm (Salimans et al. 2016) instead of batch norm, with a reference batch of
+  # this many images kept in the "vbn" collection (set by the method from the first real batch).
+  virtual_batch_norm: int = 0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    h = _ConvTrunk(self.width, self.batch_norm, self.dtype, self.spectral_norm)(x, train)
+    r = self.virtual_batch_norm
+    if r:
+      ref = self.variable("vbn", "reference", jnp.zeros, (r, *x.shape[1:]), jnp.float32)
+      x = jnp.concatenate([ref.value.astype(x.dtype), x])
+    h = _ConvTrunk(self.width, self.batch_norm, self.dtype, self.spectral_norm, r)(x, train)[r:]
     self.sow("intermediates", "features", h)
     if self.minibatch_features:
       h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
     dense = nn.Dense(self.num_outputs, kernel_init=init, dtype=self.dtype)
-    out = spectral(dense, self.spectral_norm, train)(h).astype(jnp.float32)
+    out = spectral(dense, self.spectral_norm, train)(h).astype(wide(self.dtype))
     return out[:, 0] if self.num_outputs == 1 else out
 
 
@@ -99,5 +109,5 @@ class Encoder(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool = True):
     h = _ConvTrunk(self.width, batch_norm=False, dtype=self.dtype)(x, train)
-    head = lambda: nn.Dense(self.latent_dim, dtype=self.dtype)(h).astype(jnp.float32)  # noqa: E731
+    head = lambda: nn.Dense(self.latent_dim, dtype=self.dtype)(h).astype(wide(self.dtype))  # noqa: E731
     return head(), head()

@@ -29,6 +29,12 @@ _PHASE_TAPS[0, 0, 0] = _PHASE_TAPS[0, 1, 2] = 1.0
 _PHASE_TAPS[1, 1, 1] = _PHASE_TAPS[1, 2, 3] = 1.0
 
 
+def wide(dtype):
+  """The dtype outputs and statistics are returned in: float32 for float32/16-bit computation,
+  float64 when the network computes in float64 (gradient checks under jax.enable_x64)."""
+  return jnp.promote_types(dtype, jnp.float32)
+
+
 def subpixel_kernel(kernel):
   """(4, 4, C, O) transposed-conv kernel -> (3, 3, C, 2 * 2 * O) stride-1 kernel of the 4 phases."""
   s = jnp.asarray(_PHASE_TAPS, kernel.dtype)
@@ -92,7 +98,7 @@ class MinibatchDiscrimination(nn.Module):
     t = self.param("T", nn.initializers.normal(0.05), (f.shape[-1], self.num_kernels * self.kernel_dim))
     m = (f.astype(self.dtype) @ t.astype(self.dtype)).reshape((-1, self.num_kernels, self.kernel_dim))
     l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, B)
-    o = jnp.sum(jnp.exp(-l1.astype(jnp.float32)), axis=1)  # (n, B)
+    o = jnp.sum(jnp.exp(-l1.astype(wide(self.dtype))), axis=1)  # (n, B)
     return jnp.concatenate([f, o.astype(f.dtype)], axis=-1)
 
 
@@ -103,3 +109,36 @@ def spectral(layer: nn.Module, enabled: bool, train: bool):
   if not enabled:
     return layer
   return lambda x: nn.SpectralNorm(layer, n_steps=1)(x, update_stats=train)
+
+
+class VirtualBatchNorm(nn.Module):
+  """Virtual batch normalisation (Salimans et al. 2016, Sec. 3.4). The input's first
+  `reference_size` rows are the activations of a reference batch chosen once at the start of
+  training; the other rows are the examples. Each example is normalised with the statistics of the
+  reference batch together with itself, per channel over the batch and spatial axes:
+      mean = (R mean_ref + mean_x) / (R + 1),  E[h^2] = (R E_ref[h^2] + E_x[h^2]) / (R + 1),
+  and the reference rows with the reference statistics alone. No example sees another example, so
+  D's output for x depends on x and the fixed reference only (unlike batch norm)."""
+
+  reference_size: int
+  epsilon: float = 1e-5
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, h):
+    r = self.reference_size
+    h32 = h.astype(wide(self.dtype))
+    axes = tuple(range(1, h.ndim - 1))  # spatial axes of one example
+    ref, x = h32[:r], h32[r:]
+    ref_mean = jnp.mean(ref, axis=(0, *axes))
+    ref_sq = jnp.mean(ref**2, axis=(0, *axes))
+    w = 1.0 / (r + 1.0)
+    x_mean = (1.0 - w) * ref_mean + w * jnp.mean(x, axis=axes, keepdims=True)
+    x_sq = (1.0 - w) * ref_sq + w * jnp.mean(x**2, axis=axes, keepdims=True)
+    ref_shape = (r,) + (1,) * len(axes) + ref_mean.shape
+    mean = jnp.concatenate([jnp.broadcast_to(ref_mean, ref_shape), x_mean])
+    var = jnp.concatenate([jnp.broadcast_to(ref_sq - ref_mean**2, ref_shape), x_sq - x_mean**2])
+    scale = self.param("scale", nn.initializers.ones, (h.shape[-1],))
+    bias = self.param("bias", nn.initializers.zeros, (h.shape[-1],))
+    y = (h32 - mean) * jax.lax.rsqrt(jnp.maximum(var, 0.0) + self.epsilon) * scale + bias
+    return y.astype(self.dtype)

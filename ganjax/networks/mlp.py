@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import MinibatchDiscrimination, spectral
+from ganjax.networks.layers import MinibatchDiscrimination, spectral, wide
 
 OUTPUT_ACTIVATIONS = {"tanh": jnp.tanh, "none": lambda x: x}
 
@@ -25,7 +25,7 @@ class Generator(nn.Module):
     h = z
     for width in self.hidden:
       h = nn.relu(nn.Dense(width, dtype=self.dtype)(h))
-    x = nn.Dense(math.prod(self.out_shape), dtype=self.dtype)(h).astype(jnp.float32)
+    x = nn.Dense(math.prod(self.out_shape), dtype=self.dtype)(h).astype(wide(self.dtype))
     return OUTPUT_ACTIVATIONS[self.output_activation](x).reshape((z.shape[0], *self.out_shape))
 
 
@@ -47,7 +47,7 @@ class Discriminator(nn.Module):
     if self.minibatch_features:
       h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
     out = spectral(nn.Dense(self.num_outputs, dtype=self.dtype), self.spectral_norm, train)(h)
-    out = out.astype(jnp.float32)
+    out = out.astype(wide(self.dtype))
     return out[:, 0] if self.num_outputs == 1 else out
 
 
@@ -61,5 +61,5 @@ class Encoder(nn.Module):
     h = x.reshape((x.shape[0], -1))
     for width in self.hidden:
       h = nn.relu(nn.Dense(width, dtype=self.dtype)(h))
-    head = lambda: nn.Dense(self.latent_dim, dtype=self.dtype)(h).astype(jnp.float32)  # noqa: E731
+    head = lambda: nn.Dense(self.latent_dim, dtype=self.dtype)(h).astype(wide(self.dtype))  # noqa: E731
     return head(), head()
