@@ -46,6 +46,34 @@ def scatter(points, reference=None, size: int = 400, extent: float = 0.0) -> np.
   return np.asarray(img)
 
 
+def line_plot(xs, series: dict, width: int = 640, panel_height: int = 200) -> np.ndarray:
+  """One panel per named series over the shared x values (each on its own y range, labelled with
+  its name, min and max): (n_panels * panel_height, width, 3) uint8."""
+  colors = [(31, 90, 200), (200, 60, 40), (40, 150, 60), (120, 60, 160)]
+  xs = np.asarray(xs, np.float64)
+  img = Image.new("RGB", (width, panel_height * len(series)), "white")
+  draw = ImageDraw.Draw(img)
+  left, right, top, bottom = 60, 15, 22, 25
+  x0, x1 = float(xs.min()), float(xs.max()) if xs.max() > xs.min() else float(xs.min()) + 1.0
+  for i, (name, ys) in enumerate(series.items()):
+    ys = np.asarray(ys, np.float64)
+    y0, y1 = float(ys.min()), float(ys.max()) if ys.max() > ys.min() else float(ys.min()) + 1.0
+    oy = i * panel_height
+    box = (left, oy + top, width - right, oy + panel_height - bottom)
+    draw.rectangle(box, outline=(0, 0, 0))
+    px = left + (xs - x0) / (x1 - x0) * (box[2] - box[0])
+    py = box[3] - (ys - y0) / (y1 - y0) * (box[3] - box[1])
+    draw.line(list(zip(px.tolist(), py.tolist())), fill=colors[i % len(colors)], width=2)
+    for x, y in zip(px, py):
+      draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=colors[i % len(colors)])
+    draw.text((left, oy + 5), f"{name} (min {y0:.4g}, max {y1:.4g})", fill=(0, 0, 0))
+    draw.text((5, box[1]), f"{y1:.3g}", fill=(0, 0, 0))
+    draw.text((5, box[3] - 10), f"{y0:.3g}", fill=(0, 0, 0))
+    draw.text((left, box[3] + 5), f"step {x0:.0f}", fill=(0, 0, 0))
+    draw.text((box[2] - 70, box[3] + 5), f"step {x1:.0f}", fill=(0, 0, 0))
+  return np.asarray(img)
+
+
 def save_png(path, array: np.ndarray, upscale: int = 1):
   array = np.asarray(array)
   if array.ndim == 3 and array.shape[-1] == 1:

@@ -1,0 +1,132 @@
+"""Tables and plots for the README's results, from finished workdirs (nothing is trained here).
+
+  python -m ganjax.report modes DIR          # DIR/<data>_<variant>_s<seed>/eval.json -> mean +- std table
+  python -m ganjax.report evals WORKDIR...   # one row per workdir: every metric of its eval.json
+  python -m ganjax.report wgan_curve WORKDIR [--png=PATH]
+      # the critic's Wasserstein estimate (metrics.jsonl) against classifier FID (eval/fid rows, written
+      # when the run had --config.eval_every > 0): a table, their Pearson correlation, and a PNG plot.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import sys
+
+import numpy as np
+
+from ganjax.errors import GanjaxError
+
+_RUN = re.compile(r"^(?P<data>ring8|grid25)_(?P<variant>.+)_s(?P<seed>\d+)$")
+
+
+def _read_json(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError) as e:
+    raise GanjaxError(f"cannot read {path}: {e}") from e
+
+
+def _rows(workdir):
+  path = os.path.join(workdir, "metrics.jsonl")
+  try:
+    with open(path) as f:
+      return [json.loads(line) for line in f if line.strip()]
+  except (OSError, ValueError) as e:
+    raise GanjaxError(f"cannot read {path}: {e}") from e
+
+
+def mode_table(directory: str) -> str:
+  """Markdown: one row per variant, mean +- std (and the per-seed values) of modes covered and the
+  high-quality fraction, per dataset."""
+  runs = collections.defaultdict(dict)  # (variant, data) -> {seed: eval}
+  for name in sorted(os.listdir(directory)):
+    m = _RUN.match(name)
+    path = os.path.join(directory, name, "eval.json")
+    if m and os.path.exists(path):
+      runs[(m["variant"], m["data"])][int(m["seed"])] = _read_json(path)
+  if not runs:
+    raise GanjaxError(f"no <data>_<variant>_s<seed>/eval.json under {directory}")
+  datasets = sorted({d for _, d in runs}, key=lambda d: (d != "ring8", d))
+  variants = list(dict.fromkeys(v for v, _ in runs))
+  head = ["variant"] + [f"{d} {k}" for d in datasets for k in ("modes", "high-quality")]
+  lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+  for v in variants:
+    cells = [v]
+    for d in datasets:
+      evals = runs.get((v, d), {})
+      for key, fmt in (("modes_covered", "{:.1f}"), ("high_quality_fraction", "{:.3f}")):
+        vals = [evals[s][key] for s in sorted(evals)]
+        if not vals:
+          cells.append("–")
+          continue
+        each = ", ".join(fmt.format(x) for x in vals)
+        cells.append(f"{fmt.format(np.mean(vals))} ± {fmt.format(np.std(vals))} ({each})")
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def eval_table(workdirs) -> str:
+  evals = [(w, _read_json(os.path.join(w, "eval.json"))) for w in workdirs]
+  keys = list(dict.fromkeys(k for _, e in evals for k in e if k != "step"))
+  lines = ["| workdir | step | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 2)]
+  for w, e in evals:
+    cells = [f"{e[k]:.4g}" if isinstance(e.get(k), (int, float)) else "–" for k in keys]
+    lines.append(f"| {os.path.basename(os.path.normpath(w))} | {e.get('step')} | " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def wgan_curve(workdir: str, window: int = 1):
+  """[(step, mean critic estimate over the log rows since the previous evaluation, FID)]."""
+  rows = _rows(workdir)
+  estimates = [(r["step"], r["d/wasserstein"]) for r in rows if "d/wasserstein" in r]
+  fids = [(r["step"], r["eval/fid"]) for r in rows if "eval/fid" in r]
+  if not estimates or not fids:
+    raise GanjaxError(f"{workdir}/metrics.jsonl needs d/wasserstein rows (a WGAN) and eval/fid rows "
+                      "(train with --config.eval_every > 0)")
+  out, prev = [], 0
+  for step, fid in fids:
+    est = [e for s, e in estimates if prev < s <= step]
+    if est:
+      out.append((step, float(np.mean(est)), float(fid)))
+    prev = step
+  return out
+
+
+def main(argv):
+  if len(argv) < 3 or argv[1] not in ("modes", "evals", "wgan_curve"):
+    print(__doc__.strip(), file=sys.stderr)
+    return 2
+  try:
+    if argv[1] == "modes":
+      print(mode_table(argv[2]))
+    elif argv[1] == "evals":
+      print(eval_table(argv[2:]))
+    else:
+      png = next((a.split("=", 1)[1] for a in argv[3:] if a.startswith("--png=")), "")
+      curve = wgan_curve(argv[2])
+      print("| step | critic estimate | classifier FID |\n|---|---|---|")
+      for step, est, fid in curve:
+        print(f"| {step} | {est:.4f} | {fid:.1f} |")
+      if len(curve) > 2:
+        r = np.corrcoef([c[1] for c in curve], [c[2] for c in curve])[0, 1]
+        print(f"\nPearson correlation of the estimate and FID over {len(curve)} evaluations: {r:.3f}")
+      if png:
+        from ganjax import images
+
+        steps = [c[0] for c in curve]
+        picture = images.line_plot(steps, {"critic estimate": [c[1] for c in curve],
+                                           "classifier FID": [c[2] for c in curve]})
+        images.save_png(png, picture)
+        print(f"wrote {png}")
+  except GanjaxError as e:
+    print(f"ganjax: error: {e}", file=sys.stderr)
+    return 2
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv))

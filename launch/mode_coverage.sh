@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's mode-coverage table: ring8 / grid25, the plain GAN and each stabilizer against mode
+# collapse, several seeds, then a mean +- std table (python -m ganjax.report modes).
+#
+#   launch/mode_coverage.sh                       # all variants, seeds 0 1 2, both datasets
+#   STEPS=5000 SEEDS="0 1 2" DATASETS="ring8" VARIANTS="gan unrolled5" OUT=/tmp/modes launch/mode_coverage.sh
+set -euo pipefail
+out="${OUT:-/tmp/ganjax_modes}"
+steps="${STEPS:-5000}"
+seeds="${SEEDS:-0 1 2}"
+datasets="${DATASETS:-ring8 grid25}"
+variants="${VARIANTS:-gan unrolled5 unrolled10 minibatch replay ensemble instance_noise wgan_gp}"
+
+flags() {  # the overrides of configs/gan.py:<dataset> that make each variant
+  case "$1" in
+    gan) ;;
+    unrolled5) echo "--config.unrolled_steps=5" ;;
+    unrolled10) echo "--config.unrolled_steps=10" ;;
+    minibatch) echo "--config.model.minibatch_features=(16,4)" ;;
+    replay) echo "--config.replay_size=5120 --config.replay_fraction=0.5" ;;
+    ensemble) echo "--config.num_discriminators=5" ;;
+    instance_noise) echo "--config.instance_noise=0.5" ;;
+    # Gulrajani et al.'s settings; 5 critic steps of 512 samples each per generator step.
+    wgan_gp) echo "--config.loss=wasserstein --config.penalty=gradient --config.d_steps=5 --config.batch_size=2560
+                   --config.optim.d.b1=0.0 --config.optim.d.b2=0.9 --config.optim.g.b1=0.0 --config.optim.g.b2=0.9" ;;
+    *) echo "unknown variant $1" >&2; exit 2 ;;
+  esac
+}
+
+for data in $datasets; do
+  for v in $variants; do
+    for s in $seeds; do
+      wd="$out/${data}_${v}_s${s}"
+      [ -f "$wd/eval.json" ] && continue  # done already: rerunning the script resumes the sweep
+      # shellcheck disable=SC2046
+      python3 -m ganjax.main --config="configs/gan.py:$data" --workdir="$wd" --config.seed="$s" \
+        --config.num_steps="$steps" --config.progress=False --config.sample_every="$steps" $(flags "$v")
+    done
+  done
+done
+python3 -m ganjax.report modes "$out"
