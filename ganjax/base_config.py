@@ -9,7 +9,7 @@ def adam(lr, b1=0.9, b2=0.999):
 
 def get_config():
   c = ml_collections.ConfigDict()
-  c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS: gan | vae
+  c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS: gan | ebgan | bgan | vae
   c.seed = 0  # one seed for init, data order and every step's randomness
   c.batch_size = 64  # global: split over every device of every process
   c.num_steps = 10_000
@@ -23,7 +23,7 @@ def get_config():
   c.dtype = "float32"  # networks' computation dtype: float32 | bfloat16 (params, optimizer, losses stay float32)
 
   # Adversarial objective (ganjax.losses.GAN_LOSSES) and schedule.
-  c.loss = "non_saturating"  # ganjax.losses.GAN_LOSSES: non_saturating | minimax | least_squares | hinge | wasserstein
+  c.loss = "non_saturating"  # ganjax.losses.GAN_LOSSES: non_saturating | minimax | least_squares | hinge | wasserstein | boundary_seeking
   c.d_steps = 1  # discriminator updates per generator update (n_critic), each on its own real micro-batch
   c.real_label = 1.0  # target for real samples in D's loss (< 1: one-sided label smoothing)
   c.penalty = "none"  # penalty on D: none | gradient (WGAN-GP) | r1 | dragan

@@ -92,6 +92,30 @@ GAN_LOSSES = {
 SMOOTHABLE = ("non_saturating", "minimax", "least_squares", "boundary_seeking")
 
 
+# ---------------------------------------------------------------- energy-based GAN (Zhao et al. 2016)
+
+def reconstruction_energy(reconstruction, x):
+  """EBGAN's energy D(x) = ||Dec(Enc(x)) - x|| (Eq. 7), as the per-example mean squared error over
+  pixels (shape (B,)); the squared, per-pixel-averaged form keeps the margin independent of image size."""
+  return jnp.mean(((reconstruction - x)**2).reshape((x.shape[0], -1)), axis=-1)
+
+
+def ebgan_d_loss(real_energy, fake_energy, margin: float):
+  """L_D = D(x) + [m - D(G(z))]^+ (Eq. 1), averaged over the batch."""
+  return jnp.mean(real_energy) + jnp.mean(jax.nn.relu(margin - fake_energy))
+
+
+def pull_away_term(embeddings):
+  """f_PT(S) = 1/(N(N-1)) sum_i sum_{j != i} (S_i^T S_j / (||S_i|| ||S_j||))^2 (Eq. 8): the mean
+  squared cosine similarity over ordered pairs of distinct rows. 0 for orthogonal embeddings, 1 for
+  identical (or parallel) ones."""
+  s = embeddings.reshape((embeddings.shape[0], -1))
+  s = s / jnp.sqrt(jnp.sum(s**2, axis=-1, keepdims=True) + 1e-12)
+  n = s.shape[0]
+  cos2 = (s @ s.T)**2
+  return (jnp.sum(cos2) - jnp.sum(jnp.diagonal(cos2))) / (n * (n - 1))
+
+
 # ---------------------------------------------------------------- penalties on the discriminator
 # Each takes `f`, a function from a batch of samples to one output per sample, and returns a scalar.
 # They differentiate f with respect to its input per sample, so f must not mix samples (no batch norm).

@@ -15,7 +15,7 @@ from tiny import CONFIGS, ROOT
 from ganjax import algorithms, checkpoint, train
 from ganjax.errors import CheckpointError, DivergenceError
 
-CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian")]
+CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("bgan.py", "discrete")]
 
 
 def leaves(state):

@@ -6,10 +6,10 @@ where the method has them, `encode`, `reconstruct` and `evaluate(state, images, 
 method-specific metrics such as the VAE's ELBO).
 """
 
-from ganjax.algorithms import gan, vae
+from ganjax.algorithms import bgan, ebgan, gan, vae
 from ganjax.errors import choose
 
-ALGORITHMS = {"gan": gan, "vae": vae}
+ALGORITHMS = {"gan": gan, "ebgan": ebgan, "bgan": bgan, "vae": vae}
 
 
 def get(name: str):

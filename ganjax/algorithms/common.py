@@ -26,6 +26,17 @@ def compute_dtype(config):
                 {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16, "float64": jnp.float64})
 
 
+def generator_network(config, sample_shape, output_activation=None):
+  """The generator `config.model` names, for samples of `sample_shape` (output `model.g_output`
+  unless `output_activation` is given, e.g. "none" for logits)."""
+  from ganjax import networks
+
+  m = config.model
+  kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
+  return networks.generator(m.generator, out_shape=tuple(sample_shape), dtype=compute_dtype(config),
+                            output_activation=output_activation or m.g_output, **kw)
+
+
 def micro_batches(x, k: int):
   """(B*k, ...) -> (B, k, ...): `k` consecutive rows per example, so the `data` sharding of the
   leading axis is kept and `x[:, i]` is the i-th micro-batch (one per critic step)."""

@@ -32,22 +32,19 @@ import jax.numpy as jnp
 
 from ganjax import losses, networks, stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import compute_dtype, grad_norm, mean_prob, micro_batches, sample_latent
+from ganjax.algorithms.common import (compute_dtype, generator_network, grad_norm, mean_prob, micro_batches,
+                                     sample_latent)
 
 SHARDED_EXTRA = ("replay",)  # the replay buffer's rows are split over the devices
 
 
 def _networks(config, sample_shape):
   m = config.model
-  g_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
   d_kw = ({"width": m.width, "batch_norm": m.d_batch_norm, "virtual_batch_norm": m.d_virtual_batch_norm}
           if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)})
   d_kw.update(minibatch_features=tuple(m.minibatch_features), spectral_norm=m.spectral_norm)
-  dtype = compute_dtype(config)
-  g = networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation=m.g_output,
-                         dtype=dtype, **g_kw)
-  d = networks.discriminator(m.discriminator, dtype=dtype, **d_kw)
-  return g, d
+  d = networks.discriminator(m.discriminator, dtype=compute_dtype(config), **d_kw)
+  return generator_network(config, sample_shape), d
 
 
 def check(config):

@@ -1,0 +1,117 @@
+"""Boundary-seeking GAN (Hjelm, Jacob, Che, Trischler, Cho & Bengio 2018, "Boundary-Seeking
+Generative Adversarial Networks").
+
+With the optimal discriminator D*, p_data(x) = p_g(x) D*(x) / (1 - D*(x)) (Eq. 3), so
+w(x) = D(x) / (1 - D(x)) = exp(logit D(x)) are importance weights from G's samples towards the data.
+
+- Continuous data (`configs/bgan.py`): G minimises 1/2 (log D(G(z)) - log(1 - D(G(z))))^2 (Eq. 8),
+  pushing its samples to the decision boundary D = 1/2. That is only a generator loss, so it is the
+  GAN step of `ganjax.algorithms.gan` with `loss="boundary_seeking"` (`ganjax.losses`).
+- Discrete data (this module, `configs/bgan.py:discrete`): G outputs Bernoulli logits for every pixel
+  of a binarised image; for each z it draws M samples x_m ~ g(x | z) and minimises the
+  policy-gradient objective of Eq. 10 / Algorithm 1,
+      L_G = - E_z sum_m w~_m log g(x_m | z),   w~_m = w(x_m) / sum_m' w(x_m')   (the normalised
+  importance weights over the M samples of each z, held constant), while D is the usual GAN
+  discriminator between (dynamically binarised) data and all the generated samples. Config:
+  `bgan.num_samples` (M).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ganjax import losses, networks
+from ganjax import state as state_lib
+from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm, mean_prob, sample_latent, to_unit
+
+
+def _networks(config, sample_shape):
+  m = config.model
+  d_kw = {"width": m.width, "batch_norm": m.d_batch_norm} if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)}
+  d = networks.discriminator(m.discriminator, dtype=compute_dtype(config), **d_kw)
+  return generator_network(config, sample_shape, output_activation="none"), d  # G: Bernoulli logits
+
+
+def init(config, key, example_batch) -> state_lib.TrainState:
+  from ganjax.errors import ConfigError
+
+  if config.bgan.num_samples < 2:
+    raise ConfigError(f"bgan.num_samples must be >= 2 (the weights are normalised over them), got {config.bgan.num_samples}")
+  shape = example_batch["image"].shape[1:]
+  g, d = _networks(config, shape)
+  kg, kd = jax.random.split(key)
+  players = {
+      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g),
+                                   g.init(kg, jnp.zeros((2, config.model.latent_dim)), train=False)),
+      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, jnp.zeros((2, *shape)), train=False)),
+  }
+  return state_lib.create(config, players)
+
+
+def binarize(images, key):
+  """Images in [-1, 1] -> Bernoulli(pixel intensity) samples in {-1, 1} (dynamic binarisation)."""
+  return jax.random.bernoulli(key, to_unit(images)).astype(images.dtype) * 2.0 - 1.0
+
+
+def draw(logits, key, m: int):
+  """M Bernoulli samples per row of pixel logits: (M, B, ...) in {0, 1}."""
+  return jax.random.bernoulli(key, jax.nn.sigmoid(logits), (m, *logits.shape)).astype(logits.dtype)
+
+
+def log_prob(logits, bits):
+  """log g(x | z) summed over pixels: (..., B)."""
+  return -jnp.sum(jax.nn.softplus(jnp.where(bits > 0, -logits, logits)).reshape((*bits.shape[:-3], -1)), axis=-1)
+
+
+def importance_weights(d_logits):
+  """(M, B) discriminator logits of the M samples of each z -> w~ = w / sum_m w with
+  w = D / (1 - D) = exp(logit): a softmax over the M axis."""
+  return jax.nn.softmax(d_logits, axis=0)
+
+
+def generator_loss(logits, bits, d_logits):
+  """-E_z sum_m w~_m log g(x_m | z) with the weights held constant (Eq. 10)."""
+  w = jax.lax.stop_gradient(importance_weights(d_logits))
+  return -jnp.mean(jnp.sum(w * log_prob(logits, bits), axis=0))
+
+
+def train_step(state, batch, key):
+  cfg = state.config
+  g, d = state.g, state.d
+  m = cfg.bgan.num_samples
+  real = binarize(batch["image"], jax.random.fold_in(key, 0))
+  n = real.shape[0]
+  z = sample_latent(jax.random.fold_in(key, 1), n, cfg.model)
+  logits, g_ms = g.apply(g.params, z, train=True)
+  bits = jax.lax.stop_gradient(draw(logits, jax.random.fold_in(key, 2), m))  # (M, B, H, W, C)
+  fake = (bits * 2.0 - 1.0).reshape((m * n, *real.shape[1:]))
+
+  def d_loss_fn(params):
+    real_out, ms = d.apply(params, real, train=True)
+    fake_out, ms = d.apply(params, fake, model_state=ms, train=True)
+    return losses.d_loss_bce(real_out, fake_out), (ms, real_out, fake_out)
+
+  (d_loss, (d_ms, real_out, fake_out)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
+  d = d.update(d_grads, d_ms)
+  d_logits = d.apply(d.params, fake, train=True)[0].reshape((m, n))  # the updated D weighs the samples
+
+  def g_loss_fn(params):
+    logits, ms = g.apply(params, z, train=True)
+    return generator_loss(logits, bits, d_logits), ms
+
+  (g_loss, g_ms), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g.params)
+  g = g.update(g_grads, g_ms)
+  w = importance_weights(d_logits)
+  metrics = {"d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out),
+             "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads),
+             # effective sample size of the normalised weights, in [1, M]: M when D cannot tell the samples apart
+             "g/weights_ess": jnp.mean(1.0 / jnp.sum(w**2, axis=0))}
+  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+
+
+def generate(state, key, n: int, z=None):
+  """Binary samples in {-1, 1}: one Bernoulli draw of every pixel."""
+  k1, k2 = jax.random.split(key) if key is not None else (None, jax.random.key(0))
+  z = sample_latent(k1, n, state.config.model) if z is None else z
+  return draw(state.g(z), k2, 1)[0] * 2.0 - 1.0

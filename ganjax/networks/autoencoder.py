@@ -1,0 +1,42 @@
+"""A deterministic autoencoder x -> code -> reconstruction: EBGAN's discriminator (Zhao et al. 2016,
+Sec. 2.3) and the plain autoencoder. The encoder is the MLP or DCGAN discriminator trunk followed by
+a linear code layer; the decoder is the matching generator (`ganjax.networks.mlp` / `dcgan`) fed
+the code. Returns (reconstruction, code) and sows the code as the "features"."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from ganjax.networks import dcgan, mlp
+from ganjax.networks.layers import wide
+
+
+class Autoencoder(nn.Module):
+  out_shape: Sequence[int]
+  kind: str = "dcgan"  # mlp | dcgan
+  code_dim: int = 64
+  width: int = 64  # DCGAN base channels
+  hidden: Sequence[int] = (512, 256)  # MLP encoder widths (the decoder mirrors them)
+  batch_norm: bool = True  # DCGAN encoder batch norm
+  output_activation: str = "tanh"
+  conv_impl: str = "auto"
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    if self.kind == "dcgan":
+      h = dcgan._ConvTrunk(self.width, self.batch_norm, self.dtype)(x, train)
+      decoder = dcgan.Generator(self.out_shape, self.width, self.output_activation, self.conv_impl, self.dtype)
+    elif self.kind == "mlp":
+      h = x.reshape((x.shape[0], -1)).astype(self.dtype)
+      for width in self.hidden:
+        h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), 0.2)
+      decoder = mlp.Generator(self.out_shape, tuple(reversed(self.hidden)), self.output_activation, self.dtype)
+    else:
+      raise ValueError(f"autoencoder kind must be mlp | dcgan, got {self.kind!r}")
+    code = nn.Dense(self.code_dim, dtype=self.dtype)(h).astype(wide(self.dtype))
+    self.sow("intermediates", "features", code)
+    return decoder(code, train=train), code
