@@ -3,10 +3,11 @@
 # collapse, several seeds, then a mean +- std table (python -m ganjax.report modes).
 #
 #   launch/mode_coverage.sh                       # all variants, seeds 0 1 2, both datasets
-#   STEPS=5000 SEEDS="0 1 2" DATASETS="ring8" VARIANTS="gan unrolled5" OUT=/tmp/modes launch/mode_coverage.sh
+#   STEPS=5000 LR=1e-3 SEEDS="0 1 2" DATASETS="ring8" VARIANTS="gan unrolled5" OUT=/tmp/modes launch/mode_coverage.sh
 set -euo pipefail
 out="${OUT:-/tmp/ganjax_modes}"
 steps="${STEPS:-5000}"
+lr="${LR:-1e-3}"  # both players' Adam learning rate: 5,000 steps at 1e-3 converge onto the modes (1e-4 does not)
 seeds="${SEEDS:-0 1 2}"
 datasets="${DATASETS:-ring8 grid25}"
 variants="${VARIANTS:-gan unrolled5 unrolled10 minibatch replay ensemble instance_noise wgan_gp}"
@@ -34,7 +35,7 @@ for data in $datasets; do
       [ -f "$wd/eval.json" ] && continue  # done already: rerunning the script resumes the sweep
       # shellcheck disable=SC2046
       python3 -m ganjax.main --config="configs/gan.py:$data" --workdir="$wd" --config.seed="$s" \
-        --config.num_steps="$steps" --config.progress=False --config.sample_every="$steps" $(flags "$v")
+        --config.num_steps="$steps" --config.optim.g.lr="$lr" --config.optim.d.lr="$lr" --config.progress=False --config.sample_every="$steps" $(flags "$v")
     done
   done
 done
