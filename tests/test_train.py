@@ -152,7 +152,7 @@ def run_cli(*args, env=None, timeout=300):
 
 
 @pytest.mark.parametrize("override,message", [
-    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: gan, vae"),
+    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: gan, ebgan, bgan, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
     ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, mlp"),
 ])
