@@ -48,6 +48,8 @@ def get_config():
   c.data.mirrors = ()  # override the download mirrors of mnist / fashion_mnist
   c.data.tfds_dir = ""  # TFDS data_dir ("" = TFDS's default)
   c.data.eval_split = "test"  # TFDS split used for evaluation
+  c.data.window = 64  # time series (signals, csv:<file>): window length in steps ...
+  c.data.window_stride = 0  # ... and the step between window starts (0: window // 2)
 
   c.model = ml_collections.ConfigDict()
   c.model.generator = "mlp"  # ganjax.networks.GENERATORS
@@ -55,6 +57,7 @@ def get_config():
   c.model.encoder = "mlp"  # ganjax.networks.ENCODERS
   c.model.latent_dim = 100
   c.model.latent_dist = "normal"  # normal | uniform (on [-1, 1])
+  c.model.num_classes = 10  # label-aware methods (cgan, acgan, sgan, infogan's categories)
   c.model.g_output = "tanh"  # generator output: tanh (images in [-1, 1]) | none (unbounded, e.g. 2-D points)
   c.model.g_hidden = (256, 512)  # MLP widths
   c.model.d_hidden = (512, 256)

@@ -84,9 +84,33 @@ def save_png(path, array: np.ndarray, upscale: int = 1):
   img.save(path)
 
 
-def render(samples, reference=None) -> np.ndarray:
-  """Whatever a generator produced -> an uint8 picture: a grid for images, a scatter for 2-D points."""
+def series_grid(windows, ncol: int = 0, cell=(120, 60)) -> np.ndarray:
+  """(N, T, C) series in [-1, 1] -> a grid of small line plots, one colour per channel."""
+  colors = [(31, 90, 200), (200, 60, 40), (40, 150, 60), (120, 60, 160)]
+  x = np.clip(np.asarray(windows, np.float32), -1, 1)
+  n, length, channels = x.shape
+  ncol = ncol or int(math.ceil(math.sqrt(n)))
+  nrow = int(math.ceil(n / ncol))
+  w, h = cell
+  img = Image.new("RGB", (ncol * w, nrow * h), "white")
+  draw = ImageDraw.Draw(img)
+  xs = np.linspace(2, w - 3, length)
+  for i in range(n):
+    r, col = divmod(i, ncol)
+    ox, oy = col * w, r * h
+    draw.rectangle((ox, oy, ox + w - 1, oy + h - 1), outline=(220, 220, 220))
+    for c in range(channels):
+      ys = oy + (1.0 - (x[i, :, c] + 1.0) / 2.0) * (h - 5) + 2
+      draw.line(list(zip((ox + xs).tolist(), ys.tolist())), fill=colors[c % len(colors)], width=1)
+  return np.asarray(img)
+
+
+def render(samples, reference=None, ncol: int = 0) -> np.ndarray:
+  """Whatever a generator produced -> an uint8 picture: a grid for images, a scatter for 2-D
+  points, small line plots for (N, T, C) time series."""
   samples = np.asarray(samples)
   if samples.ndim == 2 and samples.shape[1] == 2:
     return scatter(samples, reference)
-  return grid(samples)
+  if samples.ndim == 3:
+    return series_grid(samples, ncol)
+  return grid(samples, ncol)

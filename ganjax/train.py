@@ -65,7 +65,9 @@ class Run:
     self.rep = parallel.replicated(self.mesh)
     self.base_key = jax.random.key(config.seed)
     self.step_key = jax.random.fold_in(self.base_key, STEP_KEY)  # step t uses fold_in(step_key, t)
-    example = self.split.train.get(np.arange(2))
+    # What init sees of the data: two rows for their shapes, or a method's own pick (SGAN's labeled set).
+    example = (self.method.example_batch(config, self.split.train) if hasattr(self.method, "example_batch")
+               else self.split.train.get(np.arange(2)))
     init = functools.partial(self.method.init, config)
     init_key = jax.random.fold_in(self.base_key, INIT_KEY)
     self.state_sharding = parallel.state_shardings(jax.eval_shape(init, init_key, example), self.mesh,
@@ -83,6 +85,11 @@ class Run:
     self.generate_fn = jax.jit(self.method.generate, static_argnums=2, out_shardings=self.rep)
     self.evaluate_fn = (jax.jit(self.method.evaluate, out_shardings=self.rep)
                         if hasattr(self.method, "evaluate") else None)
+    self.generate_labeled_fn = (jax.jit(self.method.generate_labeled, static_argnums=2, out_shardings=self.rep)
+                                if hasattr(self.method, "generate_labeled") else None)
+    self.predict_fn = (jax.jit(self.method.predict_class, out_shardings=self.rep)
+                       if hasattr(self.method, "predict_class") else None)
+    self.encode_fn = jax.jit(self.method.encode, out_shardings=self.rep) if hasattr(self.method, "encode") else None
 
   def generate(self, key, n: int, batch: int = 500, z=None) -> np.ndarray:
     """n samples (or G(z) for given latents) as numpy, in batches of at most `batch`."""
@@ -92,6 +99,16 @@ class Run:
       zi = None if z is None else z[i:i + m]
       outs.append(parallel.local_copy(self.generate_fn(self.state, jax.random.fold_in(key, i), m, zi)))
     return np.concatenate(outs)
+
+
+  def generate_labeled(self, key, n: int, batch: int = 500):
+    """n samples of a label-conditioned generator and the labels they were asked for."""
+    xs, ys = [], []
+    for i in range(0, n, batch):
+      x, y = parallel.local_copy(self.generate_labeled_fn(self.state, jax.random.fold_in(key, i), min(batch, n - i)))
+      xs.append(x)
+      ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def make_step_fn(method, mesh, state_sharding=None):
@@ -173,8 +190,28 @@ def evaluate(run: Run, step: int) -> dict:
   cfg = run.config
   key = jax.random.fold_in(jax.random.fold_in(run.base_key, EVAL_KEY), step)
   out = {"step": int(step)}
-  samples = run.generate(key, cfg.eval.num_samples)
-  out.update(metrics.sample_quality(samples, run.split, cfg))
+  if run.generate_labeled_fn is not None:  # conditional generators: also score the requested classes
+    samples, labels = run.generate_labeled(key, cfg.eval.num_samples)
+    out.update(metrics.sample_quality(samples, run.split, cfg, labels))
+  else:
+    out.update(metrics.sample_quality(run.generate(key, cfg.eval.num_samples), run.split, cfg))
+  if run.predict_fn is not None and run.split.test.has_labels:
+    test = run.split.test
+    preds, truth = [], []
+    for i in range(0, test.size, cfg.eval.batch_size):
+      batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
+      preds.append(parallel.local_copy(run.predict_fn(run.state, batch["image"])))
+      truth.append(batch["label"])
+    name, value = metrics.class_accuracy(np.concatenate(preds), np.concatenate(truth), run.method.CLASS_MATCHING)
+    out[name] = value
+  if run.encode_fn is not None and run.split.train.has_labels:  # linear probes on E(x) and on pixels
+    train = run.split.train.get(np.arange(min(5000, run.split.train.size)))
+    test = run.split.test.get(np.arange(run.split.test.size))
+    code = lambda x: np.concatenate([parallel.local_copy(run.encode_fn(run.state, x[i:i + 500]))  # noqa: E731
+                                     for i in range(0, len(x), 500)])
+    out["linear_probe/latent_accuracy"] = metrics.linear_probe(code(train["image"]), train["label"],
+                                                               code(test["image"]), test["label"])
+    out["linear_probe/pixel_accuracy"] = metrics.linear_probe(train["image"], train["label"], test["image"], test["label"])
   if run.evaluate_fn is not None:
     test = run.split.test
     sums, count = {}, 0
@@ -298,6 +335,11 @@ def sample(config, workdir, num: int = 0) -> dict:
     strip = run.generate(key, rows * steps, z=z.reshape(rows * steps, -1))
     out_pictures["interpolation"] = images.grid(strip, ncol=steps)
     paths["interpolation"] = os.path.join(run.workdir, "interpolation.png")
+  if hasattr(run.method, "sample_grids"):  # method-specific pictures: rows per class, traversals, ...
+    grids = run.method.sample_grids(run.state, jax.random.fold_in(key, 2), run.split.test)
+    for name, (pictures, ncol) in grids.items():
+      out_pictures[name] = images.render(parallel.local_copy(pictures), ncol=ncol)
+      paths[name] = os.path.join(run.workdir, f"{name}.png")
   if jax.process_index() == 0:
     for k, p in paths.items():
       images.save_png(p, out_pictures[k], upscale=4 if out_pictures[k].shape[0] < 200 else 1)

@@ -39,10 +39,18 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   assert result["step"] == 4
   if c.data.name in ("ring8", "grid25"):
     assert 0 <= result["modes_covered"] <= 8
+  elif c.data.name == "signals":  # time series: no image metrics, the code's clustering accuracy
+    assert 0.0 <= result["cluster_accuracy"] <= 1.0 and "fid" not in result
   elif c.algorithm == "vae":
     assert result["test/elbo"] < 0 and np.isfinite(result["fid"])
   else:
     assert np.isfinite(result["fid"]) and result["fid_real_reference"] < result["fid"]
+  extra = {"cgan": "class_accuracy", "acgan": "class_accuracy", "infogan": "cluster_accuracy",
+           "sgan": "test_accuracy", "ali": "test/reconstruction_mse", "vae": "linear_probe/latent_accuracy"}
+  if c.algorithm in extra:  # each method's own metric is in eval.json
+    assert np.isfinite(result[extra[c.algorithm]])
+  if c.algorithm in ("ali", "vae"):
+    assert 0.0 <= result["linear_probe/pixel_accuracy"] <= 1.0
 
 
 def _sigterm_at(step_to_stop):

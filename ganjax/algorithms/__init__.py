@@ -2,14 +2,21 @@
 
 Each module provides `init(config, key, example_batch) -> TrainState`,
 `train_step(state, batch, key) -> (state, metrics)` and `generate(state, key, n, z=None)`, and,
-where the method has them, `encode`, `reconstruct` and `evaluate(state, images, key)` (per-example
-method-specific metrics such as the VAE's ELBO).
+where the method has them (the loop looks for them):
+  encode(state, images), reconstruct(state, images)   codes; linear probes at evaluation
+  evaluate(state, images, key)       per-example metrics on held-out images (the VAE's ELBO)
+  generate_labeled(state, key, n)    (samples, requested labels): class accuracy at evaluation
+  predict_class(state, images) + CLASS_MATCHING ("identity" | "hungarian"): accuracy at evaluation
+  sample_grids(state, key, test)     {name: (samples, columns)}: extra pictures of --mode=sample
+  example_batch(config, train)       what init sees of the data (default: two rows)
+  SHARDED_EXTRA                      names in state.extra whose rows are split over devices
 """
 
-from ganjax.algorithms import bgan, ebgan, gan, vae
+from ganjax.algorithms import acgan, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae
 from ganjax.errors import choose
 
-ALGORITHMS = {"gan": gan, "ebgan": ebgan, "bgan": bgan, "vae": vae}
+ALGORITHMS = {"gan": gan, "ebgan": ebgan, "bgan": bgan, "cgan": cgan, "acgan": acgan, "infogan": infogan,
+              "sgan": sgan, "ali": ali, "vae": vae}
 
 
 def get(name: str):

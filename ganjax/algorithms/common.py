@@ -32,9 +32,29 @@ def generator_network(config, sample_shape, output_activation=None):
   from ganjax import networks
 
   m = config.model
-  kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
+  kw = ({"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else
+        {"width": m.width} if m.generator == "infogan" else {"hidden": tuple(m.g_hidden)})
   return networks.generator(m.generator, out_shape=tuple(sample_shape), dtype=compute_dtype(config),
                             output_activation=output_activation or m.g_output, **kw)
+
+
+def discriminator_network(config, **kw):
+  """The discriminator `config.model` names (kw: num_outputs, q_outputs for `infogan`, ...)."""
+  from ganjax import networks
+
+  m = config.model
+  if m.discriminator == "dcgan":
+    kw = {"width": m.width, "batch_norm": m.d_batch_norm, **kw}
+  elif m.discriminator == "infogan":
+    kw = {"width": m.width, **kw}
+  else:
+    kw = {"hidden": tuple(m.d_hidden), **kw}
+  return networks.discriminator(m.discriminator, dtype=compute_dtype(config), **kw)
+
+
+def one_hot_latent(z, labels, num_classes: int):
+  """[z, one_hot(labels)]: a conditional generator's input."""
+  return jnp.concatenate([z, jax.nn.one_hot(labels, num_classes, dtype=z.dtype)], axis=-1)
 
 
 def micro_batches(x, k: int):

@@ -9,6 +9,8 @@ integer) restores the exact position. Rows are gathered from the source a batch 
 Names (`config.data.name`):
   digits               scikit-learn's bundled 8x8 digits (offline default)
   ring8 | grid25       2-D Gaussian mixtures (Metz et al. 2016; Srivastava et al. 2017)
+  signals              synthetic 2-channel time series of 4 families (sine, square, sawtooth, burst)
+  csv:<file>           windows of a multichannel series in a CSV file (optional `label` column)
   idx:<dir>            MNIST-format IDX files (.gz or raw)
   folder:<dir>         a folder of images; class subfolders give labels
   mnist | fashion_mnist  prepared TFDS data if present, else IDX files fetched once and verified
@@ -31,8 +33,8 @@ from ganjax.errors import DataError
 
 __all__ = ["Source", "Split", "load", "make", "Pipeline", "NAMES"]
 
-NAMES = ("digits", "ring8", "grid25", "idx:<dir>", "folder:<dir>", "mnist", "fashion_mnist",
-         "tfds:<name>[:<split>]")
+NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "mnist",
+         "fashion_mnist", "tfds:<name>[:<split>]")
 
 
 @dataclasses.dataclass
@@ -82,6 +84,10 @@ def load(config) -> Split:
   if kind in ("ring8", "grid25"):
     src = sources.mixture(kind, config.seed)
     return _holdout(src, cfg.holdout)
+  if kind == "signals":
+    return _holdout(sources.signals(config.seed, length=cfg.get("window", 64)), cfg.holdout)
+  if kind == "csv" and arg:
+    return _holdout(sources.csv_windows(arg, cfg.get("window", 64), cfg.get("window_stride", 0)), cfg.holdout)
   if kind == "idx":
     return _holdout(sources.idx(arg, cfg.image_size), cfg.holdout)
   if kind == "folder":

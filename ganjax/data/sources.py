@@ -98,6 +98,83 @@ def mixture(name: str, seed: int, size: int = 100_000) -> Source:
   return from_arrays(name, {"image": x.astype(np.float32), "label": label}, len(centers))
 
 
+SIGNAL_FAMILIES = ("sine", "square", "sawtooth", "burst")
+
+
+def signals(seed: int, size: int = 12_000, length: int = 64, channels: int = 2) -> Source:
+  """Synthetic multichannel time series, `size` windows of (length, channels), drawn once from
+  `seed`; the label is the family: sine, square, sawtooth, or burst (a Gaussian-windowed sine at a
+  random position). Every window has a random frequency (1.5-4 cycles per window), phase and
+  amplitude (0.6-0.9); the second channel is the first delayed by a random quarter-period or less
+  and scaled by 0.5-1; Gaussian noise of std 0.05 is added to both. Values lie in [-1, 1]."""
+  rng = np.random.default_rng(seed)
+  label = rng.integers(0, len(SIGNAL_FAMILIES), size).astype(np.int32)
+  t = np.arange(length, dtype=np.float64)[None, :] / length
+  freq = rng.uniform(1.5, 4.0, (size, 1))
+  amp = rng.uniform(0.6, 0.9, (size, 1, 1))
+  phase = rng.uniform(0.0, 1.0, (size, 1))
+  delay = rng.uniform(0.0, 0.25, (size, 1)) / freq
+  gain = rng.uniform(0.5, 1.0, (size, 1))
+  center = rng.uniform(0.25, 0.75, (size, 1))
+
+  def wave(tt):
+    cyc = freq * tt + phase
+    frac = cyc - np.floor(cyc)
+    out = np.where(label[:, None] == 0, np.sin(2 * np.pi * cyc), 0.0)
+    out = np.where(label[:, None] == 1, np.sign(np.sin(2 * np.pi * cyc)), out)
+    out = np.where(label[:, None] == 2, 2.0 * frac - 1.0, out)
+    burst = np.sin(2 * np.pi * 2.0 * cyc) * np.exp(-0.5 * ((tt - center) / 0.08)**2)
+    return np.where(label[:, None] == 3, burst, out)
+
+  chans = [wave(t)] + [gain * wave(t - delay) for _ in range(channels - 1)]
+  x = amp * np.stack(chans, axis=-1) + 0.05 * rng.standard_normal((size, length, channels))
+  return from_arrays("signals", {"image": np.clip(x, -1, 1).astype(np.float32), "label": label}, len(SIGNAL_FAMILIES))
+
+
+def csv_windows(path, window: int = 64, stride: int = 0) -> Source:
+  """Fixed-length windows of a multichannel series in a CSV file: one row per time step, one
+  numeric column per channel (a header row is optional). A column named `label` (integers) is not a
+  channel: a window's label is that of its first row. Channels are scaled to [-1, 1] by their min
+  and max over the file; windows start every `stride` rows (0: window // 2)."""
+  path = pathlib.Path(path)
+  try:
+    with open(path) as f:
+      lines = [line.strip() for line in f if line.strip()]
+  except OSError as e:
+    raise DataError(f"csv:{path}: cannot read ({e.strerror or e})") from None
+  if not lines:
+    raise DataError(f"csv:{path}: empty file")
+  head = [c.strip() for c in lines[0].split(",")]
+  try:
+    [float(c) for c in head]
+    names, rows = [f"c{i}" for i in range(len(head))], lines
+  except ValueError:
+    names, rows = head, lines[1:]
+  try:
+    table = np.array([[float(c) for c in r.split(",")] for r in rows], np.float64)
+  except ValueError as e:
+    raise DataError(f"csv:{path}: non-numeric value ({e})") from None
+  if table.ndim != 2 or table.shape[1] != len(names):
+    raise DataError(f"csv:{path}: rows have different numbers of columns")
+  label_col = names.index("label") if "label" in names else None
+  channels = np.delete(table, label_col, axis=1) if label_col is not None else table
+  if channels.shape[1] == 0:
+    raise DataError(f"csv:{path}: no channel columns")
+  stride = stride or max(1, window // 2)
+  if len(channels) < window:
+    raise DataError(f"csv:{path}: {len(channels)} rows, fewer than one window of {window}")
+  lo, hi = channels.min(0), channels.max(0)
+  scaled = (2.0 * (channels - lo) / np.where(hi > lo, hi - lo, 1.0) - 1.0).astype(np.float32)
+  starts = np.arange(0, len(scaled) - window + 1, stride)
+  arrays = {"image": np.stack([scaled[s:s + window] for s in starts])}
+  num_classes = 0
+  if label_col is not None:
+    labels = table[starts, label_col].astype(np.int32)
+    arrays["label"] = labels
+    num_classes = int(labels.max()) + 1
+  return from_arrays(f"csv:{path.name}", arrays, num_classes)
+
+
 # ----------------------------------------------------------------------------------------------
 # Files a user has: IDX (MNIST format) and image folders
 

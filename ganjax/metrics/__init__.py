@@ -4,6 +4,14 @@
 - Labelled image data: classifier FID of generated samples against the held-out images, the
   classifier score, and the same two figures for real training images (the real-vs-real reference),
   with the classifier's held-out accuracy.
+- Label-conditioned generators (`generate_labeled`): `class_accuracy`, the classifier's accuracy
+  on the generated samples for the classes they were asked for.
+- Methods that predict a class (`predict_class`): `test_accuracy` (SGAN's classifier) or
+  `cluster_accuracy` (InfoGAN's categorical code, each category matched to one label by the
+  Hungarian algorithm) on the held-out split.
+- Methods with an encoder (`encode`: ALI/BiGAN, the VAE): `linear_probe/latent_accuracy` and
+  `linear_probe/pixel_accuracy`, the held-out accuracy of a logistic regression fitted on (at most
+  5,000) training codes E(x), and of the same classifier on raw pixels.
 - Methods with their own `evaluate` (the VAE's test ELBO in nats): averaged over the held-out split.
 """
 
@@ -22,8 +30,37 @@ def _take(src, n: int, offset: int = 0) -> dict:
   return src.get(np.arange(offset, offset + n))
 
 
-def sample_quality(samples, split, config) -> dict:
-  """Metrics of generated `samples` (numpy, as the data) against the dataset `split`."""
+def class_accuracy(pred, labels, matching: str = "identity"):
+  """("test_accuracy", accuracy) of predicted classes, or with matching="hungarian" the
+  ("cluster_accuracy", accuracy) of the best one-to-one map of predicted clusters to labels
+  (scipy's linear_sum_assignment on the confusion matrix)."""
+  pred, labels = np.asarray(pred).astype(int), np.asarray(labels).astype(int)
+  if matching == "identity":
+    return "test_accuracy", float(np.mean(pred == labels))
+  from scipy.optimize import linear_sum_assignment
+
+  k = max(pred.max(), labels.max()) + 1
+  confusion = np.zeros((k, k), np.int64)
+  np.add.at(confusion, (pred, labels), 1)
+  rows, cols = linear_sum_assignment(-confusion)
+  return "cluster_accuracy", float(confusion[rows, cols].sum() / len(pred))
+
+
+def linear_probe(train_x, train_y, test_x, test_y) -> float:
+  """Held-out accuracy of a standardised multinomial logistic regression (scikit-learn, L2, C=1)."""
+  from sklearn.linear_model import LogisticRegression
+  from sklearn.pipeline import make_pipeline
+  from sklearn.preprocessing import StandardScaler
+
+  flat = lambda a: np.asarray(a, np.float64).reshape((len(a), -1))  # noqa: E731
+  model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+  model.fit(flat(train_x), np.asarray(train_y))
+  return float(model.score(flat(test_x), np.asarray(test_y)))
+
+
+def sample_quality(samples, split, config, labels=None) -> dict:
+  """Metrics of generated `samples` (numpy, as the data) against the dataset `split`; `labels`:
+  the classes a conditional generator was asked for."""
   name = config.data.name
   out = {}
   if name in ("ring8", "grid25"):
@@ -44,4 +81,6 @@ def sample_quality(samples, split, config) -> dict:
   out["fid_real_reference"] = fid_lib.fid(ref_f, test_f)
   out["classifier_score"] = fid_lib.classifier_score(gen_p)
   out["classifier_score_real_reference"] = fid_lib.classifier_score(ref_p)
+  if labels is not None:
+    out["class_accuracy"] = float(np.mean(gen_p.argmax(1) == np.asarray(labels)))
   return out

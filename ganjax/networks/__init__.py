@@ -3,14 +3,14 @@
 Every generator maps latents `z` (B, latent_dim) to samples of `out_shape`; every discriminator
 maps samples to logits (B,) — or (B, num_outputs) when `num_outputs > 1` — and `sow`s its last
 hidden features under ("intermediates", "features") for feature-based objectives and metrics.
-Every encoder maps samples to the mean and log-variance of a diagonal Gaussian.
+`infogan` players take images (H, W, C) or time-series windows (T, C). Every encoder maps samples to the mean and log-variance of a diagonal Gaussian.
 """
 
 from ganjax.errors import choose
-from ganjax.networks import dcgan, mlp
+from ganjax.networks import dcgan, infogan, mlp
 
-GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator}
-DISCRIMINATORS = {"mlp": mlp.Discriminator, "dcgan": dcgan.Discriminator}
+GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator, "infogan": infogan.Generator}
+DISCRIMINATORS = {"mlp": mlp.Discriminator, "dcgan": dcgan.Discriminator, "infogan": infogan.Discriminator}
 ENCODERS = {"mlp": mlp.Encoder, "dcgan": dcgan.Encoder}
 
 

@@ -142,3 +142,37 @@ class VirtualBatchNorm(nn.Module):
     bias = self.param("bias", nn.initializers.zeros, (h.shape[-1],))
     y = (h32 - mean) * jax.lax.rsqrt(jnp.maximum(var, 0.0) + self.epsilon) * scale + bias
     return y.astype(self.dtype)
+
+
+class LabelConditioned(nn.Module):
+  """A discriminator that also sees a label (Mirza & Osindero 2014): the one-hot label is appended
+  to the input, as constant feature maps for images / series and as extra inputs for vectors."""
+
+  base: nn.Module
+  num_classes: int
+
+  @nn.compact
+  def __call__(self, x, y, train: bool = True):
+    onehot = jax.nn.one_hot(y, self.num_classes, dtype=x.dtype)
+    if x.ndim > 2:
+      onehot = jnp.broadcast_to(onehot.reshape((x.shape[0],) + (1,) * (x.ndim - 2) + (-1,)),
+                                (*x.shape[:-1], self.num_classes))
+      return self.base(jnp.concatenate([x, onehot], axis=-1), train=train)
+    return self.base(jnp.concatenate([x.reshape((x.shape[0], -1)), onehot], axis=-1), train=train)
+
+
+class JointDiscriminator(nn.Module):
+  """D(x, z) for ALI / BiGAN: `x_net` (any discriminator with `num_outputs` = F) embeds x, a
+  leaky-ReLU layer embeds z, and a `hidden`-unit joint layer on both gives one logit."""
+
+  x_net: nn.Module
+  hidden: int = 512
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, z, train: bool = True):
+    hx = nn.leaky_relu(self.x_net(x, train=train), 0.2)
+    hz = nn.leaky_relu(nn.Dense(self.hidden, dtype=self.dtype)(z), 0.2)
+    h = nn.leaky_relu(nn.Dense(self.hidden, dtype=self.dtype)(jnp.concatenate([hx, hz.astype(hx.dtype)], -1)), 0.2)
+    self.sow("intermediates", "features", h)
+    return nn.Dense(1, dtype=self.dtype)(h)[:, 0].astype(wide(self.dtype))

@@ -1,0 +1,85 @@
+"""Auxiliary-classifier GAN (Odena, Olah & Shlens 2017, "Conditional Image Synthesis with
+Auxiliary Classifier GANs").
+
+G draws X_fake = G(c, z) for a class c; D outputs both P(S | X) (real or fake) and P(C | X) (a
+K-way softmax), from one network with 1 + K outputs. With (Eq. 2-3)
+    L_S = E[log P(S = real | X_real)] + E[log P(S = fake | X_fake)],
+    L_C = E[log P(C = c | X_real)] + E[log P(C = c | X_fake)],
+D maximises L_S + L_C and G maximises L_C - L_S: both players maximise the class log-likelihood,
+of real and of generated images. The source term uses `config.loss` (non-saturating for G by
+default). `--mode=sample` writes `classes.png` (one row per class) like the conditional GAN.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ganjax import losses
+from ganjax import state as state_lib
+from ganjax.algorithms import cgan
+from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, mean_prob
+
+example_batch = cgan.example_batch
+generate, generate_labeled, sample_grids = cgan.generate, cgan.generate_labeled, cgan.sample_grids
+
+
+def init(config, key, example_batch) -> state_lib.TrainState:
+  shape = example_batch["image"].shape[1:]
+  k = config.model.num_classes
+  g = generator_network(config, shape)
+  d = discriminator_network(config, num_outputs=1 + k)  # [source logit, K class logits]
+  kg, kd = jax.random.split(key)
+  players = {
+      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g),
+                                   g.init(kg, jnp.zeros((2, config.model.latent_dim + k)), train=False)),
+      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, jnp.zeros((2, *shape)), train=False)),
+  }
+  return state_lib.create(config, players)
+
+
+def class_nll(out, labels):
+  """-E[log P(C = c | X)] from D's outputs (B, 1 + K)."""
+  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(out[:, 1:], labels))
+
+
+def train_step(state, batch, key):
+  cfg = state.config
+  d_loss_fn, g_loss_fn = losses.gan_loss(cfg.loss)
+  g, d = state.g, state.d
+  real, real_y = batch["image"], batch["label"]
+  n = real.shape[0]
+  fake, fake_y, _ = cgan._fake(g, g.params, jax.random.fold_in(key, 0), n, cfg)
+  fake = jax.lax.stop_gradient(fake)
+
+  def d_objective(params):
+    real_out, ms = d.apply(params, real, train=True)
+    fake_out, ms = d.apply(params, fake, model_state=ms, train=True)
+    source = d_loss_fn(real_out[:, 0], fake_out[:, 0], cfg.real_label)  # -L_S
+    cls = class_nll(real_out, real_y) + class_nll(fake_out, fake_y)  # -L_C, real and generated
+    aux = {"d/source": source, "d/class": cls, "d/p_real": mean_prob(real_out[:, 0]),
+           "d/p_fake": mean_prob(fake_out[:, 0]),
+           "d/real_class_accuracy": jnp.mean(jnp.argmax(real_out[:, 1:], -1) == real_y)}
+    return source + cls, (ms, aux)
+
+  (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)
+  d = d.update(d_grads, d_ms)
+
+  def g_objective(params):
+    x, y, ms = cgan._fake(g, params, jax.random.fold_in(key, 1), n, cfg)
+    out = d.apply(d.params, x, train=True)[0]
+    source, cls = g_loss_fn(out[:, 0]), class_nll(out, y)
+    return source + cls, (ms, source, cls)
+
+  (g_loss, (g_ms, g_source, g_cls)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
+  g = g.update(g_grads, g_ms)
+  metrics = {"d/loss": d_loss, **d_aux, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss,
+             "g/source": g_source, "g/class": g_cls, "g/grad_norm": grad_norm(g_grads)}
+  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+
+
+def classify(state, images):
+  """D's class prediction for images (its auxiliary classifier)."""
+  return jnp.argmax(state.d(images)[:, 1:], axis=-1)
+

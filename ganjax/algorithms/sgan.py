@@ -1,0 +1,119 @@
+"""Semi-supervised GAN (Salimans et al. 2016, "Improved Techniques for Training GANs", Sec. 5;
+Odena 2016): a K+1-class discriminator that sees labels for only N training examples.
+
+D outputs K logits l_1..l_K; the (K+1)-th, "generated" class has its logit fixed at 0, so
+D(x) = Z(x) / (Z(x) + 1) with Z(x) = sum_k exp l_k(x) is the probability that x is real. With
+LSE = log Z (Sec. 5),
+    L_supervised   = -E_{x,y ~ labeled} log p(y | x, y < K+1)          (softmax cross-entropy)
+    L_unsupervised = -E_{x ~ data} [LSE(x) - softplus(LSE(x))] + E_{z} softplus(LSE(G(z))),
+D minimises their sum; G is trained by feature matching on D's last hidden layer (Sec. 3.1).
+
+The labeled set is `sgan.num_labeled` training examples (100 by default), balanced over the K
+classes, chosen once from the seed and stored in the train state (`extra["labeled"]`), from which
+each step draws `sgan.labeled_batch` pairs. The unlabeled stream is the ordinary data pipeline, and
+the train step never reads its labels (tested). `test_accuracy` at evaluation is D's argmax-class
+accuracy on the held-out images.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ganjax import data, stabilizers
+from ganjax import state as state_lib
+from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, sample_latent
+from ganjax.errors import ConfigError
+
+CLASS_MATCHING = "identity"
+
+
+def labeled_indices(labels, num_labeled: int, num_classes: int, seed: int):
+  """`num_labeled` indices into `labels`, num_labeled / K per class, drawn from the seed."""
+  if num_labeled % num_classes:
+    raise ConfigError(f"sgan.num_labeled={num_labeled} is not a multiple of the {num_classes} classes")
+  rng = np.random.default_rng([seed, 7])
+  per_class = num_labeled // num_classes
+  out = []
+  for k in range(num_classes):
+    idx = np.flatnonzero(labels == k)
+    if len(idx) < per_class:
+      raise ConfigError(f"class {k} has {len(idx)} training examples, fewer than the {per_class} to label")
+    out.append(rng.choice(idx, per_class, replace=False))
+  return np.sort(np.concatenate(out))
+
+
+def example_batch(config, train):
+  """The labeled set: the only labels the method ever sees."""
+  data.require_labels(train, "the semi-supervised GAN")
+  labels = train.get(np.arange(train.size))["label"]
+  return train.get(labeled_indices(labels, config.sgan.num_labeled, config.model.num_classes, config.seed))
+
+
+def init(config, key, example_batch) -> state_lib.TrainState:
+  shape = example_batch["image"].shape[1:]
+  g = generator_network(config, shape)
+  d = discriminator_network(config, num_outputs=config.model.num_classes)
+  kg, kd = jax.random.split(key)
+  players = {
+      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g),
+                                   g.init(kg, jnp.zeros((2, config.model.latent_dim)), train=False)),
+      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, jnp.zeros((2, *shape)), train=False)),
+  }
+  labeled = {"image": jnp.asarray(example_batch["image"]), "label": jnp.asarray(example_batch["label"], jnp.int32)}
+  return state_lib.create(config, players, {"labeled": labeled})
+
+
+def unsupervised_loss(real_logits, fake_logits):
+  """-E log D(x) - E log(1 - D(G(z))) with D = Z / (Z + 1), Z = sum exp(logits)."""
+  lse_real = jax.nn.logsumexp(real_logits, axis=-1)
+  lse_fake = jax.nn.logsumexp(fake_logits, axis=-1)
+  return -jnp.mean(lse_real - jax.nn.softplus(lse_real)) + jnp.mean(jax.nn.softplus(lse_fake))
+
+
+def train_step(state, batch, key):
+  cfg = state.config
+  g, d = state.g, state.d
+  unlabeled = batch["image"]  # batch["label"] is never read: the labels come from extra["labeled"]
+  n = unlabeled.shape[0]
+  pool = state.extra["labeled"]
+  pick = jax.random.randint(jax.random.fold_in(key, 2), (cfg.sgan.labeled_batch,), 0, pool["label"].shape[0])
+  lab_x, lab_y = pool["image"][pick], pool["label"][pick]
+  fake = jax.lax.stop_gradient(g.apply(g.params, sample_latent(jax.random.fold_in(key, 0), n, cfg.model))[0])
+
+  def d_objective(params):
+    lab_out, ms = d.apply(params, lab_x, train=True)
+    real_out, ms = d.apply(params, unlabeled, model_state=ms, train=True)
+    fake_out, ms = d.apply(params, fake, model_state=ms, train=True)
+    sup = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(lab_out, lab_y))
+    unsup = unsupervised_loss(real_out, fake_out)
+    acc = jnp.mean(jnp.argmax(lab_out, -1) == lab_y)
+    return sup + cfg.sgan.unsupervised_weight * unsup, (ms, {"d/supervised": sup, "d/unsupervised": unsup,
+                                                             "d/labeled_accuracy": acc})
+
+  (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)
+  d = d.update(d_grads, d_ms)
+  z = sample_latent(jax.random.fold_in(key, 1), n, cfg.model)
+
+  def g_objective(params):  # feature matching against the updated D
+    x, ms = g.apply(params, z)
+    _, real_f, _ = stabilizers.features(d, d.params, unlabeled)
+    _, fake_f, _ = stabilizers.features(d, d.params, x)
+    return stabilizers.feature_matching_loss(real_f, fake_f), ms
+
+  (g_loss, g_ms), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
+  g = g.update(g_grads, g_ms)
+  metrics = {"d/loss": d_loss, **d_aux, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss,
+             "g/grad_norm": grad_norm(g_grads)}
+  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+
+
+def predict_class(state, images):
+  return jnp.argmax(state.d(images), axis=-1)
+
+
+def generate(state, key, n: int, z=None):
+  z = sample_latent(key, n, state.config.model) if z is None else z
+  return state.g(z)

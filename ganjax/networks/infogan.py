@@ -1,0 +1,77 @@
+"""InfoGAN's MNIST players (Chen et al. 2016, Appendix C.1, Table 1), for images (H, W, C) and, with
+1-D convolutions, for time-series windows (T, C):
+
+  G: z -> FC 1024 BN ReLU -> FC (S/4)·128 BN ReLU -> 4x4 up-conv 64 stride 2 BN ReLU -> 4x4 up-conv C
+     stride 2 -> tanh                                             (S = 28: the paper's 7x7x128 seed)
+  D: x -> 4x4 conv 64 stride 2 lReLU(0.1) -> 4x4 conv 128 stride 2 BN lReLU -> FC 1024 BN lReLU
+     -> FC `num_outputs`                                           (the D head)
+  Q: D's FC-1024 features -> FC 128 BN lReLU -> FC `q_outputs`      (the Q head, sharing D's trunk)
+
+The discriminator returns its logits, or (logits, q) when `q_outputs` > 0, and sows the FC-1024
+features. Spatial sizes must be divisible by 4.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from ganjax.networks.layers import wide
+from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
+
+
+def _bn(train: bool, dtype):
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=dtype)
+
+
+def _check(spatial: Sequence[int]):
+  if any(s % 4 for s in spatial):
+    raise ValueError(f"infogan networks need spatial sizes divisible by 4, got {tuple(spatial)}")
+
+
+class Generator(nn.Module):
+  out_shape: Sequence[int]  # (H, W, C) or (T, C)
+  width: int = 64  # channels of the last hidden up-conv (the paper: 64); the seed has 2 * width
+  output_activation: str = "tanh"
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    *spatial, channels = self.out_shape
+    _check(spatial)
+    seed = [s // 4 for s in spatial]
+    h = nn.relu(_bn(train, self.dtype)(nn.Dense(1024, dtype=self.dtype)(z)))
+    h = nn.Dense(math.prod(seed) * 2 * self.width, dtype=self.dtype)(h)
+    h = nn.relu(_bn(train, self.dtype)(h)).reshape((z.shape[0], *seed, 2 * self.width))
+    k, s = (4,) * len(spatial), (2,) * len(spatial)
+    h = nn.ConvTranspose(self.width, k, s, padding="SAME", dtype=self.dtype)(h)
+    h = nn.relu(_bn(train, self.dtype)(h))
+    x = nn.ConvTranspose(channels, k, s, padding="SAME", dtype=self.dtype)(h)
+    return OUTPUT_ACTIVATIONS[self.output_activation](x.astype(wide(self.dtype)))
+
+
+class Discriminator(nn.Module):
+  width: int = 64
+  num_outputs: int = 1
+  q_outputs: int = 0  # > 0: add the Q head and return (logits, q)
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    spatial = x.shape[1:-1]
+    _check(spatial)
+    k, s = (4,) * len(spatial), (2,) * len(spatial)
+    h = nn.leaky_relu(nn.Conv(self.width, k, s, padding="SAME", dtype=self.dtype)(x), 0.1)
+    h = nn.Conv(2 * self.width, k, s, padding="SAME", dtype=self.dtype)(h)
+    h = nn.leaky_relu(_bn(train, self.dtype)(h), 0.1).reshape((x.shape[0], -1))
+    h = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(1024, dtype=self.dtype)(h)), 0.1)
+    self.sow("intermediates", "features", h)
+    out = nn.Dense(self.num_outputs, dtype=self.dtype)(h).astype(wide(self.dtype))
+    out = out[:, 0] if self.num_outputs == 1 else out
+    if not self.q_outputs:
+      return out
+    q = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(128, dtype=self.dtype)(h)), 0.1)
+    return out, nn.Dense(self.q_outputs, dtype=self.dtype)(q).astype(wide(self.dtype))

@@ -1,0 +1,232 @@
+"""Latent codes and labels: CGAN, InfoGAN, AC-GAN, SGAN, ALI/BiGAN and the time-series data, each
+by its defining property, plus their sample pictures and evaluation metrics."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from PIL import Image
+
+from ganjax import metrics, train
+from ganjax.algorithms import acgan, ali, cgan, infogan, sgan
+from ganjax.algorithms.common import sample_latent
+from ganjax.data import sources
+from ganjax.errors import ConfigError, DataError
+
+
+def digits_batch(n):
+  return {k: jnp.asarray(v) for k, v in sources.digits().get(np.arange(n)).items()}
+
+
+def nonzero(tree) -> bool:
+  return any(float(jnp.max(jnp.abs(x))) > 0 for x in jax.tree.leaves(tree))
+
+
+# ---------------------------------------------------------------- InfoGAN
+
+def test_infogan_mi_term_trains_g_and_q(config_of):
+  c = config_of("infogan.py")
+  batch = digits_batch(c.batch_size)
+  state = infogan.init(c, jax.random.key(0), batch)
+  cat, cont = infogan.sample_codes(jax.random.key(1), c.batch_size, c)
+  z = sample_latent(jax.random.key(2), c.batch_size, c.model)
+
+  def mi(g_params, d_params):
+    x = state.g.apply(g_params, infogan.generator_input(z, cat, cont, c))[0]
+    q = state.d.apply(d_params, x)[0][1]
+    return infogan.mi_loss(q, cat, cont, c)[0]
+
+  g_grad, d_grad = jax.grad(mi, argnums=(0, 1))(state.g.params, state.d.params)
+  assert nonzero(g_grad)  # the MI lower bound reaches G through its samples ...
+  # ... and Q: its two head layers (Dense_2, Dense_3) and the shared trunk, but not D's own head.
+  assert nonzero(d_grad["Dense_2"]) and nonzero(d_grad["Dense_3"]) and nonzero(d_grad["Dense_0"])
+  assert not nonzero(d_grad["Dense_1"])
+  # the value: lambda_cat * CE(Q_cat, c) + lambda_cont * ||Q_cont - c||^2 / 2
+  q = jnp.asarray(np.random.default_rng(0).normal(size=(c.batch_size, 12)), jnp.float32)
+  ce = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(q[:, :10], cat))
+  se = 0.5 * jnp.mean(jnp.sum((q[:, 10:] - cont)**2, -1))
+  np.testing.assert_allclose(infogan.mi_loss(q, cat, cont, c)[0], ce + se, rtol=1e-5)
+
+
+def test_infogan_codes_and_traversals(config_of):
+  c = config_of("infogan.py")
+  cat, cont = infogan.sample_codes(jax.random.key(0), 1000, c)
+  assert set(np.unique(cat)) == set(range(10)) and cont.shape == (1000, 2)
+  assert float(cont.min()) >= -1 and float(cont.max()) <= 1
+  state = infogan.init(c, jax.random.key(0), digits_batch(2))
+  t = infogan.traversal(state, jax.random.key(3), 0, np.linspace(-2, 2, 5))
+  assert t.shape == (10 * 5, 8, 8, 1)
+  c.model.discriminator = "mlp"
+  with pytest.raises(ConfigError, match="Q head"):
+    infogan.init(c, jax.random.key(0), digits_batch(2))
+
+
+def test_cluster_accuracy_matches_categories_to_labels():
+  labels = np.repeat(np.arange(4), 25)
+  perm = np.array([2, 0, 3, 1])
+  assert metrics.class_accuracy(perm[labels], labels, "hungarian") == ("cluster_accuracy", 1.0)
+  assert metrics.class_accuracy(perm[labels], labels, "identity")[1] < 0.5
+  noisy = perm[labels].copy()
+  noisy[:10] = (noisy[:10] + 1) % 4
+  assert metrics.class_accuracy(noisy, labels, "hungarian")[1] == pytest.approx(0.9)
+
+
+# ---------------------------------------------------------------- AC-GAN
+
+def test_acgan_losses_include_the_class_term_for_real_and_fake(config_of):
+  c = config_of("acgan.py")
+  x = jax.image.resize(digits_batch(c.batch_size)["image"], (c.batch_size, 8, 8, 1), "bilinear")
+  batch = {"image": x, "label": digits_batch(c.batch_size)["label"]}
+  state = acgan.init(c, jax.random.key(0), batch)
+  key = jax.random.key(1)
+  new, m = jax.jit(acgan.train_step)(state, batch, key)
+  fake, fake_y, _ = cgan._fake(state.g, state.g.params, jax.random.fold_in(key, 0), c.batch_size, c)
+  real_out, ms = state.d.apply(state.d.params, x)
+  fake_out, _ = state.d.apply(state.d.params, fake, model_state=ms)
+  expected = acgan.class_nll(real_out, batch["label"]) + acgan.class_nll(fake_out, fake_y)
+  np.testing.assert_allclose(m["d/class"], expected, rtol=1e-4)
+  np.testing.assert_allclose(m["d/loss"], m["d/source"] + m["d/class"], rtol=1e-5)
+  np.testing.assert_allclose(m["g/loss"], m["g/source"] + m["g/class"], rtol=1e-5)
+  assert float(m["g/class"]) > 0
+
+
+# ---------------------------------------------------------------- conditional GAN
+
+def test_cgan_players_both_see_the_label(config_of):
+  c = config_of("cgan.py")
+  batch = digits_batch(c.batch_size)
+  state = cgan.init(c, jax.random.key(0), batch)
+  x = batch["image"]
+  out0 = state.d(x, jnp.zeros(c.batch_size, jnp.int32))
+  out1 = state.d(x, jnp.ones(c.batch_size, jnp.int32))
+  assert not np.allclose(out0, out1)  # D(x | y) depends on y
+  rows = cgan.class_rows(state, jax.random.key(1), columns=3)
+  assert rows.shape == (30, 8, 8, 1)
+  assert not np.allclose(rows[0], rows[3])  # same noise, another class: another image
+  np.testing.assert_allclose(rows[0], cgan.class_rows(state, jax.random.key(1), columns=3)[0])
+  samples, labels = cgan.generate_labeled(state, jax.random.key(2), 50)
+  assert samples.shape == (50, 8, 8, 1) and set(np.unique(labels)) <= set(range(10))
+
+
+# ---------------------------------------------------------------- semi-supervised GAN
+
+def test_sgan_labeled_set_has_exactly_n_balanced_examples(config_of):
+  c = config_of("sgan.py")
+  src = sources.digits()
+  picked = sgan.example_batch(c, src)
+  assert len(picked["label"]) == c.sgan.num_labeled == 100
+  assert np.all(np.bincount(picked["label"], minlength=10) == 10)
+  state = sgan.init(c, jax.random.key(0), picked)
+  assert state.extra["labeled"]["label"].shape == (100,)
+  c.sgan.num_labeled = 15
+  with pytest.raises(ConfigError, match="not a multiple"):
+    sgan.example_batch(c, src)
+
+
+def test_sgan_never_reads_the_unlabeled_batch_labels(config_of):
+  c = config_of("sgan.py")
+  c.sgan.labeled_batch = 8
+  state = sgan.init(c, jax.random.key(0), sgan.example_batch(c, sources.digits()))
+  batch = digits_batch(c.batch_size)
+  garbled = {"image": batch["image"], "label": (batch["label"] + 3) % 10}
+  step = jax.jit(sgan.train_step)
+  a, ma = step(state, batch, jax.random.key(1))
+  b, mb = step(state, garbled, jax.random.key(1))
+  for x, y in zip(jax.tree.leaves((a, ma)), jax.tree.leaves((b, mb)), strict=True):
+    np.testing.assert_array_equal(x, y)
+  # ... while the labeled pool's labels do reach the loss.
+  pool = dict(state.extra["labeled"])
+  pool["label"] = (pool["label"] + 1) % 10
+  c2, mc = step(state.replace(extra={"labeled": pool}), batch, jax.random.key(1))
+  assert float(mc["d/supervised"]) != float(ma["d/supervised"])
+
+
+def test_sgan_unsupervised_loss_is_the_k_plus_one_class_gan_loss():
+  rng = np.random.default_rng(0)
+  real, fake = jnp.asarray(rng.normal(size=(5, 3))), jnp.asarray(rng.normal(size=(4, 3)))
+  d = lambda l: np.exp(l).sum(-1) / (np.exp(l).sum(-1) + 1)  # noqa: E731
+  expected = -np.mean(np.log(d(np.asarray(real)))) - np.mean(np.log(1 - d(np.asarray(fake))))
+  np.testing.assert_allclose(sgan.unsupervised_loss(real, fake), expected, rtol=1e-5)
+
+
+# ---------------------------------------------------------------- ALI / BiGAN
+
+def test_ali_d_takes_pairs_and_the_encoder_is_trained(config_of):
+  c = config_of("ali.py")
+  batch = digits_batch(c.batch_size)
+  state = ali.init(c, jax.random.key(0), batch)
+  x = batch["image"]
+  z0 = jnp.zeros((c.batch_size, c.model.latent_dim))
+  assert not np.allclose(state.d(x, z0), state.d(x, z0 + 1.0))  # D(x, z) depends on z ...
+  assert not np.allclose(state.d(x, z0), state.d(-x, z0))  # ... and on x
+  new, m = jax.jit(ali.train_step)(state, batch, jax.random.key(1))
+  assert float(m["e/grad_norm"]) > 0 and float(m["g/grad_norm"]) > 0
+  assert nonzero(jax.tree.map(lambda a, b: a - b, new.e.params, state.e.params))
+  assert ali.reconstruct(new, x).shape == x.shape
+
+
+# ---------------------------------------------------------------- sample pictures
+
+@pytest.mark.parametrize("name,pictures", [
+    ("cgan.py", {"classes": (10, 10)}),
+    ("infogan.py", {"traversal_c1": (10, 10), "traversal_c2": (10, 10)}),
+    ("ali.py", {"reconstructions": None}),
+    ("timeseries_infogan.py", {"traversal_c1": None}),
+])
+def test_sample_mode_writes_the_method_pictures(tmp_path, config_of, name, pictures):
+  c = config_of(name, steps=1)
+  train.train(c, tmp_path)
+  paths = train.sample(c, tmp_path)
+  for picture, grid in pictures.items():
+    img = Image.open(paths[picture])
+    if grid:  # rows x columns of 8x8 images with a 1-pixel border, upscaled 4x
+      rows, cols = grid
+      assert img.size == (4 * (cols * 9 + 1), 4 * (rows * 9 + 1))
+
+
+# ---------------------------------------------------------------- time-series data
+
+def test_signals_dataset_has_four_labeled_families():
+  src = sources.signals(0, size=400, length=32)
+  x = src.get(np.arange(400))
+  assert x["image"].shape == (400, 32, 2) and src.num_classes == 4
+  assert np.abs(x["image"]).max() <= 1.0
+  assert np.all(np.bincount(x["label"], minlength=4) > 50)
+  np.testing.assert_array_equal(sources.signals(0, size=400, length=32).get(np.arange(5))["image"], x["image"][:5])
+  square = x["image"][x["label"] == 1][:, :, 0]  # square waves sit near +-amp, not in between
+  assert np.mean(np.abs(square) > 0.45) > 0.9
+
+
+def test_csv_windows(tmp_path):
+  t = np.arange(100)
+  rows = ["a,b,label"] + [f"{np.sin(i / 5):.4f},{i},{int(i >= 50)}" for i in t]
+  path = tmp_path / "series.csv"
+  path.write_text("\n".join(rows))
+  src = sources.csv_windows(path, window=20, stride=10)
+  x = src.get(np.arange(src.size))
+  assert src.size == 9 and x["image"].shape == (9, 20, 2)
+  assert x["image"].min() >= -1 and x["image"].max() <= 1
+  np.testing.assert_allclose(x["image"][0, :, 1], (2 * np.arange(20) / 99 - 1), rtol=1e-5)  # min-max scaled
+  np.testing.assert_array_equal(x["label"], [0, 0, 0, 0, 0, 1, 1, 1, 1])
+  bad = tmp_path / "bad.csv"
+  bad.write_text("1,2\n3,x\n")
+  with pytest.raises(DataError, match="non-numeric"):
+    sources.csv_windows(bad, window=1)
+  with pytest.raises(DataError, match="fewer than one window"):
+    sources.csv_windows(path, window=500)
+
+
+def test_label_conditioned_layer_appends_label_maps():
+  from ganjax.networks.layers import LabelConditioned
+  import flax.linen as nn
+
+  class Probe(nn.Module):
+    @nn.compact
+    def __call__(self, x, train=True):
+      return x
+
+  out = LabelConditioned(Probe(), 3).apply({}, jnp.zeros((2, 4, 4, 1)), jnp.array([0, 2]))
+  assert out.shape == (2, 4, 4, 4)
+  np.testing.assert_array_equal(out[1, :, :, 1:], np.broadcast_to([0, 0, 1], (4, 4, 3)))
+
