@@ -160,9 +160,9 @@ def run_cli(*args, env=None, timeout=300):
 
 
 @pytest.mark.parametrize("override,message", [
-    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: gan, ebgan, bgan, vae"),
+    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: gan, ebgan, bgan, cgan, acgan, infogan, sgan, ali, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
-    ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, mlp"),
+    ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path, override, message):
   r = run_cli("--config=configs/gan.py", f"--workdir={tmp_path}", "--config.num_steps=2", override)
