@@ -41,13 +41,41 @@ def rows_per_step(config) -> int:
   return config.batch_size * config.get("d_steps", 1)
 
 
+# The GAN toolbox fields (ganjax.base_config) and their off values; methods whose module sets
+# SUPPORTS_STABILIZERS = True read them, and for any other method a changed one is an error rather
+# than a silently ignored setting.
+STABILIZER_DEFAULTS = {"loss": "non_saturating", "d_steps": 1, "real_label": 1.0, "penalty": "none", "clip": 0.0,
+                       "instance_noise": 0.0, "ema_decay": 0.0, "historical_averaging": 0.0,
+                       "g_objective": "adversarial", "replay_size": 0, "unrolled_steps": 0, "num_discriminators": 1,
+                       "model.minibatch_features": (), "model.spectral_norm": False, "model.d_virtual_batch_norm": 0}
+# Of those, the ones a method's own step does read (cgan, acgan, infogan take the objective and smoothing).
+_READS = {"cgan": ("loss", "real_label"), "acgan": ("loss", "real_label"), "infogan": ("loss", "real_label")}
+
+
+def check_stabilizers(config):
+  method = algorithms.get(config.algorithm)
+  if getattr(method, "SUPPORTS_STABILIZERS", False):
+    return
+  flat = config.to_dict()
+  for field, off in STABILIZER_DEFAULTS.items():
+    if field in _READS.get(config.algorithm, ()):
+      continue
+    value = flat
+    for part in field.split("."):
+      value = value.get(part, off) if isinstance(value, dict) else off
+    changed = tuple(value) != tuple(off) if isinstance(off, tuple) else value != off
+    if changed:
+      raise ConfigError(f"config.{field}={value!r} is a GAN stabilizer that algorithm {config.algorithm!r} "
+                        f"does not implement (algorithm 'gan' does); leave it at {off!r}")
+
+
 def validate(config):
   for field in ("batch_size", "num_steps", "log_every", "checkpoint_every"):
     if not isinstance(config[field], int) or config[field] <= 0:
       raise ConfigError(f"config.{field} must be a positive integer, got {config[field]!r}")
   if config.get("d_steps", 1) < 1:
     raise ConfigError(f"config.d_steps must be >= 1, got {config.d_steps}")
-  algorithms.get(config.algorithm)
+  check_stabilizers(config)
 
 
 class Run:

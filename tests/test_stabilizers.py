@@ -213,3 +213,18 @@ def test_stabilizers_train_end_to_end(tmp_path, config_of, name, overrides):
   assert int(state.step) == 2
   rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
   assert rows and all(np.isfinite(v) for r in rows for v in r.values())
+
+
+def test_a_stabilizer_on_a_method_that_does_not_read_it_is_an_error(config_of):
+  from ganjax import train
+
+  c = config_of("cgan.py")
+  c.real_label = 0.9  # read by the conditional GAN's step
+  train.validate(c)
+  c.replay_size = 64  # not read: an error, not a silently ignored setting
+  with pytest.raises(ConfigError, match="config.replay_size=64 is a GAN stabilizer that algorithm 'cgan' does not implement"):
+    train.validate(c)
+  c = config_of("ebgan.py")
+  c.model.spectral_norm = True
+  with pytest.raises(ConfigError, match="model.spectral_norm=True"):
+    train.validate(c)

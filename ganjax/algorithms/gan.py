@@ -36,6 +36,7 @@ from ganjax.algorithms.common import (compute_dtype, generator_network, grad_nor
                                      sample_latent)
 
 SHARDED_EXTRA = ("replay",)  # the replay buffer's rows are split over the devices
+SUPPORTS_STABILIZERS = True  # reads every field of ganjax.train.STABILIZER_DEFAULTS
 
 
 def _networks(config, sample_shape):
