@@ -220,9 +220,14 @@ def evaluate(run: Run, step: int) -> dict:
   out = {"step": int(step)}
   if run.generate_labeled_fn is not None:  # conditional generators: also score the requested classes
     samples, labels = run.generate_labeled(key, cfg.eval.num_samples)
-    out.update(metrics.sample_quality(samples, run.split, cfg, labels))
   else:
-    out.update(metrics.sample_quality(run.generate(key, cfg.eval.num_samples), run.split, cfg))
+    samples, labels = run.generate(key, cfg.eval.num_samples), None
+  out.update(metrics.sample_quality(samples, run.split, cfg, labels))
+  if samples.ndim == 4 and jax.process_index() == 0:  # the overfitting test's picture
+    train_images = run.split.train.get(np.arange(min(20_000, run.split.train.size)))["image"]
+    _, nearest = metrics.sets.nearest_neighbour_distances(samples[:10], train_images)
+    pairs = np.stack([samples[:10], train_images[nearest]], axis=1).reshape((-1, *samples.shape[1:]))
+    images.save_png(os.path.join(run.workdir, "nearest_neighbours.png"), images.grid(pairs, ncol=2), upscale=4)
   if run.predict_fn is not None and run.split.test.has_labels:
     test = run.split.test
     preds, truth = [], []

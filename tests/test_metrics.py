@@ -59,3 +59,33 @@ def test_classifier_learns_and_is_cached(tmp_path):
   files[0].write_bytes(b"corrupt")  # a corrupt cache entry is retrained, not trusted
   third = classifier.load_or_train(x[:1400], y[:1400], 10, tmp_path, steps=150)
   assert third.accuracy(x[1400:], y[1400:]) > 0.8
+
+
+# ---------------------------------------------------------------- set metrics (ganjax.metrics.sets)
+
+def test_set_metrics_on_known_answers():
+  from ganjax.metrics import sets
+
+  rng = np.random.default_rng(0)
+  real = rng.normal(size=(400, 8))
+  same = rng.normal(size=(400, 8))
+  shifted = same + 3.0
+  # KID: ~0 for two samples of one distribution (unbiased), clearly positive for a shifted one.
+  k_same, k_std = sets.kid(real, same, subsets=20, subset_size=200)
+  k_shift, _ = sets.kid(real, shifted, subsets=20, subset_size=200)
+  assert abs(k_same) < 3 * k_std + 1e-3 and k_shift > 100 * max(abs(k_same), 1e-4)
+  # precision / recall / density / coverage of a set against itself.
+  assert sets.precision_recall(real, real) == (1.0, 1.0)
+  density, coverage = sets.density_coverage(real, real)
+  assert coverage == 1.0 and density >= 1.0
+  assert sets.precision_recall(real, shifted)[0] < 0.05  # samples off the real manifold
+  collapsed = np.repeat(real[:1], 400, axis=0)  # one point: precise, no recall, no coverage
+  p, r = sets.precision_recall(real, collapsed)
+  assert p == 1.0 and r < 0.05 and sets.density_coverage(real, collapsed)[1] < 0.05
+  assert sets.mean_pairwise_distance(collapsed) == 0.0
+  # nearest-neighbour test: copies of training points have distance 0, fresh data does not.
+  train = rng.normal(size=(300, 16))
+  dist, idx = sets.nearest_neighbour_distances(train[5:9] + 1e-9, train)
+  np.testing.assert_array_equal(idx, [5, 6, 7, 8])
+  g, h, ratio = sets.overfitting_ratio(train[:100], rng.normal(size=(100, 16)), train)
+  assert g < 1e-6 < h and ratio < 1e-6

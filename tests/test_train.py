@@ -45,6 +45,12 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
     assert result["test/elbo"] < 0 and np.isfinite(result["fid"])
   else:
     assert np.isfinite(result["fid"]) and result["fid_real_reference"] < result["fid"]
+  if "fid" in result:  # the rest of the image evaluation suite
+    assert np.isfinite(result["kid"]) and result["kid_std"] >= 0
+    for k in ("precision", "recall", "coverage"):
+      assert 0.0 <= result[k] <= 1.0
+    assert result["nn_ratio"] > 0 and 1 <= result["distinct_classes_in_100"] <= 10
+    assert (tmp_path / "nearest_neighbours.png").exists()
   extra = {"cgan": "class_accuracy", "acgan": "class_accuracy", "infogan": "cluster_accuracy",
            "sgan": "test_accuracy", "ali": "test/reconstruction_mse", "vae": "linear_probe/latent_accuracy"}
   if c.algorithm in extra:  # each method's own metric is in eval.json

@@ -35,6 +35,7 @@ def tiny(config, steps: int = 4):
   c.eval.num_samples = 64
   c.eval.batch_size = 32
   c.eval.classifier_steps = 10
+  c.eval.kid_subsets = 3
   c.sample.num = 16
   c.sample.interpolation_rows = 2
   c.sample.interpolation_steps = 3

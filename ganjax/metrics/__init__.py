@@ -4,6 +4,10 @@
 - Labelled image data: classifier FID of generated samples against the held-out images, the
   classifier score, and the same two figures for real training images (the real-vs-real reference),
   with the classifier's held-out accuracy.
+- The same feature space also gives KID (± its std over subsets), improved precision and recall,
+  density and coverage, and the diversity ratio (mean pairwise feature distance of the samples over
+  that of held-out data) with the number of distinct classes among 100 samples; in pixel space, the
+  nearest-neighbour overfitting test (`ganjax.metrics.sets` documents each protocol).
 - Label-conditioned generators (`generate_labeled`): `class_accuracy`, the classifier's accuracy
   on the generated samples for the classes they were asked for.
 - Methods that predict a class (`predict_class`): `test_accuracy` (SGAN's classifier) or
@@ -22,6 +26,7 @@ import numpy as np
 from ganjax.data.fetch import default_cache_dir
 from ganjax.metrics import classifier as classifier_lib
 from ganjax.metrics import fid as fid_lib
+from ganjax.metrics import sets
 from ganjax.metrics.modes import mode_metrics
 
 
@@ -81,6 +86,14 @@ def sample_quality(samples, split, config, labels=None) -> dict:
   out["fid_real_reference"] = fid_lib.fid(ref_f, test_f)
   out["classifier_score"] = fid_lib.classifier_score(gen_p)
   out["classifier_score_real_reference"] = fid_lib.classifier_score(ref_p)
+  out["kid"], out["kid_std"] = sets.kid(test_f, gen_f, subsets=config.eval.get("kid_subsets", 100))
+  out["kid_real_reference"], _ = sets.kid(test_f, ref_f, subsets=config.eval.get("kid_subsets", 100))
+  out["precision"], out["recall"] = sets.precision_recall(test_f, gen_f)
+  out["density"], out["coverage"] = sets.density_coverage(test_f, gen_f)
+  out["diversity"] = sets.mean_pairwise_distance(gen_f) / sets.mean_pairwise_distance(test_f)
+  out["distinct_classes_in_100"] = float(len(np.unique(gen_p[:100].argmax(1))))
+  out["nn_distance_generated"], out["nn_distance_heldout"], out["nn_ratio"] = sets.overfitting_ratio(
+      samples[:1000], test["image"][:1000], train["image"])
   if labels is not None:
     out["class_accuracy"] = float(np.mean(gen_p.argmax(1) == np.asarray(labels)))
   return out
