@@ -15,7 +15,7 @@ from tiny import CONFIGS, ROOT
 from ganjax import algorithms, checkpoint, train
 from ganjax.errors import CheckpointError, DivergenceError
 
-CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("bgan.py", "discrete")]
+CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("vae.py", "practical"), ("vae.py", "conv"), ("bgan.py", "discrete")]
 
 
 def leaves(state):
@@ -166,7 +166,7 @@ def run_cli(*args, env=None, timeout=300):
 
 
 @pytest.mark.parametrize("override,message", [
-    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: gan, ebgan, bgan, cgan, acgan, infogan, sgan, ali, vae"),
+    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
     ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp"),
 ])

@@ -78,3 +78,30 @@ def test_bfloat16_compute(config_of):
   new, m = jax.jit(vae.train_step)(state, batch, jax.random.key(1))
   assert np.isfinite(float(m["vae/elbo"])) and m["vae/elbo"].dtype == jnp.float32
   assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(new.vae.params))
+
+
+def test_practical_vae_has_unit_posterior_variance_and_half_squared_mean_kl(config_of):
+  c, state, batch = setup(config_of, "practical")
+  key = jax.random.key(3)
+  _, m = vae.train_step(state, batch, key)
+  x = vae.targets(c, batch["image"], jax.random.fold_in(key, 0))
+  mean, logvar = state.vae(x * 2 - 1, method=vae.VAE.encode)
+  np.testing.assert_array_equal(logvar, 0.0)
+  np.testing.assert_allclose(m["vae/kl"], jnp.mean(0.5 * jnp.sum(mean**2, -1)), rtol=1e-5)
+
+
+def test_iwae_bound_is_tighter_than_the_elbo_and_is_it_at_k_1(config_of):
+  c, state, batch = setup(config_of)
+  for _ in range(20):  # a partly trained model, so that the bounds are not trivially equal
+    state, _ = jax.jit(vae.train_step)(state, batch, jax.random.key(_))
+  x = vae.targets(c, batch["image"], jax.random.key(0))
+  elbos = []
+  for i in range(50):
+    rec, kl, _ = vae.elbo_terms(state.vae, state.vae.params, state.vae.model_state, x, jax.random.key(100 + i), False)
+    elbos.append(rec - kl)
+  elbo = float(jnp.mean(jnp.stack(elbos)))
+  iwae = jax.jit(vae.iwae_bound, static_argnums=(3, 4))
+  l1 = float(jnp.mean(jnp.stack([iwae(state, x, jax.random.key(200 + i), 1, 1) for i in range(50)])))
+  l50 = float(jnp.mean(iwae(state, x, jax.random.key(1), 50, 10)))
+  assert abs(l1 - elbo) < 0.02 * abs(elbo)  # L_1 is the ELBO (same estimator, other noise)
+  assert l50 > elbo + 0.1  # and L_k grows with k (Burda et al., Theorem 1)

@@ -7,6 +7,13 @@ one Monte Carlo sample per example, one optimizer over encoder and decoder. The 
 Bernoulli over pixels (`vae.likelihood="bernoulli"`, images in [0, 1], dynamically binarised when
 `vae.binarize`) or Gaussian with a learned global sigma (`"gaussian"`). All figures are in nats per
 example; `elbo` is the bound (higher is better), `loss` its negation.
+
+Variants (configs/vae.py:<arg>): `vae.posterior="fixed_sigma"` is the seeds' "practical" VAE, with
+q(z|x) = N(mu(x), I) so that the KL reduces to ||mu||^2 / 2; convolutional encoder/decoder
+(`model.encoder/generator="dcgan"`); `vae.beta` weights the KL (beta-VAE; 1 is the ELBO).
+Evaluation can add the importance-weighted bound of Burda et al. (2016, Eq. 8),
+    L_k(x) = E[log (1/k) sum_i p(x, z_i) / q(z_i | x)],  z_i ~ q(z | x),
+with k = `vae.iwae_samples` (0: off), a tighter lower bound on log p(x) than the ELBO (L_1).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ class VAE(nn.Module):
   encoder: nn.Module
   decoder: nn.Module
   gaussian: bool = False
+  fixed_sigma: bool = False  # q(z|x) = N(mu, I): the "practical" VAE
 
   def setup(self):
     if self.gaussian:
@@ -35,7 +43,8 @@ class VAE(nn.Module):
     return self.decode(z, train), mean, logvar
 
   def encode(self, x, train: bool = False):
-    return self.encoder(x, train=train)
+    mean, logvar = self.encoder(x, train=train)
+    return (mean, jnp.zeros_like(logvar)) if self.fixed_sigma else (mean, logvar)
 
   def decode(self, z, train: bool = False):
     out = self.decoder(z, train=train)
@@ -50,13 +59,14 @@ def _model(config, sample_shape):
   dtype = compute_dtype(config)
   return VAE(networks.encoder(m.encoder, latent_dim=m.latent_dim, dtype=dtype, **enc_kw),
              networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation="none",
-                                dtype=dtype, **dec_kw), gaussian)
+                                dtype=dtype, **dec_kw), gaussian, config.vae.get("posterior", "gaussian") == "fixed_sigma")
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
   from ganjax.errors import choose
 
   choose("vae.likelihood", config.vae.likelihood, {"bernoulli": 0, "gaussian": 1})
+  choose("vae.posterior", config.vae.get("posterior", "gaussian"), {"gaussian": 0, "fixed_sigma": 1})
   shape = example_batch["image"].shape[1:]
   model = _model(config, shape)
   variables = model.init(key, jnp.zeros((2, *shape)), jax.random.key(0), train=False)
@@ -117,9 +127,47 @@ def reconstruct(state, images):
   return _decode_mean(state, encode(state, images))
 
 
+def log_likelihood_terms(vae, x, z):
+  """log p(x | z) per row of z (S, B, D) for targets x (B, ...): (S, B)."""
+  s, b = z.shape[:2]
+  dec, log_sigma = vae(z.reshape((s * b, -1)), method=VAE.decode)
+  xs = jnp.broadcast_to(x[None], (s, *x.shape)).reshape((s * b, *x.shape[1:]))
+  if log_sigma is None:
+    ll = losses.bernoulli_log_likelihood(dec, xs)
+  else:
+    ll = losses.gaussian_log_likelihood(jax.nn.sigmoid(dec), log_sigma, xs)
+  return ll.reshape((s, b))
+
+
+def iwae_bound(state, x, key, k: int, chunk: int = 100):
+  """The importance-weighted bound L_k(x) per example (nats), with k samples of q(z|x) taken
+  `chunk` at a time (a running log-sum-exp), for targets x as `targets` returns them."""
+  vae = state.vae
+  mean, logvar = vae(x * 2.0 - 1.0, method=VAE.encode)
+  std = jnp.exp(0.5 * logvar)
+  chunk = min(chunk, k)
+  if k % chunk:
+    raise ValueError(f"vae.iwae_samples={k} must be a multiple of {chunk}")
+
+  def body(lse, i):
+    eps = jax.random.normal(jax.random.fold_in(key, i), (chunk, *mean.shape))
+    z = mean + std * eps
+    log_q = jnp.sum(-0.5 * eps**2 - 0.5 * logvar - 0.5 * jnp.log(2 * jnp.pi), axis=-1)
+    log_w = log_likelihood_terms(vae, x, z) + losses.standard_normal_log_density(z) - log_q
+    return jnp.logaddexp(lse, jax.nn.logsumexp(log_w, axis=0)), None
+
+  lse, _ = jax.lax.scan(body, jnp.full(mean.shape[:1], -jnp.inf), jnp.arange(k // chunk))
+  return lse - jnp.log(float(k))
+
+
 def evaluate(state, images, key) -> dict:
-  """Test ELBO (nats per example) of `images` with one fixed binarisation and one z sample each."""
-  x = targets(state.config, images, jax.random.fold_in(key, 0))
+  """Test ELBO (nats per example) of `images` with one fixed binarisation and one z sample each,
+  and the IWAE bound with `vae.iwae_samples` samples (same binarisation) when that is > 0."""
+  cfg = state.config
+  x = targets(cfg, images, jax.random.fold_in(key, 0))
   rec, kl, _ = elbo_terms(state.vae, state.vae.params, state.vae.model_state, x,
                           jax.random.fold_in(key, 1), train=False)
-  return {"elbo": rec - kl, "reconstruction": rec, "kl": kl}
+  out = {"elbo": rec - kl, "reconstruction": rec, "kl": kl}
+  if cfg.vae.get("iwae_samples", 0):
+    out["iwae"] = iwae_bound(state, x, jax.random.fold_in(key, 2), cfg.vae.iwae_samples)
+  return out
