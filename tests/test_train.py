@@ -166,7 +166,7 @@ def run_cli(*args, env=None, timeout=300):
 
 
 @pytest.mark.parametrize("override,message", [
-    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae"),
+    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ae, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
     ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp"),
 ])

@@ -12,11 +12,11 @@ where the method has them (the loop looks for them):
   SHARDED_EXTRA                      names in state.extra whose rows are split over devices
 """
 
-from ganjax.algorithms import acgan, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae
+from ganjax.algorithms import acgan, ae, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae
 from ganjax.errors import choose
 
 ALGORITHMS = {"gan": gan, "ebgan": ebgan, "bgan": bgan, "cgan": cgan, "acgan": acgan, "infogan": infogan,
-              "sgan": sgan, "ali": ali, "vae": vae}
+              "sgan": sgan, "ali": ali, "vae": vae, "ae": ae}
 
 
 def get(name: str):

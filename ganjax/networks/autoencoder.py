@@ -26,17 +26,24 @@ class Autoencoder(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, train: bool = True, decode_only: bool = False):
+    """(reconstruction, code) of x; with `decode_only`, x is a batch of codes and only the decoder runs."""
+    if self.kind == "dcgan":
+      decoder = dcgan.Generator(self.out_shape, self.width, self.output_activation, self.conv_impl, self.dtype,
+                                name="decoder")
+    elif self.kind == "mlp":
+      decoder = mlp.Generator(self.out_shape, tuple(reversed(self.hidden)), self.output_activation, self.dtype,
+                              name="decoder")
+    else:
+      raise ValueError(f"autoencoder kind must be mlp | dcgan, got {self.kind!r}")
+    if decode_only:
+      return decoder(x, train=train)
     if self.kind == "dcgan":
       h = dcgan._ConvTrunk(self.width, self.batch_norm, self.dtype)(x, train)
-      decoder = dcgan.Generator(self.out_shape, self.width, self.output_activation, self.conv_impl, self.dtype)
-    elif self.kind == "mlp":
+    else:
       h = x.reshape((x.shape[0], -1)).astype(self.dtype)
       for width in self.hidden:
         h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), 0.2)
-      decoder = mlp.Generator(self.out_shape, tuple(reversed(self.hidden)), self.output_activation, self.dtype)
-    else:
-      raise ValueError(f"autoencoder kind must be mlp | dcgan, got {self.kind!r}")
     code = nn.Dense(self.code_dim, dtype=self.dtype)(h).astype(wide(self.dtype))
     self.sow("intermediates", "features", code)
     return decoder(code, train=train), code
