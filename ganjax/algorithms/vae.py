@@ -139,6 +139,16 @@ def log_likelihood_terms(vae, x, z):
   return ll.reshape((s, b))
 
 
+def decoder_log_likelihood(state, z, x):
+  """log p(x | z) for latents z (S, B, D) and targets x: the observation model AIS integrates."""
+  return log_likelihood_terms(state.vae, x, z)
+
+
+def ais_targets(config, images, key):
+  """What AIS scores: the same targets as the ELBO (dynamically binarised pixels)."""
+  return targets(config, images, key)
+
+
 def iwae_bound(state, x, key, k: int, chunk: int = 100):
   """The importance-weighted bound L_k(x) per example (nats), with k samples of q(z|x) taken
   `chunk` at a time (a running log-sum-exp), for targets x as `targets` returns them."""
