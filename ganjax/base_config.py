@@ -84,6 +84,7 @@ def get_config():
   c.sample.num = 64
   c.sample.interpolation_rows = 8
   c.sample.interpolation_steps = 10
+  c.sample.arithmetic = ""  # "A,B,C": --mode=sample also writes arithmetic.png, mean z of A - B + C (labelled data)
 
   c.mesh = ml_collections.ConfigDict()
   c.mesh.num_devices = 0  # 0: every device of every process

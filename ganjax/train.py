@@ -368,6 +368,9 @@ def sample(config, workdir, num: int = 0) -> dict:
     strip = run.generate(key, rows * steps, z=z.reshape(rows * steps, -1))
     out_pictures["interpolation"] = images.grid(strip, ncol=steps)
     paths["interpolation"] = os.path.join(run.workdir, "interpolation.png")
+  if cfg.sample.get("arithmetic"):  # Radford et al. 2015, Sec. 6.3: mean z of A - B + C
+    out_pictures["arithmetic"] = images.grid(latent_arithmetic(run, jax.random.fold_in(key, 3)), ncol=8)
+    paths["arithmetic"] = os.path.join(run.workdir, "arithmetic.png")
   if hasattr(run.method, "sample_grids"):  # method-specific pictures: rows per class, traversals, ...
     grids = run.method.sample_grids(run.state, jax.random.fold_in(key, 2), run.split.test)
     for name, (pictures, ncol) in grids.items():
@@ -378,6 +381,42 @@ def sample(config, workdir, num: int = 0) -> dict:
       images.save_png(p, out_pictures[k], upscale=4 if out_pictures[k].shape[0] < 200 else 1)
   run.checkpoints.close()
   return paths
+
+
+def latent_arithmetic(run: Run, key, pool: int = 2000, members: int = 7, noise: float = 0.25) -> np.ndarray:
+  """Vector arithmetic on latents (Radford et al. 2015, Sec. 6.3) for any generator on labelled
+  images. `config.sample.arithmetic` = "A,B,C" names three classes; `pool` latents are decoded and
+  classified by the dataset classifier, and each class's group is its `members` most confident
+  samples. Rows: group A's samples and (last column) the decoding of their mean latent; the same
+  for B and C; then the decoding of mean(A) - mean(B) + mean(C), and 7 decodings of it plus
+  `noise` * N(0, I). Returns the (4 * 8, ...) images."""
+  from ganjax import data as data_lib
+  from ganjax.algorithms.common import sample_latent
+  from ganjax.errors import ConfigError, GanjaxError
+
+  cfg = run.config
+  data_lib.require_labels(run.split.train, "latent arithmetic")
+  try:
+    groups = [int(v) for v in str(cfg.sample.arithmetic).split(",")]
+  except ValueError:
+    groups = []
+  if len(groups) != 3 or not all(0 <= g < run.split.train.num_classes for g in groups):
+    raise ConfigError(f"sample.arithmetic={cfg.sample.arithmetic!r}: give three class labels, e.g. '7,1,3'")
+  z = np.asarray(sample_latent(key, pool, cfg.model))
+  x = run.generate(key, pool, z=z)
+  _, probs = metrics.classifier_for(run.split, cfg)(x)
+  means, rows = [], []
+  for g in groups:
+    conf = np.where(probs.argmax(1) == g, probs[:, g], -1.0)
+    idx = np.argsort(-conf)[:members]
+    if conf[idx[-1]] < 0:
+      raise GanjaxError(f"latent arithmetic: fewer than {members} of {pool} samples are classified as {g}")
+    means.append(z[idx].mean(0))
+    rows.append(np.concatenate([x[idx], run.generate(key, 1, z=means[-1][None])]))
+  result = means[0] - means[1] + means[2]
+  jitter = noise * np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (members, z.shape[1])))
+  rows.append(run.generate(key, members + 1, z=np.concatenate([result[None], result[None] + jitter])))
+  return np.concatenate(rows)
 
 
 def evaluate_checkpoint(config, workdir) -> dict:

@@ -240,3 +240,35 @@ def test_cli_bad_config_is_one_line(tmp_path, config, override, message):
   r = run_cli(f"--config={config}", f"--workdir={tmp_path}", override)
   assert r.returncode == 2
   assert r.stderr.strip().splitlines() == [f"ganjax: error: {message}"], r.stderr[-2000:]
+
+
+def test_latent_arithmetic_decodes_mean_a_minus_b_plus_c(tmp_path, config_of, monkeypatch):
+  from ganjax import metrics
+  from ganjax.algorithms.common import sample_latent
+  from ganjax.errors import ConfigError
+
+  c = config_of("gan.py", steps=1)
+  train.train(c, tmp_path)
+  c.sample.arithmetic = "3,1,4"
+  # A stand-in classifier: sample i is of class i % 10, with confidence growing with i.
+  def fake_classifier(split, config):
+    def net(x):
+      n = len(x)
+      probs = np.full((n, 10), 0.0)
+      probs[np.arange(n), np.arange(n) % 10] = np.linspace(0.5, 1.0, n)
+      return None, probs
+    return net
+  monkeypatch.setattr(metrics, "classifier_for", fake_classifier)
+  paths = train.sample(c, tmp_path)
+  assert os.path.exists(paths["arithmetic"])
+  run = train.Run(c, tmp_path, need_data_iterator=False)
+  key = jax.random.fold_in(jax.random.fold_in(run.base_key, train.SAMPLE_KEY), 3)
+  grid = train.latent_arithmetic(run, key)
+  assert grid.shape[0] == 32
+  z = np.asarray(sample_latent(key, 2000, c.model))
+  mean = lambda g: z[np.arange(2000)[np.arange(2000) % 10 == g][-7:]].mean(0)  # noqa: E731  the 7 most confident
+  expected = run.generate(key, 1, z=(mean(3) - mean(1) + mean(4))[None])
+  np.testing.assert_allclose(grid[24], expected[0], rtol=1e-5, atol=1e-6)
+  c.sample.arithmetic = "3,1"
+  with pytest.raises(ConfigError, match="give three class labels"):
+    train.latent_arithmetic(train.Run(c, tmp_path, need_data_iterator=False), key)

@@ -35,6 +35,15 @@ def _take(src, n: int, offset: int = 0) -> dict:
   return src.get(np.arange(offset, offset + n))
 
 
+def classifier_for(split, config):
+  """The dataset's feature classifier (trained on up to 20,000 training images, cached): a function
+  images -> (features, class probabilities)."""
+  train = _take(split.train, 20_000)
+  cache = config.eval.get("cache_dir") or default_cache_dir()
+  return classifier_lib.load_or_train(train["image"], train["label"], split.train.num_classes, cache,
+                                      config.eval.classifier_steps, seed=0)
+
+
 def class_accuracy(pred, labels, matching: str = "identity"):
   """("test_accuracy", accuracy) of predicted classes, or with matching="hungarian" the
   ("cluster_accuracy", accuracy) of the best one-to-one map of predicted clusters to labels
@@ -74,9 +83,7 @@ def sample_quality(samples, split, config, labels=None) -> dict:
     return out
   train = _take(split.train, 20_000)
   test = _take(split.test, split.test.size)
-  cache = config.eval.get("cache_dir") or default_cache_dir()
-  net = classifier_lib.load_or_train(train["image"], train["label"], split.train.num_classes, cache,
-                                     config.eval.classifier_steps, seed=0)
+  net = classifier_for(split, config)
   test_f, test_p = net(test["image"])
   gen_f, gen_p = net(samples)
   ref = train["image"][:len(samples)]
