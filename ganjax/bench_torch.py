@@ -37,6 +37,32 @@ def _dcgan(torch, nn, c, shape):
   return G(), d
 
 
+def _infogan(torch, nn, c, shape):
+  """`ganjax.networks.infogan` in PyTorch: G, D's trunk, D's head and Q's head."""
+  h, w_, ch = shape
+  w = c.model.width
+  q_out = c.info.categories + c.info.continuous
+  seed = (h // 4, w_ // 4)
+
+  class G(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.fc = nn.Sequential(nn.Linear(c.model.latent_dim + q_out, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
+                              nn.Linear(1024, seed[0] * seed[1] * 2 * w), nn.BatchNorm1d(seed[0] * seed[1] * 2 * w),
+                              nn.ReLU())
+      self.up = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU(),
+                              nn.ConvTranspose2d(w, ch, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+      return self.up(self.fc(z).view(-1, 2 * w, *seed))
+
+  trunk = nn.Sequential(nn.Conv2d(ch, w, 4, 2, 1), nn.LeakyReLU(0.1), nn.Conv2d(w, 2 * w, 4, 2, 1),
+                        nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.1), nn.Flatten(),
+                        nn.Linear(2 * w * seed[0] * seed[1], 1024), nn.BatchNorm1d(1024), nn.LeakyReLU(0.1))
+  q = nn.Sequential(nn.Linear(1024, 128), nn.BatchNorm1d(128), nn.LeakyReLU(0.1), nn.Linear(128, q_out))
+  return G(), trunk, nn.Linear(1024, 1), q
+
+
 def _mlp_gan(nn, c, shape):
   dim = math.prod(shape)
   g_layers, width = [], c.model.latent_dim
@@ -75,6 +101,39 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       opt.zero_grad()
       loss.backward()
       opt.step()
+  elif c.algorithm == "infogan":
+    g, trunk, head, q = _infogan(torch, nn, c, shape)
+    k, nc = c.info.categories, c.info.continuous
+    og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
+    od = torch.optim.Adam([*trunk.parameters(), *head.parameters(), *q.parameters()], lr=c.optim.d.lr,
+                          betas=(c.optim.d.b1, c.optim.d.b2))
+    bce = nn.functional.binary_cross_entropy_with_logits
+    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
+    real = torch.rand(b, shape[2], shape[0], shape[1]) * 2 - 1
+
+    def codes():
+      cat = torch.randint(0, k, (b,))
+      cont = torch.rand(b, nc) * 2 - 1
+      z = torch.cat([torch.randn(b, c.model.latent_dim), nn.functional.one_hot(cat, k).float(), cont], 1)
+      return z, cat, cont
+
+    def mi(qo, cat, cont):
+      return nn.functional.cross_entropy(qo[:, :k], cat) + 0.5 * ((qo[:, k:] - cont)**2).sum(1).mean()
+
+    def step():
+      z, cat, cont = codes()
+      fake = g(z).detach()
+      hf = trunk(fake)
+      loss_d = bce(head(trunk(real)), ones) + bce(head(hf), zeros) + mi(q(hf), cat, cont)
+      od.zero_grad()
+      loss_d.backward()
+      od.step()
+      z, cat, cont = codes()
+      h = trunk(g(z))
+      loss_g = bce(head(h), ones) + mi(q(h), cat, cont)
+      og.zero_grad()
+      loss_g.backward()
+      og.step()
   else:
     if c.model.generator == "dcgan":
       g, d = _dcgan(torch, nn, c, shape)

@@ -33,7 +33,7 @@ def generator_network(config, sample_shape, output_activation=None):
 
   m = config.model
   kw = ({"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else
-        {"width": m.width} if m.generator == "infogan" else {"hidden": tuple(m.g_hidden)})
+        {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "infogan" else {"hidden": tuple(m.g_hidden)})
   return networks.generator(m.generator, out_shape=tuple(sample_shape), dtype=compute_dtype(config),
                             output_activation=output_activation or m.g_output, **kw)
 

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import wide
+from ganjax.networks.layers import ConvTranspose, wide
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
 
@@ -36,6 +36,7 @@ class Generator(nn.Module):
   out_shape: Sequence[int]  # (H, W, C) or (T, C)
   width: int = 64  # channels of the last hidden up-conv (the paper: 64); the seed has 2 * width
   output_activation: str = "tanh"
+  conv_impl: str = "auto"  # 2-D up-convs: auto (sub-pixel on CPU, XLA's elsewhere) | xla | subpixel
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -46,10 +47,12 @@ class Generator(nn.Module):
     h = nn.relu(_bn(train, self.dtype)(nn.Dense(1024, dtype=self.dtype)(z)))
     h = nn.Dense(math.prod(seed) * 2 * self.width, dtype=self.dtype)(h)
     h = nn.relu(_bn(train, self.dtype)(h)).reshape((z.shape[0], *seed, 2 * self.width))
-    k, s = (4,) * len(spatial), (2,) * len(spatial)
-    h = nn.ConvTranspose(self.width, k, s, padding="SAME", dtype=self.dtype)(h)
-    h = nn.relu(_bn(train, self.dtype)(h))
-    x = nn.ConvTranspose(channels, k, s, padding="SAME", dtype=self.dtype)(h)
+    if len(spatial) == 2:  # the fast CPU formulation of `ganjax.networks.layers` (same parameters and values)
+      up = lambda f: ConvTranspose(f, impl=self.conv_impl, dtype=self.dtype)  # noqa: E731
+    else:
+      up = lambda f: nn.ConvTranspose(f, (4,), (2,), padding="SAME", dtype=self.dtype)  # noqa: E731
+    h = nn.relu(_bn(train, self.dtype)(up(self.width)(h)))
+    x = up(channels)(h)
     return OUTPUT_ACTIVATIONS[self.output_activation](x.astype(wide(self.dtype)))
 
 
