@@ -1,6 +1,5 @@
 """GAN / DCGAN: the step implements Goodfellow et al.'s Eq. 1 with the configured generator loss."""
 
-import functools
 
 import jax
 import jax.numpy as jnp

@@ -19,7 +19,7 @@ import optax
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import cgan
-from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, mean_prob
+from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, mean_prob
 
 example_batch = cgan.example_batch
 generate, generate_labeled, sample_grids = cgan.generate, cgan.generate_labeled, cgan.sample_grids
@@ -31,11 +31,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   g = generator_network(config, shape)
   d = discriminator_network(config, num_outputs=1 + k)  # [source logit, K class logits]
   kg, kd = jax.random.split(key)
-  players = {
-      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g),
-                                   g.init(kg, jnp.zeros((2, config.model.latent_dim + k)), train=False)),
-      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, jnp.zeros((2, *shape)), train=False)),
-  }
+  players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim + k))),
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
   return state_lib.create(config, players)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ganjax import losses, networks
 from ganjax import state as state_lib
-from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm,
+from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm, init_player,
                                       mean_prob, sample_latent)
 from ganjax.networks.layers import JointDiscriminator
 
@@ -41,11 +41,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   g, e, d = _networks(config, shape)
   kg, ke, kd = jax.random.split(key, 3)
   x, z = jnp.zeros((2, *shape)), jnp.zeros((2, config.model.latent_dim))
-  players = {
-      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g), g.init(kg, z, train=False)),
-      "e": state_lib.Player.create(e, state_lib.optimizer(config.optim.e), e.init(ke, x, train=False)),
-      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, x, z, train=False)),
-  }
+  players = {"g": init_player(config, "g", g, kg, z), "e": init_player(config, "e", e, ke, x),
+             "d": init_player(config, "d", d, kd, x, z)}
   return state_lib.create(config, players)
 
 

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from ganjax import losses, networks
 from ganjax import state as state_lib
-from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm, mean_prob, sample_latent, to_unit
+from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm, init_player, mean_prob, sample_latent, to_unit
 
 
 def _networks(config, sample_shape):
@@ -41,11 +41,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   shape = example_batch["image"].shape[1:]
   g, d = _networks(config, shape)
   kg, kd = jax.random.split(key)
-  players = {
-      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g),
-                                   g.init(kg, jnp.zeros((2, config.model.latent_dim)), train=False)),
-      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, jnp.zeros((2, *shape)), train=False)),
-  }
+  players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
   return state_lib.create(config, players)
 
 

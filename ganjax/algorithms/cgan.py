@@ -17,7 +17,7 @@ import numpy as np
 
 from ganjax import data, losses
 from ganjax import state as state_lib
-from ganjax.algorithms.common import (discriminator_network, generator_network, grad_norm, mean_prob,
+from ganjax.algorithms.common import (discriminator_network, generator_network, grad_norm, init_player, mean_prob,
                                       one_hot_latent, sample_latent)
 from ganjax.networks.layers import LabelConditioned
 
@@ -33,12 +33,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   g = generator_network(config, shape)
   d = LabelConditioned(discriminator_network(config), k)
   kg, kd = jax.random.split(key)
-  players = {
-      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g),
-                                   g.init(kg, jnp.zeros((2, config.model.latent_dim + k)), train=False)),
-      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d),
-                                   d.init(kd, jnp.zeros((2, *shape)), jnp.zeros((2,), jnp.int32), train=False)),
-  }
+  players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim + k))),
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)), jnp.zeros((2,), jnp.int32))}
   return state_lib.create(config, players)
 
 

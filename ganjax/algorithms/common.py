@@ -57,6 +57,14 @@ def one_hot_latent(z, labels, num_classes: int):
   return jnp.concatenate([z, jax.nn.one_hot(labels, num_classes, dtype=z.dtype)], axis=-1)
 
 
+def init_player(config, name: str, module, key, *example_inputs):
+  """A `Player` of `module`, initialised on `example_inputs`, with the optimizer `config.optim.<name>`."""
+  from ganjax import state as state_lib
+
+  return state_lib.Player.create(module, state_lib.optimizer(config.optim[name]),
+                                 module.init(key, *example_inputs, train=False))
+
+
 def micro_batches(x, k: int):
   """(B*k, ...) -> (B, k, ...): `k` consecutive rows per example, so the `data` sharding of the
   leading axis is kept and `x[:, i]` is the i-th micro-batch (one per critic step)."""

@@ -27,7 +27,7 @@ import optax
 
 from ganjax import losses
 from ganjax import state as state_lib
-from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, mean_prob, sample_latent
+from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, mean_prob, sample_latent
 
 CLASS_MATCHING = "hungarian"
 
@@ -49,10 +49,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   d = discriminator_network(config, q_outputs=_q_size(config))
   kg, kd = jax.random.split(key)
   width = config.model.latent_dim + _q_size(config)
-  players = {
-      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g), g.init(kg, jnp.zeros((2, width)), train=False)),
-      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, jnp.zeros((2, *shape)), train=False)),
-  }
+  players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, width))),
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
   return state_lib.create(config, players)
 
 

@@ -24,7 +24,7 @@ import optax
 
 from ganjax import data, stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, sample_latent
+from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
 from ganjax.errors import ConfigError
 
 CLASS_MATCHING = "identity"
@@ -57,11 +57,8 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   g = generator_network(config, shape)
   d = discriminator_network(config, num_outputs=config.model.num_classes)
   kg, kd = jax.random.split(key)
-  players = {
-      "g": state_lib.Player.create(g, state_lib.optimizer(config.optim.g),
-                                   g.init(kg, jnp.zeros((2, config.model.latent_dim)), train=False)),
-      "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), d.init(kd, jnp.zeros((2, *shape)), train=False)),
-  }
+  players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
   labeled = {"image": jnp.asarray(example_batch["image"]), "label": jnp.asarray(example_batch["label"], jnp.int32)}
   return state_lib.create(config, players, {"labeled": labeled})
 
