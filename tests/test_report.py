@@ -1,0 +1,37 @@
+"""python -m ganjax.report: the README's tables and plot from finished workdirs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ganjax import report
+from ganjax.errors import GanjaxError
+
+
+def test_mode_table_averages_seeds_per_variant_and_dataset(tmp_path):
+  values = {("ring8", "gan"): [1, 2, 3], ("ring8", "unrolled5"): [8, 8, 7], ("grid25", "gan"): [20, 22, 24]}
+  for (data, variant), modes in values.items():
+    for seed, m in enumerate(modes):
+      d = tmp_path / f"{data}_{variant}_s{seed}"
+      d.mkdir()
+      (d / "eval.json").write_text(json.dumps({"modes_covered": m, "high_quality_fraction": 0.5 + 0.1 * seed}))
+  table = report.mode_table(str(tmp_path)).splitlines()
+  assert table[0] == "| variant | ring8 modes | ring8 high-quality | grid25 modes | grid25 high-quality |"
+  gan = next(line for line in table if line.startswith("| gan |"))
+  assert f"2.0 ± {np.std([1, 2, 3]):.1f} (1.0, 2.0, 3.0)" in gan and "22.0 ± 1.6" in gan
+  assert "| unrolled5 | 7.7 ± 0.5 (8.0, 8.0, 7.0) | 0.600 ± 0.082" in report.mode_table(str(tmp_path))
+  assert report.mode_table(str(tmp_path)).count("–") == 2  # unrolled5 has no grid25 runs
+  with pytest.raises(GanjaxError, match="no <data>_<variant>_s<seed>/eval.json"):
+    report.mode_table(str(tmp_path / "ring8_gan_s0"))
+
+
+def test_wgan_curve_pairs_each_evaluation_with_the_estimates_before_it(tmp_path):
+  rows = [{"step": 100, "d/wasserstein": 1.0}, {"step": 200, "d/wasserstein": 3.0}, {"step": 200, "eval/fid": 50.0},
+          {"step": 300, "d/wasserstein": 0.5}, {"step": 400, "d/wasserstein": 0.7}, {"step": 400, "eval/fid": 20.0}]
+  (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+  assert report.wgan_curve(str(tmp_path)) == [(200, 2.0, 50.0), (400, 0.6, 20.0)]
+  (tmp_path / "metrics.jsonl").write_text(json.dumps({"step": 1, "g/loss": 0.1}))
+  with pytest.raises(GanjaxError, match="needs d/wasserstein rows"):
+    report.wgan_curve(str(tmp_path))
+  assert report.main(["report", "wgan_curve", str(tmp_path)]) == 2
