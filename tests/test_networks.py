@@ -46,7 +46,7 @@ def test_dcgan_follows_radford_et_al():
 
 
 def test_unknown_network_lists_the_valid_ones():
-  with pytest.raises(ConfigError, match="unknown discriminator 'vgg'; valid: dcgan, mlp"):
+  with pytest.raises(ConfigError, match="unknown discriminator 'vgg'; valid: dcgan, infogan, mlp"):
     networks.discriminator("vgg")
 
 
