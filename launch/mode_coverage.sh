@@ -17,7 +17,7 @@ flags() {  # the overrides of configs/gan.py:<dataset> that make each variant
     gan) ;;
     unrolled5) echo "--config.unrolled_steps=5" ;;
     unrolled10) echo "--config.unrolled_steps=10" ;;
-    minibatch) echo "--config.model.minibatch_features=(16,4)" ;;
+    minibatch) echo "--config.model.minibatch_features=(16,4,64)" ;;  # B=16 kernels of C=4 dims, within groups of 64 samples
     replay) echo "--config.replay_size=5120 --config.replay_fraction=0.5" ;;
     ensemble) echo "--config.num_discriminators=5" ;;
     instance_noise) echo "--config.instance_noise=0.5" ;;

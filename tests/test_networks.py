@@ -130,3 +130,16 @@ def test_spectral_norm_divides_every_d_weight_by_its_top_singular_value(name, kw
   pv = plain.init(jax.random.key(1), x, train=False)
   assert not np.allclose(d.apply({**v, "batch_stats": stats}, x, train=False),
                          plain.apply(pv, x, train=False))  # the normalised weights change D
+
+
+def test_minibatch_discrimination_in_groups_is_the_layer_on_each_group():
+  from ganjax.networks.layers import MinibatchDiscrimination
+
+  f = jnp.asarray(np.random.default_rng(0).normal(size=(12, 5)), jnp.float32)
+  whole = MinibatchDiscrimination(3, 2)
+  grouped = MinibatchDiscrimination(3, 2, group_size=4)
+  params = whole.init(jax.random.key(0), f)
+  out = grouped.apply(params, f)
+  for i in range(3):  # each group of 4 sees only itself
+    np.testing.assert_allclose(out[4 * i:4 * i + 4], whole.apply(params, f[4 * i:4 * i + 4]), rtol=1e-6)
+  assert not np.allclose(out, whole.apply(params, f))

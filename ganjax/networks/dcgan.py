@@ -79,7 +79,7 @@ class Discriminator(nn.Module):
   width: int = 64
   num_outputs: int = 1
   batch_norm: bool = True  # False for critics with a gradient penalty (Gulrajani et al. 2017)
-  minibatch_features: Sequence[int] = ()  # (B, C): add a minibatch-discrimination layer
+  minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): add a minibatch-discrimination layer
   spectral_norm: bool = False  # spectrally normalise every weight (Miyato et al. 2018)
   # > 0: virtual batch norm (Salimans et al. 2016) instead of batch norm, with a reference batch of
   # this many images kept in the "vbn" collection (set by the method from the first real batch).

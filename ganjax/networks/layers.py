@@ -91,14 +91,18 @@ class MinibatchDiscrimination(nn.Module):
 
   num_kernels: int  # B
   kernel_dim: int  # C
+  group_size: int = 0  # > 0: the sums run within consecutive groups of this many samples (0: the whole batch)
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, f):
     t = self.param("T", nn.initializers.normal(0.05), (f.shape[-1], self.num_kernels * self.kernel_dim))
     m = (f.astype(self.dtype) @ t.astype(self.dtype)).reshape((-1, self.num_kernels, self.kernel_dim))
-    l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, B)
-    o = jnp.sum(jnp.exp(-l1.astype(wide(self.dtype))), axis=1)  # (n, B)
+    n = m.shape[0]
+    g = self.group_size if self.group_size and n % self.group_size == 0 else n
+    m = m.reshape((n // g, g, self.num_kernels, self.kernel_dim))
+    l1 = jnp.sum(jnp.abs(m[:, :, None] - m[:, None, :]), axis=-1)  # (groups, g, g, B): cost grows as g^2
+    o = jnp.sum(jnp.exp(-l1.astype(wide(self.dtype))), axis=2).reshape((n, self.num_kernels))  # (n, B)
     return jnp.concatenate([f, o.astype(f.dtype)], axis=-1)
 
 

@@ -33,7 +33,7 @@ class Discriminator(nn.Module):
   hidden: Sequence[int] = (512, 256)
   num_outputs: int = 1
   negative_slope: float = 0.2
-  minibatch_features: Sequence[int] = ()  # (B, C): add a minibatch-discrimination layer
+  minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): add a minibatch-discrimination layer
   spectral_norm: bool = False  # spectrally normalise every weight (Miyato et al. 2018)
   dtype: Any = jnp.float32
 
