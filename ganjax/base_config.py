@@ -63,6 +63,7 @@ def get_config():
   c.model.d_hidden = (512, 256)
   c.model.e_hidden = (500,)
   c.model.width = 64  # DCGAN base channel count
+  c.model.fc_width = 1024  # InfoGAN networks' fully connected layer
   c.model.d_batch_norm = True  # batch norm in the DCGAN discriminator (False for gradient penalties)
   c.model.d_virtual_batch_norm = 0  # > 0: virtual batch norm in the DCGAN discriminator instead, with this many reference images
   c.model.spectral_norm = False  # spectral normalisation of every D weight (Miyato et al. 2018)

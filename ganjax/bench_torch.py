@@ -40,15 +40,15 @@ def _dcgan(torch, nn, c, shape):
 def _infogan(torch, nn, c, shape):
   """`ganjax.networks.infogan` in PyTorch: G, D's trunk, D's head and Q's head."""
   h, w_, ch = shape
-  w = c.model.width
+  w, fc = c.model.width, c.model.fc_width
   q_out = c.info.categories + c.info.continuous
   seed = (h // 4, w_ // 4)
 
   class G(nn.Module):
     def __init__(self):
       super().__init__()
-      self.fc = nn.Sequential(nn.Linear(c.model.latent_dim + q_out, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
-                              nn.Linear(1024, seed[0] * seed[1] * 2 * w), nn.BatchNorm1d(seed[0] * seed[1] * 2 * w),
+      self.fc = nn.Sequential(nn.Linear(c.model.latent_dim + q_out, fc), nn.BatchNorm1d(fc), nn.ReLU(),
+                              nn.Linear(fc, seed[0] * seed[1] * 2 * w), nn.BatchNorm1d(seed[0] * seed[1] * 2 * w),
                               nn.ReLU())
       self.up = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU(),
                               nn.ConvTranspose2d(w, ch, 4, 2, 1), nn.Tanh())
@@ -58,9 +58,9 @@ def _infogan(torch, nn, c, shape):
 
   trunk = nn.Sequential(nn.Conv2d(ch, w, 4, 2, 1), nn.LeakyReLU(0.1), nn.Conv2d(w, 2 * w, 4, 2, 1),
                         nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.1), nn.Flatten(),
-                        nn.Linear(2 * w * seed[0] * seed[1], 1024), nn.BatchNorm1d(1024), nn.LeakyReLU(0.1))
-  q = nn.Sequential(nn.Linear(1024, 128), nn.BatchNorm1d(128), nn.LeakyReLU(0.1), nn.Linear(128, q_out))
-  return G(), trunk, nn.Linear(1024, 1), q
+                        nn.Linear(2 * w * seed[0] * seed[1], fc), nn.BatchNorm1d(fc), nn.LeakyReLU(0.1))
+  q = nn.Sequential(nn.Linear(fc, fc // 8), nn.BatchNorm1d(fc // 8), nn.LeakyReLU(0.1), nn.Linear(fc // 8, q_out))
+  return G(), trunk, nn.Linear(fc, 1), q
 
 
 def _mlp_gan(nn, c, shape):

@@ -30,6 +30,7 @@ def tiny(config, steps: int = 4):
   c.model.d_hidden = (16,)
   c.model.e_hidden = (16,)
   c.model.width = 4
+  c.model.fc_width = 32
   if c.data.image_size:
     c.data.image_size = 8
   c.eval.num_samples = 64

@@ -35,6 +35,7 @@ def _check(spatial: Sequence[int]):
 class Generator(nn.Module):
   out_shape: Sequence[int]  # (H, W, C) or (T, C)
   width: int = 64  # channels of the last hidden up-conv (the paper: 64); the seed has 2 * width
+  fc_width: int = 1024  # the first fully connected layer (the paper: 1024)
   output_activation: str = "tanh"
   conv_impl: str = "auto"  # 2-D up-convs: auto (sub-pixel on CPU, XLA's elsewhere) | xla | subpixel
   dtype: Any = jnp.float32
@@ -44,7 +45,7 @@ class Generator(nn.Module):
     *spatial, channels = self.out_shape
     _check(spatial)
     seed = [s // 4 for s in spatial]
-    h = nn.relu(_bn(train, self.dtype)(nn.Dense(1024, dtype=self.dtype)(z)))
+    h = nn.relu(_bn(train, self.dtype)(nn.Dense(self.fc_width, dtype=self.dtype)(z)))
     h = nn.Dense(math.prod(seed) * 2 * self.width, dtype=self.dtype)(h)
     h = nn.relu(_bn(train, self.dtype)(h)).reshape((z.shape[0], *seed, 2 * self.width))
     if len(spatial) == 2:  # the fast CPU formulation of `ganjax.networks.layers` (same parameters and values)
@@ -58,6 +59,7 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
   width: int = 64
+  fc_width: int = 1024  # D's fully connected layer (the paper: 1024); Q's hidden layer has fc_width // 8
   num_outputs: int = 1
   q_outputs: int = 0  # > 0: add the Q head and return (logits, q)
   dtype: Any = jnp.float32
@@ -70,11 +72,11 @@ class Discriminator(nn.Module):
     h = nn.leaky_relu(nn.Conv(self.width, k, s, padding="SAME", dtype=self.dtype)(x), 0.1)
     h = nn.Conv(2 * self.width, k, s, padding="SAME", dtype=self.dtype)(h)
     h = nn.leaky_relu(_bn(train, self.dtype)(h), 0.1).reshape((x.shape[0], -1))
-    h = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(1024, dtype=self.dtype)(h)), 0.1)
+    h = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(self.fc_width, dtype=self.dtype)(h)), 0.1)
     self.sow("intermediates", "features", h)
     out = nn.Dense(self.num_outputs, dtype=self.dtype)(h).astype(wide(self.dtype))
     out = out[:, 0] if self.num_outputs == 1 else out
     if not self.q_outputs:
       return out
-    q = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(128, dtype=self.dtype)(h)), 0.1)
+    q = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(self.fc_width // 8, dtype=self.dtype)(h)), 0.1)
     return out, nn.Dense(self.q_outputs, dtype=self.dtype)(q).astype(wide(self.dtype))
