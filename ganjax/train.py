@@ -128,7 +128,6 @@ class Run:
       outs.append(parallel.local_copy(self.generate_fn(self.state, jax.random.fold_in(key, i), m, zi)))
     return np.concatenate(outs)
 
-
   def generate_labeled(self, key, n: int, batch: int = 500):
     """n samples of a label-conditioned generator and the labels they were asked for."""
     xs, ys = [], []
