@@ -40,3 +40,14 @@ def test_dae_step_reconstructs_the_clean_input_from_the_corrupted_one(config_of)
   assert float(jnp.mean(ae.reconstruction_loss(c, clean_in, batch["image"]))) != pytest.approx(float(m["ae/loss"]), rel=1e-4)
   x = ae.generate(state, jax.random.key(2), 5)
   assert x.shape == (5, 8, 8, 1) and float(jnp.abs(x).max()) <= 1.0
+
+
+def test_dae_sample_mode_shows_corrupted_reconstructed_and_clean_rows(tmp_path, config_of):
+  from PIL import Image
+
+  from ganjax import train
+
+  c = config_of("dae.py", steps=1)
+  train.train(c, tmp_path)
+  paths = train.sample(c, tmp_path)
+  assert Image.open(paths["reconstructions"]).size == (4 * (10 * 9 + 1), 4 * (3 * 9 + 1))
