@@ -79,6 +79,7 @@ def get_config():
   c.eval.batch_size = 500
   c.eval.classifier_steps = 2000  # training steps of the metric classifier (cached per dataset)
   c.eval.cache_dir = ""  # classifier cache ("" = $GANJAX_CACHE or ~/.cache/ganjax)
+  c.eval.inception_weights = ""  # an .npz of Inception-v3 FID weights (PyTorch names): adds inception_fid
   c.eval.kid_subsets = 100  # random subsets (of up to 1,000 per set) KID is averaged over
 
   c.sample = ml_collections.ConfigDict()

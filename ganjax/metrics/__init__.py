@@ -8,6 +8,8 @@
   density and coverage, and the diversity ratio (mean pairwise feature distance of the samples over
   that of held-out data) with the number of distinct classes among 100 samples; in pixel space, the
   nearest-neighbour overfitting test (`ganjax.metrics.sets` documents each protocol).
+- With `eval.inception_weights` (an .npz the user converted, `ganjax.metrics.inception`):
+  `inception_fid` and its real-vs-real reference in Inception-v3 pool features.
 - Label-conditioned generators (`generate_labeled`): `class_accuracy`, the classifier's accuracy
   on the generated samples for the classes they were asked for.
 - Methods that predict a class (`predict_class`): `test_accuracy` (SGAN's classifier) or
@@ -101,6 +103,13 @@ def sample_quality(samples, split, config, labels=None) -> dict:
   out["distinct_classes_in_100"] = float(len(np.unique(gen_p[:100].argmax(1))))
   out["nn_distance_generated"], out["nn_distance_heldout"], out["nn_ratio"] = sets.overfitting_ratio(
       samples[:1000], test["image"][:1000], train["image"])
+  if config.eval.get("inception_weights"):  # FID in the Inception-v3 pool features of user-supplied weights
+    from ganjax.metrics import inception
+
+    features = inception.load(config.eval.inception_weights)
+    test_i = features(test["image"])
+    out["inception_fid"] = fid_lib.fid(features(samples), test_i)
+    out["inception_fid_real_reference"] = fid_lib.fid(features(ref), test_i)
   if labels is not None:
     out["class_accuracy"] = float(np.mean(gen_p.argmax(1) == np.asarray(labels)))
   return out

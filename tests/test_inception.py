@@ -1,0 +1,27 @@
+"""The Inception-v3 FID network and its weight loader, with random weights (no real ones offline)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ganjax.errors import ConfigError
+from ganjax.metrics import inception
+
+
+def test_weights_load_from_pytorch_names_and_give_2048_pool_features(tmp_path):
+  model = inception.InceptionV3()
+  variables = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, 299, 299, 3)))
+  state_dict = inception.state_dict_from_variables(variables)
+  assert state_dict["Mixed_5b.branch1x1.conv.weight"].shape == (64, 192, 1, 1)  # PyTorch OIHW
+  assert "Mixed_7c.branch_pool.bn.running_var" in state_dict and len(state_dict) == 94 * 5  # 94 convs: weight + 4 batch-norm arrays
+  np.savez(tmp_path / "w.npz", **state_dict)
+  features = inception.load(str(tmp_path / "w.npz"))
+  x = np.random.default_rng(0).uniform(-1, 1, (2, 28, 28, 1)).astype(np.float32)
+  f = features(x)
+  assert f.shape == (2, 2048) and np.all(np.isfinite(f)) and np.all(f >= 0)  # after ReLU + average pooling
+  np.testing.assert_allclose(f, np.asarray(model.apply(variables, jnp.asarray(x))), rtol=1e-4, atol=1e-5)
+  del state_dict["Mixed_6b.branch7x7_2.conv.weight"]
+  np.savez(tmp_path / "bad.npz", **state_dict)
+  with pytest.raises(ConfigError, match="missing Mixed_6b.branch7x7_2.conv.weight"):
+    inception.load(str(tmp_path / "bad.npz"))
