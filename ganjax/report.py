@@ -51,7 +51,7 @@ def mode_table(directory: str) -> str:
   if not runs:
     raise GanjaxError(f"no <data>_<variant>_s<seed>/eval.json under {directory}")
   datasets = sorted({d for _, d in runs}, key=lambda d: (d != "ring8", d))
-  variants = list(dict.fromkeys(v for v, _ in runs))
+  variants = sorted(dict.fromkeys(v for v, _ in runs), key=lambda v: (v != "gan", v))  # the baseline first
   head = ["variant"] + [f"{d} {k}" for d in datasets for k in ("modes", "high-quality")]
   lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
   for v in variants:
