@@ -116,8 +116,11 @@ def main(argv):
       from ganjax import bench_torch
     except ImportError:
       raise app.UsageError("--reference=torch needs PyTorch: pip install torch") from None
+    import jax
+
+    device = "cuda" if jax.default_backend() == "gpu" else "cpu"  # the same kind of device as ganjax's run
     ref = bench_torch.reference(_CONFIG.value, result.pop("example_shape"), _STEPS.value, _REPEATS.value,
-                                _WARMUP.value)
+                                _WARMUP.value, device=device)
     result.update(ref)
     result["speedup_vs_torch"] = round(ref["torch_ms_per_step"] / result["ms_per_step"], 2)
   result.pop("example_shape", None)

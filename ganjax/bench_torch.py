@@ -77,19 +77,28 @@ def _mlp_gan(nn, c, shape):
   return g, nn.Sequential(*d_layers, nn.Linear(width, 1))
 
 
-def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dict:
+def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: int = 3,
+              device: str = "cpu") -> dict:
+  """Times the PyTorch step on `device` ("cpu" or "cuda"; eager mode, cuDNN autotuning on). With
+  config.dtype = bfloat16 the networks run under torch.autocast(bfloat16), parameters and Adam's state
+  in float32 — the same split as ganjax's `dtype` option."""
+  import contextlib
+
   import torch
   from torch import nn
 
   c, b = config, config.batch_size
   shape = tuple(example_shape)
+  torch.backends.cudnn.benchmark = True
+  dev = torch.device(device)
   if c.algorithm == "vae":
     dim = math.prod(shape)
     hid, lat = c.model.e_hidden[0], c.model.latent_dim
     enc = nn.Sequential(nn.Flatten(), nn.Linear(dim, hid), nn.ReLU(), nn.Linear(hid, 2 * lat))
     dec = nn.Sequential(nn.Linear(lat, c.model.g_hidden[0]), nn.ReLU(), nn.Linear(c.model.g_hidden[0], dim))
+    enc, dec = enc.to(dev), dec.to(dev)
     opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-3)
-    x = torch.rand(b, dim)
+    x = torch.rand(b, dim, device=dev)
 
     def step():
       target = torch.bernoulli(x)
@@ -102,19 +111,19 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       loss.backward()
       opt.step()
   elif c.algorithm == "infogan":
-    g, trunk, head, q = _infogan(torch, nn, c, shape)
+    g, trunk, head, q = (m.to(dev) for m in _infogan(torch, nn, c, shape))
     k, nc = c.info.categories, c.info.continuous
     og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
     od = torch.optim.Adam([*trunk.parameters(), *head.parameters(), *q.parameters()], lr=c.optim.d.lr,
                           betas=(c.optim.d.b1, c.optim.d.b2))
     bce = nn.functional.binary_cross_entropy_with_logits
-    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
-    real = torch.rand(b, shape[2], shape[0], shape[1]) * 2 - 1
+    ones, zeros = torch.ones(b, 1, device=dev), torch.zeros(b, 1, device=dev)
+    real = torch.rand(b, shape[2], shape[0], shape[1], device=dev) * 2 - 1
 
     def codes():
-      cat = torch.randint(0, k, (b,))
-      cont = torch.rand(b, nc) * 2 - 1
-      z = torch.cat([torch.randn(b, c.model.latent_dim), nn.functional.one_hot(cat, k).float(), cont], 1)
+      cat = torch.randint(0, k, (b,), device=dev)
+      cont = torch.rand(b, nc, device=dev) * 2 - 1
+      z = torch.cat([torch.randn(b, c.model.latent_dim, device=dev), nn.functional.one_hot(cat, k).float(), cont], 1)
       return z, cat, cont
 
     def mi(qo, cat, cont):
@@ -137,35 +146,43 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
   else:
     if c.model.generator == "dcgan":
       g, d = _dcgan(torch, nn, c, shape)
-      real = torch.rand(b, shape[2], shape[0], shape[1]) * 2 - 1
+      real = torch.rand(b, shape[2], shape[0], shape[1], device=dev) * 2 - 1
     else:
       g, d = _mlp_gan(nn, c, shape)
-      real = torch.rand(b, math.prod(shape)) * 2 - 1
+      real = torch.rand(b, math.prod(shape), device=dev) * 2 - 1
+    g, d = g.to(dev), d.to(dev)
     og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
     od = torch.optim.Adam(d.parameters(), lr=c.optim.d.lr, betas=(c.optim.d.b1, c.optim.d.b2))
     bce = nn.functional.binary_cross_entropy_with_logits
-    ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
+    ones, zeros = torch.ones(b, 1, device=dev), torch.zeros(b, 1, device=dev)
 
     def step():
       for _ in range(c.get("d_steps", 1)):
-        fake = g(torch.randn(b, c.model.latent_dim)).detach()
+        fake = g(torch.randn(b, c.model.latent_dim, device=dev)).detach()
         loss_d = bce(d(real), ones) + bce(d(fake), zeros)
         od.zero_grad()
         loss_d.backward()
         od.step()
-      loss_g = bce(d(g(torch.randn(b, c.model.latent_dim))), ones)
+      loss_g = bce(d(g(torch.randn(b, c.model.latent_dim, device=dev))), ones)
       og.zero_grad()
       loss_g.backward()
       og.step()
 
-  for _ in range(warmup):
-    step()
-  times = []
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    for _ in range(steps):
+  bf16 = c.get("dtype", "float32") == "bfloat16"
+  autocast = (torch.autocast(device_type=device, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext())
+  sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+  with autocast:
+    for _ in range(warmup):
       step()
-    times.append((time.perf_counter() - t0) / steps)
+    sync()
+    times = []
+    for _ in range(repeats):
+      t0 = time.perf_counter()
+      for _ in range(steps):
+        step()
+      sync()
+      times.append((time.perf_counter() - t0) / steps)
   sec = statistics.median(times)
-  return {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
+  return {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(), "torch_device": device,
+          "torch_autocast": "bfloat16" if bf16 else "none",
           "torch_ms_per_step": round(sec * 1e3, 2), "torch_images_per_s": round(b / sec, 1)}
