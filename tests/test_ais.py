@@ -6,6 +6,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from ganjax.algorithms import vae
 from ganjax.data import sources
@@ -58,3 +59,16 @@ def test_ais_of_a_trained_workdir_writes_ais_json(tmp_path, config_of):
     assert result["num_images"] == 4 and np.isfinite(result["log_likelihood"])
     assert result["observation_model"] == ("model" if name == "vae.py" else "gaussian(sigma=0.1)")
     assert json.load(open(tmp_path / name / "ais.json"))["per_image"] == result["per_image"]
+  # a VAE under the GANs' Gaussian model (its decoder mean), and its IWAE bound on the same images
+  c = config_of("vae.py", steps=2)
+  gauss = ais.evaluate_workdir(c, tmp_path / "vae.py", num_images=2, steps=5, chains=2, batch=2,
+                               observation="gaussian", sigma=0.2)
+  assert gauss["observation_model"] == "gaussian(sigma=0.2)"
+  assert json.load(open(tmp_path / "vae.py" / "ais_gaussian.json"))["per_image"] == gauss["per_image"]
+  assert json.load(open(tmp_path / "vae.py" / "ais.json"))["observation_model"] == "model"  # kept
+  both = ais.evaluate_workdir(c, tmp_path / "vae.py", num_images=2, steps=5, chains=2, batch=2, iwae_samples=10)
+  assert np.isfinite(both["iwae_log_likelihood"])
+  np.testing.assert_allclose(both["ais_minus_iwae"], both["log_likelihood"] - both["iwae_log_likelihood"], atol=1e-3)
+  with pytest.raises(ValueError, match="iwae_samples"):
+    ais.evaluate_workdir(config_of("gan.py", steps=2), tmp_path / "gan.py", num_images=2, steps=5, chains=2,
+                         iwae_samples=10)

@@ -9,11 +9,14 @@ log w += (beta_t - beta_{t-1}) log p(x | z) and moving each chain by one Hamilto
 0.65 acceptance rate, as in the paper. log p(x) is estimated by log mean_chains exp(log w): a
 stochastic lower bound in expectation. Observation models: the VAE's own decoder likelihood, and
 for GAN generators a Gaussian p(x | z) = N(x; G(z), sigma^2 I) (Wu et al. Sec. 4; sigma a
-hyperparameter, `--sigma`).
+hyperparameter, `--sigma`; `--observation=gaussian` puts a VAE's decoder mean under the same model,
+so that a VAE and a GAN are compared on one footing, as Wu et al. do).
 
-  python -m ganjax.metrics.ais --config=configs/vae.py --workdir=/tmp/vae_mnist --num_images=100
+  python -m ganjax.metrics.ais --config=configs/vae.py --workdir=/tmp/vae_mnist --num_images=100 --iwae_samples=5000
   python -m ganjax.metrics.ais --config=configs/dcgan.py --workdir=/tmp/dcgan_mnist --num_images=100 --sigma=0.1
-writes `ais.json` (per-image estimates, their mean and the standard error over images) to the workdir.
+writes `ais.json` (per-image estimates, their mean and the standard error over images) to the workdir,
+or to `ais_<observation>.json` with `--observation=gaussian`. With `--iwae_samples=k` a VAE's IWAE bound
+L_k is computed on the very same (binarised) images: the check that AIS and IWAE agree.
 """
 
 from __future__ import annotations
@@ -96,8 +99,10 @@ def gaussian_observation(decode, sigma: float):
   return log_likelihood
 
 
-def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sigma=0.1, batch=25) -> dict:
-  """AIS log-likelihood of the first `num_images` held-out images under the run's latest checkpoint."""
+def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sigma=0.1, batch=25,
+                     observation="auto", iwae_samples=0) -> dict:
+  """AIS log-likelihood of the first `num_images` held-out images under the run's latest checkpoint.
+  observation: "auto" (the model's own p(x | z) where it has one, else Gaussian) or "gaussian"."""
   from ganjax import parallel, train
   from ganjax.errors import CheckpointError
 
@@ -107,7 +112,12 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
   method, state = run.method, run.state
   test = run.split.test.get(np.arange(min(num_images, run.split.test.size)))["image"]
   key = jax.random.fold_in(jax.random.key(config.seed), 7)
-  if hasattr(method, "decoder_log_likelihood"):  # the model's own p(x | z) (the VAE)
+  if observation not in ("auto", "gaussian"):
+    raise ValueError(f"observation must be auto or gaussian, got {observation!r}")
+  own = observation == "auto" and hasattr(method, "decoder_log_likelihood")
+  if iwae_samples and not (own and hasattr(method, "iwae_bound")):
+    raise ValueError("--iwae_samples needs a model with its own likelihood and an IWAE bound (the VAE)")
+  if own:  # the model's own p(x | z) (the VAE)
     observation = "model"
     prepare = method.ais_targets
     make_ll = lambda s: (lambda z, x: method.decoder_log_likelihood(s, z, x))  # noqa: E731
@@ -118,19 +128,30 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
 
   @jax.jit
   def estimate(state, x, k):
-    return ais(make_ll(state), prepare(state.config, x, jax.random.fold_in(k, 1)), k,
-               state.config.model.latent_dim, steps, chains)
+    targets = prepare(state.config, x, jax.random.fold_in(k, 1))
+    log_p = ais(make_ll(state), targets, k, state.config.model.latent_dim, steps, chains)
+    iwae = method.iwae_bound(state, targets, jax.random.fold_in(k, 2), iwae_samples) if iwae_samples else log_p
+    return log_p, iwae
 
-  values = []
+  values, iwaes = [], []
   for i in range(0, len(test), batch):
-    values.append(parallel.local_copy(estimate(state, jnp.asarray(test[i:i + batch]), jax.random.fold_in(key, i))))
+    log_p, iwae = parallel.local_copy(estimate(state, jnp.asarray(test[i:i + batch]), jax.random.fold_in(key, i)))
+    values.append(log_p)
+    iwaes.append(iwae)
   values = np.concatenate(values).astype(np.float64)
+  sem = lambda v: float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0  # noqa: E731
   result = {"step": run.restored_step, "observation_model": observation, "ais_steps": steps, "chains": chains,
-            "num_images": int(len(values)), "log_likelihood": float(values.mean()),
-            "standard_error": float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0,
-            "per_image": values.tolist()}
+            "num_images": int(len(values)), "log_likelihood": float(values.mean()), "standard_error": sem(values)}
+  if iwae_samples:
+    iwaes = np.concatenate(iwaes).astype(np.float64)
+    result.update({"iwae_samples": iwae_samples, "iwae_log_likelihood": float(iwaes.mean()),
+                   "iwae_standard_error": sem(iwaes), "ais_minus_iwae": float((values - iwaes).mean()),
+                   "ais_minus_iwae_standard_error": sem(values - iwaes)})
+  result["per_image"] = values.tolist()
+  # a VAE scored under the Gaussian model keeps its own-likelihood ais.json beside it
+  name = "ais_gaussian.json" if not own and hasattr(method, "decoder_log_likelihood") else "ais.json"
   if jax.process_index() == 0:
-    with open(os.path.join(run.workdir, "ais.json"), "w") as fh:
+    with open(os.path.join(run.workdir, name), "w") as fh:
       json.dump(result, fh, indent=2)
   run.checkpoints.close()
   return result
@@ -148,12 +169,16 @@ def main(argv):
   flags.DEFINE_integer("steps", 1000, "AIS intermediate distributions")
   flags.DEFINE_integer("chains", 16, "AIS chains per image")
   flags.DEFINE_float("sigma", 0.1, "std of the Gaussian observation model for GAN generators (images in [-1, 1])")
+  flags.DEFINE_enum("observation", "auto", ["auto", "gaussian"],
+                    "auto: the model's own p(x | z) (VAE) or Gaussian (GANs); gaussian: N(x; decoder mean, sigma^2 I)")
+  flags.DEFINE_integer("iwae_samples", 0, "VAE: also the IWAE bound with this many samples on the same images")
 
   def run(_):
     f = flags.FLAGS
     try:
-      result = evaluate_workdir(f.config, f.workdir, f.num_images, f.steps, f.chains, f.sigma)
-    except GanjaxError as e:
+      result = evaluate_workdir(f.config, f.workdir, f.num_images, f.steps, f.chains, f.sigma,
+                                observation=f.observation, iwae_samples=f.iwae_samples)
+    except (GanjaxError, ValueError) as e:
       print(f"ganjax: error: {e}", file=sys.stderr)
       sys.exit(2)
     print(json.dumps({k: v for k, v in result.items() if k != "per_image"}, indent=2))
