@@ -4,10 +4,18 @@
 #
 #   launch/mode_coverage.sh                       # all variants, seeds 0 1 2, both datasets
 #   STEPS=5000 LR=1e-3 SEEDS="0 1 2" DATASETS="ring8" VARIANTS="gan unrolled5" OUT=/tmp/modes launch/mode_coverage.sh
+#   STEPS=25000 D_LR=1e-4 G_LR=1e-3 VARIANTS="gan unrolled5 unrolled10" launch/mode_coverage.sh  # Metz et al.'s rates
+#   PARALLEL=8 launch/mode_coverage.sh            # 8 runs at a time (on a GPU: XLA_PYTHON_CLIENT_PREALLOCATE=false)
+# Each run logs to $OUT/logs/<run>.log.
 set -euo pipefail
 out="${OUT:-/tmp/ganjax_modes}"
 steps="${STEPS:-5000}"
 lr="${LR:-1e-3}"  # both players' Adam learning rate: 5,000 steps at 1e-3 converge onto the modes (1e-4 does not)
+g_lr="${G_LR:-$lr}"
+d_lr="${D_LR:-$lr}"
+LOGS="$out/logs"
+# shellcheck source=launch/jobs.sh
+source "$(dirname "$0")/jobs.sh"
 seeds="${SEEDS:-0 1 2}"
 datasets="${DATASETS:-ring8 grid25}"
 variants="${VARIANTS:-gan unrolled5 unrolled10 minibatch replay ensemble instance_noise wgan_gp}"
@@ -34,9 +42,13 @@ for data in $datasets; do
       wd="$out/${data}_${v}_s${s}"
       [ -f "$wd/eval.json" ] && continue  # done already: rerunning the script resumes the sweep
       # shellcheck disable=SC2046
-      python3 -m ganjax.main --config="configs/gan.py:$data" --workdir="$wd" --config.seed="$s" \
-        --config.num_steps="$steps" --config.optim.g.lr="$lr" --config.optim.d.lr="$lr" --config.progress=False --config.sample_every="$steps" $(flags "$v")
+      job "${data}_${v}_s${s}" python3 -m ganjax.main --config="configs/gan.py:$data" --workdir="$wd" \
+        --config.seed="$s" --config.num_steps="$steps" --config.optim.g.lr="$g_lr" --config.optim.d.lr="$d_lr" \
+        --config.progress=False --config.sample_every="$steps" $(flags "$v")
     done
   done
 done
+status=0
+finish || status=1
 python3 -m ganjax.report modes "$out"
+exit "$status"
