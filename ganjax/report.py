@@ -1,7 +1,8 @@
 """Tables and plots for the README's results, from finished workdirs (nothing is trained here).
 
   python -m ganjax.report modes DIR          # DIR/<data>_<variant>_s<seed>/eval.json -> mean +- std table
-  python -m ganjax.report evals WORKDIR...   # one row per workdir: every metric of its eval.json
+  python -m ganjax.report evals [--keys=fid,kid,...] WORKDIR...   # one row per workdir: its eval.json
+  python -m ganjax.report seeds [--keys=...] WORKDIR...   # one row: mean +- std (and each value) over runs
   python -m ganjax.report wgan_curve WORKDIR [--png=PATH]
       # the critic's Wasserstein estimate (metrics.jsonl) against classifier FID (eval/fid rows, written
       # when the run had --config.eval_every > 0): a table, their Pearson correlation, and a PNG plot.
@@ -69,14 +70,36 @@ def mode_table(directory: str) -> str:
   return "\n".join(lines)
 
 
-def eval_table(workdirs) -> str:
+def _keys(evals, keys):
+  found = list(dict.fromkeys(k for _, e in evals for k in e if k != "step"))
+  missing = [k for k in keys or () if k not in found]
+  if missing:
+    raise GanjaxError(f"no {', '.join(missing)} in these eval.json files (they have: {', '.join(found)})")
+  return list(keys) if keys else found
+
+
+def eval_table(workdirs, keys=None) -> str:
   evals = [(w, _read_json(os.path.join(w, "eval.json"))) for w in workdirs]
-  keys = list(dict.fromkeys(k for _, e in evals for k in e if k != "step"))
+  keys = _keys(evals, keys)
   lines = ["| workdir | step | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 2)]
   for w, e in evals:
     cells = [f"{e[k]:.4g}" if isinstance(e.get(k), (int, float)) else "–" for k in keys]
     lines.append(f"| {os.path.basename(os.path.normpath(w))} | {e.get('step')} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
+
+
+def seed_table(workdirs, keys=None) -> str:
+  """One row: for each metric, mean +- population std over the runs (e.g. seeds) and each value."""
+  evals = [(w, _read_json(os.path.join(w, "eval.json"))) for w in workdirs]
+  keys = _keys(evals, keys)
+  cells = []
+  for k in keys:
+    vals = [float(e[k]) for _, e in evals if isinstance(e.get(k), (int, float))]
+    each = ", ".join(f"{v:.4g}" for v in vals)
+    cells.append(f"{np.mean(vals):.4g} ± {np.std(vals):.2g} ({each})" if vals else "–")
+  names = ", ".join(os.path.basename(os.path.normpath(w)) for w, _ in evals)
+  return ("| runs | " + " | ".join(keys) + " |\n|" + "---|" * (len(keys) + 1) + f"\n| {names} | "
+          + " | ".join(cells) + " |")
 
 
 def wgan_curve(workdir: str, window: int = 1):
@@ -97,14 +120,17 @@ def wgan_curve(workdir: str, window: int = 1):
 
 
 def main(argv):
-  if len(argv) < 3 or argv[1] not in ("modes", "evals", "wgan_curve"):
+  if len(argv) < 3 or argv[1] not in ("modes", "evals", "seeds", "wgan_curve"):
     print(__doc__.strip(), file=sys.stderr)
     return 2
   try:
     if argv[1] == "modes":
       print(mode_table(argv[2]))
-    elif argv[1] == "evals":
-      print(eval_table(argv[2:]))
+    elif argv[1] in ("evals", "seeds"):
+      keys = [a.split("=", 1)[1].split(",") for a in argv[2:] if a.startswith("--keys=")]
+      dirs = [a for a in argv[2:] if not a.startswith("--keys=")]
+      table = eval_table if argv[1] == "evals" else seed_table
+      print(table(dirs, keys[-1] if keys else None))
     else:
       png = next((a.split("=", 1)[1] for a in argv[3:] if a.startswith("--png=")), "")
       curve = wgan_curve(argv[2])

@@ -1,6 +1,7 @@
 """python -m ganjax.report: the README's tables and plot from finished workdirs."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -35,3 +36,17 @@ def test_wgan_curve_pairs_each_evaluation_with_the_estimates_before_it(tmp_path)
   with pytest.raises(GanjaxError, match="needs d/wasserstein rows"):
     report.wgan_curve(str(tmp_path))
   assert report.main(["report", "wgan_curve", str(tmp_path)]) == 2
+
+
+def test_seed_table_and_selected_eval_columns(tmp_path, capsys):
+  for i, (acc, fid) in enumerate([(0.5, 10.0), (0.7, 30.0)]):
+    os.makedirs(tmp_path / f"s{i}")
+    with open(tmp_path / f"s{i}" / "eval.json", "w") as f:
+      json.dump({"step": 5, "cluster_accuracy": acc, "fid": fid}, f)
+  dirs = [str(tmp_path / "s0"), str(tmp_path / "s1")]
+  row = report.seed_table(dirs, ["cluster_accuracy"]).splitlines()[-1]
+  assert "0.6 ± 0.1 (0.5, 0.7)" in row and "fid" not in report.seed_table(dirs, ["cluster_accuracy"])
+  assert report.main(["report", "evals", "--keys=fid", *dirs]) == 0
+  out = capsys.readouterr().out
+  assert "| s1 | 5 | 30 |" in out and "cluster_accuracy" not in out
+  assert report.main(["report", "seeds", "--keys=nope", *dirs]) == 2  # a one-line error, not a traceback
