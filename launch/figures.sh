@@ -28,7 +28,7 @@ for s in 0 1 2; do
   add infogan_mnist_s$s "--config=configs/infogan.py $M --config.seed=$s $(steps)"  # 10,000 steps
   add sgan_s$s "--config=configs/sgan.py $M --config.seed=$s $(steps)"  # 100 labels, 10,000 steps
 done
-add acgan "--config=configs/acgan.py $M $(steps)"  # 10,000 steps
+add acgan "--config=configs/acgan.py $M $(steps)"  # 5,000 steps, DCGAN players at 32x32
 add vae "--config=configs/vae.py $M --config.vae.iwae_samples=5000 $(steps)"  # 10,000 steps
 add dcgan "--config=configs/dcgan.py $M $(steps 3000)"
 add vae32 "--config=configs/vae.py $M --config.data.image_size=32 $(steps)"  # DCGAN's 32x32, for AIS side by side

@@ -22,3 +22,15 @@ def test_torch_reference_times_the_same_step(config_of):
   for name, shape in (("gan.py", (8, 8, 1)), ("dcgan.py", (8, 8, 1)), ("vae.py", (8, 8, 1)), ("infogan.py", (8, 8, 1))):
     r = bench_torch.reference(config_of(name), shape, steps=1, repeats=1, warmup=1)
     assert r["torch_ms_per_step"] > 0 and r["torch_images_per_s"] > 0
+
+
+def test_step_flops_counts_a_convolution_as_2_macs_per_output_tap():
+  import jax
+  import jax.numpy as jnp
+
+  x, w = jnp.ones((2, 16, 16, 3)), jnp.ones((3, 3, 3, 8))
+  conv = jax.jit(lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "SAME",
+                                                           dimension_numbers=("NHWC", "HWIO", "NHWC")))
+  lowered = conv.lower(x, w)
+  expected = 2 * 2 * 16 * 16 * 8 * 3 * 3 * 3  # batch * output pixels * output channels * taps * 2
+  assert abs(bench.step_flops(lowered, lowered.compile()) - expected) / expected < 0.05
