@@ -29,7 +29,9 @@ flags() {  # the overrides of configs/gan.py:<dataset> that make each variant
     replay) echo "--config.replay_size=5120 --config.replay_fraction=0.5" ;;
     ensemble) echo "--config.num_discriminators=5" ;;
     instance_noise) echo "--config.instance_noise=0.5" ;;
-    # Gulrajani et al.'s settings; 5 critic steps of 512 samples each per generator step.
+    # Gulrajani et al.'s settings, 5 critic steps per generator step. batch_size is per critic step
+    # (a step reads batch_size * d_steps rows): this sweep's figures used 2,560, i.e. 5 critic steps
+    # of 2,560 samples and G's step on 2,560 -- 5x the other variants' 512 (kept so that they reproduce).
     wgan_gp) echo "--config.loss=wasserstein --config.penalty=gradient --config.d_steps=5 --config.batch_size=2560
                    --config.optim.d.b1=0.0 --config.optim.d.b2=0.9 --config.optim.g.b1=0.0 --config.optim.g.b2=0.9" ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
