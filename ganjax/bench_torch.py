@@ -37,6 +37,67 @@ def _dcgan(torch, nn, c, shape):
   return G(), d
 
 
+def _resnet(torch, nn, c, shape):
+  """`ganjax.networks.resnet` in PyTorch (spectral norm on D's weights when the config asks)."""
+  size, _, channels = shape
+  n = int(round(math.log2(size / 4)))
+  w, top = c.model.width, c.model.width * 2**(n - 1)
+  sn = nn.utils.parametrizations.spectral_norm if c.model.spectral_norm else (lambda m: m)
+  up = nn.Upsample(scale_factor=2, mode="nearest")
+
+  class Up(nn.Module):
+    def __init__(self, cin, cout):
+      super().__init__()
+      self.body = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), up, nn.Conv2d(cin, cout, 3, 1, 1),
+                                nn.BatchNorm2d(cout), nn.ReLU(), nn.Conv2d(cout, cout, 3, 1, 1))
+      self.short = nn.Sequential(up, nn.Conv2d(cin, cout, 1))
+
+    def forward(self, x):
+      return self.body(x) + self.short(x)
+
+  class Down(nn.Module):
+    def __init__(self, cin, cout, first):
+      super().__init__()
+      pool = nn.AvgPool2d(2)
+      self.body = nn.Sequential(*([] if first else [nn.ReLU()]), sn(nn.Conv2d(cin, cout, 3, 1, 1)), nn.ReLU(),
+                                sn(nn.Conv2d(cout, cout, 3, 1, 1)), pool)
+      self.short = (nn.Sequential(pool, sn(nn.Conv2d(cin, cout, 1))) if first
+                    else nn.Sequential(sn(nn.Conv2d(cin, cout, 1)), pool))
+
+    def forward(self, x):
+      return self.body(x) + self.short(x)
+
+  class G(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.fc = nn.Linear(c.model.latent_dim, 16 * top)
+      blocks, cin = [], top
+      for i in range(n):
+        cout = w * max(2**(n - 2 - i), 1)
+        blocks.append(Up(cin, cout))
+        cin = cout
+      self.net = nn.Sequential(*blocks, nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, channels, 3, 1, 1), nn.Tanh())
+
+    def forward(self, z):
+      return self.net(self.fc(z).view(-1, top, 4, 4))
+
+  class D(nn.Module):
+    def __init__(self):
+      super().__init__()
+      blocks, cin = [], channels
+      for i in range(n):
+        cout = w * min(2**i, 16)
+        blocks.append(Down(cin, cout, i == 0))
+        cin = cout
+      self.net = nn.Sequential(*blocks, nn.ReLU())
+      self.fc = sn(nn.Linear(cin, 1))
+
+    def forward(self, x):
+      return self.fc(self.net(x).sum((2, 3)))
+
+  return G(), D()
+
+
 def _infogan(torch, nn, c, shape):
   """`ganjax.networks.infogan` in PyTorch: G, D's trunk, D's head and Q's head."""
   h, w_, ch = shape
@@ -144,8 +205,8 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       loss_g.backward()
       og.step()
   else:
-    if c.model.generator == "dcgan":
-      g, d = _dcgan(torch, nn, c, shape)
+    if c.model.generator in ("dcgan", "resnet"):
+      g, d = (_dcgan if c.model.generator == "dcgan" else _resnet)(torch, nn, c, shape)
       real = torch.rand(b, shape[2], shape[0], shape[1], device=dev) * 2 - 1
     else:
       g, d = _mlp_gan(nn, c, shape)

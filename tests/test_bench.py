@@ -19,7 +19,8 @@ def test_torch_reference_times_the_same_step(config_of):
   pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
   from ganjax import bench_torch
 
-  for name, shape in (("gan.py", (8, 8, 1)), ("dcgan.py", (8, 8, 1)), ("vae.py", (8, 8, 1)), ("infogan.py", (8, 8, 1))):
+  for name, shape in (("gan.py", (8, 8, 1)), ("dcgan.py", (8, 8, 1)), ("vae.py", (8, 8, 1)), ("infogan.py", (8, 8, 1)),
+                      ("sngan.py", (8, 8, 1))):
     r = bench_torch.reference(config_of(name), shape, steps=1, repeats=1, warmup=1)
     assert r["torch_ms_per_step"] > 0 and r["torch_images_per_s"] > 0
 

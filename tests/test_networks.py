@@ -100,7 +100,7 @@ def test_minibatch_discrimination_is_salimans_l1_kernel():
   np.testing.assert_allclose(same[:, 4:], 5.0, rtol=1e-6)  # identical samples: every kernel sums to n
 
 
-@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4})])
+@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4}), ("resnet", {"width": 4})])
 def test_minibatch_discrimination_makes_d_see_the_whole_batch(name, kw):
   x = jax.random.normal(jax.random.key(0), (4, 8, 8, 1))
   for features, coupled in (((), False), ((3, 2), True)):
@@ -111,7 +111,7 @@ def test_minibatch_discrimination_makes_d_see_the_whole_batch(name, kw):
     assert changed == coupled  # D(x_0) depends on the other samples only with the layer
 
 
-@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4})])
+@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4}), ("resnet", {"width": 4})])
 def test_spectral_norm_divides_every_d_weight_by_its_top_singular_value(name, kw):
   x = jax.random.normal(jax.random.key(0), (4, 8, 8, 1))
   d = networks.discriminator(name, spectral_norm=True, **kw)
@@ -143,3 +143,33 @@ def test_minibatch_discrimination_in_groups_is_the_layer_on_each_group():
   for i in range(3):  # each group of 4 sees only itself
     np.testing.assert_allclose(out[4 * i:4 * i + 4], whole.apply(params, f[4 * i:4 * i + 4]), rtol=1e-6)
   assert not np.allclose(out, whole.apply(params, f))
+
+
+@pytest.mark.parametrize("size,blocks", [(8, 1), (32, 3)])
+def test_resnet_players_are_residual_and_scale_with_the_image(size, blocks):
+  from ganjax.networks import resnet
+
+  z = jax.random.normal(jax.random.key(0), (3, 5))
+  g = networks.generator("resnet", out_shape=(size, size, 3), width=4)
+  gv = g.init(jax.random.key(0), z, train=False)
+  x = g.apply(gv, z, train=False)
+  assert x.shape == (3, size, size, 3) and float(jnp.abs(x).max()) <= 1.0
+  assert sum(k.startswith("UpBlock") for k in gv["params"]) == blocks
+  d = networks.discriminator("resnet", width=4)
+  dv = d.init(jax.random.key(1), x, train=False)
+  assert d.apply(dv, x, train=False).shape == (3,) and "batch_stats" not in dv  # no batch norm in D
+  assert sum(k.startswith("DownBlock") for k in dv["params"]) == blocks
+  # a block is h(x) + shortcut(x): with the residual branch's last conv zeroed, only the shortcut remains
+  block = resnet.DownBlock(8, first=False)
+  h = jax.random.normal(jax.random.key(2), (2, 8, 8, 4))
+  bv = block.init(jax.random.key(3), h)
+  zeroed = jax.tree_util.tree_map_with_path(
+      lambda p, v: jnp.zeros_like(v) if "Conv_1" in jax.tree_util.keystr(p) else v, bv)
+  shortcut = nn_avg_pool(jax.lax.conv_general_dilated(h, bv["params"]["Conv_2"]["kernel"], (1, 1), "SAME",
+                                                      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+                         + bv["params"]["Conv_2"]["bias"])
+  np.testing.assert_allclose(block.apply(zeroed, h), shortcut, rtol=1e-5, atol=1e-5)
+
+
+def nn_avg_pool(x):
+  return x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2] // 2, 2, x.shape[3]).mean(axis=(2, 4))

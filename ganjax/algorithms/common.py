@@ -34,7 +34,7 @@ def generator_network(config, sample_shape, output_activation=None):
   m = config.model
   kw = ({"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else
         {"width": m.width, "conv_impl": m.conv_impl, "fc_width": m.fc_width} if m.generator == "infogan"
-        else {"hidden": tuple(m.g_hidden)})
+        else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
   return networks.generator(m.generator, out_shape=tuple(sample_shape), dtype=compute_dtype(config),
                             output_activation=output_activation or m.g_output, **kw)
 
@@ -48,6 +48,8 @@ def discriminator_network(config, **kw):
     kw = {"width": m.width, "batch_norm": m.d_batch_norm, **kw}
   elif m.discriminator == "infogan":
     kw = {"width": m.width, "fc_width": m.fc_width, **kw}
+  elif m.discriminator == "resnet":
+    kw = {"width": m.width, **kw}
   else:
     kw = {"hidden": tuple(m.d_hidden), **kw}
   return networks.discriminator(m.discriminator, dtype=compute_dtype(config), **kw)

@@ -30,9 +30,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ganjax import losses, networks, stabilizers
+from ganjax import losses, stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import (compute_dtype, generator_network, grad_norm, mean_prob, micro_batches,
+from ganjax.algorithms.common import (discriminator_network, generator_network, grad_norm, mean_prob, micro_batches,
                                      sample_latent)
 
 SHARDED_EXTRA = ("replay",)  # the replay buffer's rows are split over the devices
@@ -41,11 +41,10 @@ SUPPORTS_STABILIZERS = True  # reads every field of ganjax.train.STABILIZER_DEFA
 
 def _networks(config, sample_shape):
   m = config.model
-  d_kw = ({"width": m.width, "batch_norm": m.d_batch_norm, "virtual_batch_norm": m.d_virtual_batch_norm}
-          if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)})
-  d_kw.update(minibatch_features=tuple(m.minibatch_features), spectral_norm=m.spectral_norm)
-  d = networks.discriminator(m.discriminator, dtype=compute_dtype(config), **d_kw)
-  return generator_network(config, sample_shape), d
+  d_kw = {"minibatch_features": tuple(m.minibatch_features), "spectral_norm": m.spectral_norm}
+  if m.discriminator == "dcgan":
+    d_kw["virtual_batch_norm"] = m.d_virtual_batch_norm
+  return generator_network(config, sample_shape), discriminator_network(config, **d_kw)
 
 
 def check(config):

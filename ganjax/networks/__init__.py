@@ -7,10 +7,12 @@ hidden features under ("intermediates", "features") for feature-based objectives
 """
 
 from ganjax.errors import choose
-from ganjax.networks import dcgan, infogan, mlp
+from ganjax.networks import dcgan, infogan, mlp, resnet
 
-GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator, "infogan": infogan.Generator}
-DISCRIMINATORS = {"mlp": mlp.Discriminator, "dcgan": dcgan.Discriminator, "infogan": infogan.Discriminator}
+GENERATORS = {"mlp": mlp.Generator, "dcgan": dcgan.Generator, "infogan": infogan.Generator,
+              "resnet": resnet.Generator}
+DISCRIMINATORS = {"mlp": mlp.Discriminator, "dcgan": dcgan.Discriminator, "infogan": infogan.Discriminator,
+                  "resnet": resnet.Discriminator}
 ENCODERS = {"mlp": mlp.Encoder, "dcgan": dcgan.Encoder}
 
 
