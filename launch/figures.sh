@@ -8,6 +8,7 @@
 #   PARALLEL=8 launch/figures.sh                        # 8 jobs at a time (on a GPU also set
 #                                                       # XLA_PYTHON_CLIENT_PREALLOCATE=false)
 #   STEPS=100 launch/figures.sh                         # smoke test: every job for 100 steps
+#   EXTRA="--config.eval.num_samples=500" launch/figures.sh   # more flags for every training job
 # Logs: $OUT/logs/<job>.log; workdirs: $OUT/<job>.
 set -euo pipefail
 mnist="${1:-../shared/data/mnist}"
@@ -50,7 +51,7 @@ for j in $jobs_wanted; do
   if [ -n "${cmd[$j]:-}" ]; then
     [ -f "$out/$j/eval.json" ] && continue
     # shellcheck disable=SC2086
-    job "$j" python3 -m ganjax.main --workdir="$out/$j" ${cmd[$j]}
+    job "$j" python3 -m ganjax.main --workdir="$out/$j" ${cmd[$j]} ${EXTRA:-}
   elif [ -z "${ais[$j]:-}" ]; then
     echo "unknown job $j (jobs: ${order[*]} ${!ais[*]})" >&2; exit 2
   fi

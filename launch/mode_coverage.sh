@@ -6,7 +6,7 @@
 #   STEPS=5000 LR=1e-3 SEEDS="0 1 2" DATASETS="ring8" VARIANTS="gan unrolled5" OUT=/tmp/modes launch/mode_coverage.sh
 #   STEPS=25000 D_LR=1e-4 G_LR=1e-3 VARIANTS="gan unrolled5 unrolled10" launch/mode_coverage.sh  # Metz et al.'s rates
 #   PARALLEL=8 launch/mode_coverage.sh            # 8 runs at a time (on a GPU: XLA_PYTHON_CLIENT_PREALLOCATE=false)
-# Each run logs to $OUT/logs/<run>.log.
+# Each run logs to $OUT/logs/<run>.log; EXTRA="--config.x=y ..." adds flags to every run.
 set -euo pipefail
 out="${OUT:-/tmp/ganjax_modes}"
 steps="${STEPS:-5000}"
@@ -46,7 +46,7 @@ for data in $datasets; do
       # shellcheck disable=SC2046
       job "${data}_${v}_s${s}" python3 -m ganjax.main --config="configs/gan.py:$data" --workdir="$wd" \
         --config.seed="$s" --config.num_steps="$steps" --config.optim.g.lr="$g_lr" --config.optim.d.lr="$d_lr" \
-        --config.progress=False --config.sample_every="$steps" $(flags "$v")
+        --config.progress=False --config.sample_every="$steps" $(flags "$v") ${EXTRA:-}
     done
   done
 done

@@ -168,7 +168,7 @@ def run_cli(*args, env=None, timeout=300):
 @pytest.mark.parametrize("override,message", [
     ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ae, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
-    ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp"),
+    ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp, resnet"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path, override, message):
   r = run_cli("--config=configs/gan.py", f"--workdir={tmp_path}", "--config.num_steps=2", override)
