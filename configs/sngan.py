@@ -1,6 +1,7 @@
 """SN-GAN (Miyato et al. 2018): spectral normalisation of every discriminator weight (Sec. 2.1,
-Eq. 8; one power iteration per update), the hinge loss (Eq. 16-17), and the ResNet players of its
-App. B.4 (`ganjax.networks.resnet`: batch norm in G, none in D), Adam(lr 2e-4, beta1 0, beta2 0.9),
+Eq. 8; one power iteration per update), the hinge loss, and ResNet players with its ResNets' block
+structure (`ganjax.networks.resnet`: batch norm in G, none in D; channels doubling per block rather
+than its CIFAR networks' constant width), its ResNet settings Adam(lr 2e-4, beta1 0, beta2 0.9),
 5 discriminator updates per generator update (n_dis = 5), batch 64, z ~ N(0, I) of 128 dims, 50,000
 generator updates, 32x32 images.
 

@@ -1,5 +1,8 @@
-"""ResNet GAN players (Gulrajani et al. 2017, App. F; Miyato et al. 2018, App. B.4): residual blocks
-of two 3x3 convolutions with a 1x1-convolution shortcut where the shape changes.
+"""ResNet GAN players with the block structure of Gulrajani et al. 2017 (App. F) and Miyato et al.
+2018 (SN-GAN's ResNets): residual blocks of two 3x3 convolutions with a 1x1-convolution shortcut.
+Not their exact networks: their CIFAR players keep a constant width (G 256, D 128 channels) and their
+D's last blocks do not downsample; here the channels double / halve per block as in DCGAN, so one
+definition serves 32x32 to 128x128.
 
 Generator: z -> dense 4x4 seed with `width * 2**(n-1)` channels -> n up-blocks
 [BN, ReLU, nearest 2x upsampling, conv3x3, BN, ReLU, conv3x3] + [upsampling, conv1x1], each halving
