@@ -68,7 +68,7 @@ def get_config():
   c.model.d_virtual_batch_norm = 0  # > 0: virtual batch norm in the DCGAN discriminator instead, with this many reference images
   c.model.spectral_norm = False  # spectral normalisation of every D weight (Miyato et al. 2018)
   c.model.minibatch_features = ()  # (B, C) > 0: a minibatch-discrimination layer in D (Salimans et al. 2016); (B, C, G): within groups of G samples
-  c.model.conv_impl = "auto"  # DCGAN transposed convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
+  c.model.conv_impl = "auto"  # DCGAN / InfoGAN 4x4 stride-2 convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
 
   c.optim = ml_collections.ConfigDict()  # one entry per player: name (adam|rmsprop|sgd), lr, ...
   c.optim.g = adam(2e-4, b1=0.5)

@@ -146,4 +146,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  from ganjax import malloc
+
+  malloc.reexec_with_malloc_settings("ganjax.bench")
   app.run(main)

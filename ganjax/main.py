@@ -66,4 +66,7 @@ def parse_flags(argv):
 
 
 if __name__ == "__main__":
+  from ganjax import malloc
+
+  malloc.reexec_with_malloc_settings("ganjax.main")
   app.run(main, flags_parser=parse_flags)

@@ -35,3 +35,29 @@ def test_step_flops_counts_a_convolution_as_2_macs_per_output_tap():
   lowered = conv.lower(x, w)
   expected = 2 * 2 * 14 * 14 * 8 * 3 * 3 * 3  # 2 * batch * output pixels * output channels * taps
   assert bench.step_flops(lowered, lowered.compile()) == expected
+
+
+def test_malloc_settings_restart_only_when_wanted(tmp_path):
+  """The entry points restart once with glibc's malloc set to reuse freed memory; not elsewhere,
+  not when opted out or set by the user, and the restarted process sees the settings."""
+  import os
+  import subprocess
+  import sys
+
+  from ganjax import malloc
+
+  assert malloc.wanted({}, "linux")
+  assert not malloc.wanted({}, "darwin")
+  assert not malloc.wanted({"GANJAX_MALLOC": "0"}, "linux")
+  assert not malloc.wanted({"MALLOC_ARENA_MAX": "4"}, "linux")  # the user's own choice is kept
+  assert not malloc.wanted(dict(malloc.SETTINGS), "linux")  # already restarted: no loop
+  probe = tmp_path / "probe.py"
+  probe.write_text("import os, sys\nfrom ganjax import malloc\nif __name__ == '__main__':\n"
+                   "  malloc.reexec_with_malloc_settings('probe')\n"
+                   "  print(sys.argv[1:], [os.environ.get(k) for k in malloc.SETTINGS])\n")
+  env = {k: v for k, v in os.environ.items() if k not in malloc.SETTINGS and k != "GANJAX_MALLOC"}
+  env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), os.getcwd(), env.get("PYTHONPATH", "")])
+  out = subprocess.run([sys.executable, "-m", "probe", "--flag=1"], env=env, capture_output=True, text=True,
+                       check=True).stdout
+  expected = list(malloc.SETTINGS.values()) if sys.platform.startswith("linux") else [None] * len(malloc.SETTINGS)
+  assert out.strip() == f"{['--flag=1']} {expected}"

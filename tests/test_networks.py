@@ -50,29 +50,40 @@ def test_unknown_network_lists_the_valid_ones():
     networks.discriminator("vgg")
 
 
-@pytest.mark.parametrize("shape,features", [((2, 4, 4, 8), 6), ((3, 5, 7, 2), 1)])
-def test_subpixel_transposed_conv_equals_xla_values_and_gradients(shape, features):
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("shape,features", [((2, 4, 4, 8), 6), ((3, 6, 10, 2), 1), ((2, 5, 7, 3), 4)])
+def test_subpixel_convs_equal_flax_values_and_gradients(transpose, shape, features):
+  """The sub-pixel layers and their hand-written gradients against flax's own layers (XLA's
+  convolutions and autodiff): values, and gradients for the input, kernel and bias. Odd sizes:
+  the transposed conv keeps the sub-pixel path, the strided conv falls back to XLA's."""
   from flax import linen as nn
 
-  from ganjax.networks.layers import ConvTranspose
+  from ganjax.networks.layers import Conv, ConvTranspose
 
   x = jax.random.normal(jax.random.key(0), shape)
-  reference = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME")
+  if transpose:
+    reference, ours = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME"), ConvTranspose(features, impl="subpixel")
+  else:
+    reference, ours = nn.Conv(features, (4, 4), (2, 2), padding="SAME"), Conv(features, impl="subpixel")
   v = reference.init(jax.random.key(1), x)
   v = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.key(2), p.shape), v)  # non-zero bias
-  sub = ConvTranspose(features, impl="subpixel")
-  assert jax.tree.map(jnp.shape, sub.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, v)
-  np.testing.assert_allclose(sub.apply(v, x), reference.apply(v, x), rtol=1e-5, atol=1e-5)
+  assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, v)
+  np.testing.assert_allclose(ours.apply(v, x), reference.apply(v, x), rtol=1e-5, atol=1e-5)
 
   def loss(module):
     return lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
 
   g_ref = jax.grad(loss(reference), argnums=(0, 1))(v, x)
-  g_sub = jax.grad(loss(sub), argnums=(0, 1))(v, x)
-  for a, b in zip(jax.tree.leaves(g_ref), jax.tree.leaves(g_sub), strict=True):
+  g_ours = jax.grad(loss(ours), argnums=(0, 1))(v, x)
+  for a, b in zip(jax.tree.leaves(g_ref), jax.tree.leaves(g_ours), strict=True):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-  xla = ConvTranspose(features, impl="xla")
+  xla = (ConvTranspose if transpose else Conv)(features, impl="xla")
   np.testing.assert_allclose(xla.apply(v, x), reference.apply(v, x), rtol=1e-6, atol=1e-6)
+  # bfloat16 computation runs through the same path (parameters stay float32)
+  low = (ConvTranspose if transpose else Conv)(features, impl="subpixel", dtype=jnp.bfloat16)
+  g_low = jax.grad(loss(low))(v, x)
+  assert jax.tree.map(lambda p: p.dtype, g_low) == jax.tree.map(lambda p: p.dtype, v)
+  np.testing.assert_allclose(low.apply(v, x).astype(jnp.float32), reference.apply(v, x), rtol=0.05, atol=0.05)
 
 
 def test_conv_impl_auto_is_subpixel_only_on_cpu():

@@ -29,7 +29,7 @@ from ganjax.networks.layers import JointDiscriminator
 
 def _networks(config, shape):
   m = config.model
-  enc_kw = {"width": m.width} if m.encoder == "dcgan" else {"hidden": tuple(m.e_hidden)}
+  enc_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.encoder == "dcgan" else {"hidden": tuple(m.e_hidden)}
   e = networks.encoder(m.encoder, latent_dim=m.latent_dim, dtype=compute_dtype(config), **enc_kw)
   d = JointDiscriminator(discriminator_network(config, num_outputs=config.ali.joint_hidden),
                          hidden=config.ali.joint_hidden, dtype=compute_dtype(config))

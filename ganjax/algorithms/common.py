@@ -45,9 +45,9 @@ def discriminator_network(config, **kw):
 
   m = config.model
   if m.discriminator == "dcgan":
-    kw = {"width": m.width, "batch_norm": m.d_batch_norm, **kw}
+    kw = {"width": m.width, "batch_norm": m.d_batch_norm, "conv_impl": m.conv_impl, **kw}
   elif m.discriminator == "infogan":
-    kw = {"width": m.width, "fc_width": m.fc_width, **kw}
+    kw = {"width": m.width, "fc_width": m.fc_width, "conv_impl": m.conv_impl, **kw}
   elif m.discriminator == "resnet":
     kw = {"width": m.width, **kw}
   else:

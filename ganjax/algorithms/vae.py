@@ -53,7 +53,7 @@ class VAE(nn.Module):
 
 def _model(config, sample_shape):
   m = config.model
-  enc_kw = {"width": m.width} if m.encoder == "dcgan" else {"hidden": tuple(m.e_hidden)}
+  enc_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.encoder == "dcgan" else {"hidden": tuple(m.e_hidden)}
   dec_kw = {"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else {"hidden": tuple(m.g_hidden)}
   gaussian = config.vae.likelihood == "gaussian"
   dtype = compute_dtype(config)

@@ -39,7 +39,7 @@ class Autoencoder(nn.Module):
     if decode_only:
       return decoder(x, train=train)
     if self.kind == "dcgan":
-      h = dcgan._ConvTrunk(self.width, self.batch_norm, self.dtype)(x, train)
+      h = dcgan._ConvTrunk(self.width, self.batch_norm, self.dtype, conv_impl=self.conv_impl)(x, train)
     else:
       h = x.reshape((x.shape[0], -1)).astype(self.dtype)
       for width in self.hidden:

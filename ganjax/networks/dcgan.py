@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import ConvTranspose, MinibatchDiscrimination, VirtualBatchNorm, spectral, wide
+from ganjax.networks.layers import Conv, ConvTranspose, MinibatchDiscrimination, VirtualBatchNorm, spectral, wide
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
 init = nn.initializers.normal(0.02)
@@ -37,7 +37,7 @@ class Generator(nn.Module):
   out_shape: Sequence[int]  # (H, W, C)
   width: int = 64
   output_activation: str = "tanh"
-  conv_impl: str = "auto"  # transposed convs: auto (sub-pixel on CPU) | xla | subpixel
+  conv_impl: str = "auto"  # 4x4 stride-2 convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   dtype: Any = jnp.float32  # computation dtype (parameters stay float32); outputs are float32
 
   @nn.compact
@@ -59,13 +59,14 @@ class _ConvTrunk(nn.Module):
   dtype: Any = jnp.float32
   spectral_norm: bool = False
   virtual_batch_norm: int = 0  # > 0: virtual batch norm; the input's first rows are the reference batch
+  conv_impl: str = "auto"  # auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     n = _num_up(x.shape[1])
     h = x
     for i in range(n):
-      conv = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", kernel_init=init, dtype=self.dtype)
+      conv = Conv(self.width * 2**i, kernel_init=init, impl=self.conv_impl, dtype=self.dtype)
       h = spectral(conv, self.spectral_norm, train)(h)
       if i > 0 and self.virtual_batch_norm:
         h = VirtualBatchNorm(self.virtual_batch_norm, dtype=self.dtype)(h)
@@ -84,6 +85,7 @@ class Discriminator(nn.Module):
   # > 0: virtual batch norm (Salimans et al. 2016) instead of batch norm, with a reference batch of
   # this many images kept in the "vbn" collection (set by the method from the first real batch).
   virtual_batch_norm: int = 0
+  conv_impl: str = "auto"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -92,7 +94,7 @@ class Discriminator(nn.Module):
     if r:
       ref = self.variable("vbn", "reference", jnp.zeros, (r, *x.shape[1:]), jnp.float32)
       x = jnp.concatenate([ref.value.astype(x.dtype), x])
-    h = _ConvTrunk(self.width, self.batch_norm, self.dtype, self.spectral_norm, r)(x, train)[r:]
+    h = _ConvTrunk(self.width, self.batch_norm, self.dtype, self.spectral_norm, r, self.conv_impl)(x, train)[r:]
     self.sow("intermediates", "features", h)
     if self.minibatch_features:
       h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
@@ -104,10 +106,11 @@ class Discriminator(nn.Module):
 class Encoder(nn.Module):
   latent_dim: int
   width: int = 64
+  conv_impl: str = "auto"
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    h = _ConvTrunk(self.width, batch_norm=False, dtype=self.dtype)(x, train)
+    h = _ConvTrunk(self.width, batch_norm=False, dtype=self.dtype, conv_impl=self.conv_impl)(x, train)
     head = lambda: nn.Dense(self.latent_dim, dtype=self.dtype)(h).astype(wide(self.dtype))  # noqa: E731
     return head(), head()

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import ConvTranspose, wide
+from ganjax.networks.layers import Conv, ConvTranspose, wide
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
 
@@ -37,7 +37,7 @@ class Generator(nn.Module):
   width: int = 64  # channels of the last hidden up-conv (the paper: 64); the seed has 2 * width
   fc_width: int = 1024  # the first fully connected layer (the paper: 1024)
   output_activation: str = "tanh"
-  conv_impl: str = "auto"  # 2-D up-convs: auto (sub-pixel on CPU, XLA's elsewhere) | xla | subpixel
+  conv_impl: str = "auto"  # 2-D up-convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -62,6 +62,7 @@ class Discriminator(nn.Module):
   fc_width: int = 1024  # D's fully connected layer (the paper: 1024); Q's hidden layer has fc_width // 8
   num_outputs: int = 1
   q_outputs: int = 0  # > 0: add the Q head and return (logits, q)
+  conv_impl: str = "auto"  # 2-D convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -69,8 +70,9 @@ class Discriminator(nn.Module):
     spatial = x.shape[1:-1]
     _check(spatial)
     k, s = (4,) * len(spatial), (2,) * len(spatial)
-    h = nn.leaky_relu(nn.Conv(self.width, k, s, padding="SAME", dtype=self.dtype)(x), 0.1)
-    h = nn.Conv(2 * self.width, k, s, padding="SAME", dtype=self.dtype)(h)
+    conv = lambda f: Conv(f, k, s, impl=self.conv_impl, dtype=self.dtype)  # noqa: E731
+    h = nn.leaky_relu(conv(self.width)(x), 0.1)
+    h = conv(2 * self.width)(h)
     h = nn.leaky_relu(_bn(train, self.dtype)(h), 0.1).reshape((x.shape[0], -1))
     h = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(self.fc_width, dtype=self.dtype)(h)), 0.1)
     self.sow("intermediates", "features", h)

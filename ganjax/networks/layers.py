@@ -1,17 +1,31 @@
 """Layers shared by the networks.
 
-`ConvTranspose` is a drop-in for `flax.linen.ConvTranspose` (same parameters, same result) for the
-DCGAN upsampling layer, 4x4 kernel, stride 2, SAME padding. On the CPU backend it computes the layer
-as a *sub-pixel* convolution: one stride-1 3x3 convolution that produces the four output phases as
-4x the channels, then a depth-to-space shuffle. XLA's CPU weight-gradient of the input-dilated
-convolution that `lax.conv_transpose` lowers to is much slower than the stride-1 convolution's: the
-whole DCGAN step takes 2.2x longer with `--config.model.conv_impl=xla` in `launch/bench_cpu.sh`.
-On GPU/TPU XLA's own path is kept.
+`Conv` and `ConvTranspose` are drop-ins for `flax.linen.Conv` / `flax.linen.ConvTranspose` (same
+parameters, same values) for DCGAN's layers: 4x4 kernels, stride 2, SAME padding. On the CPU
+backend (`impl="auto"`) their gradients are hand-written (`jax.custom_vjp`) so that every
+convolution XLA:CPU runs is one of the two kinds it runs fast:
 
-Derivation (one axis, no kernel flip, SAME padding of 2 on the dilated input): with input x and
-kernel taps k0..k3, the output is y[2i] = k0 x[i-1] + k2 x[i] and y[2i+1] = k1 x[i] + k3 x[i+1], i.e.
-a 3-tap convolution over x (padded by 1) with taps (k0, k2, 0) for the even phase and (0, k1, k3)
-for the odd phase. In 2-D the phase kernels are the outer product of the 1-D selections.
+  strided   the 4x4 stride-2 convolution, forward and weight gradient (XLA's own)
+  upsample  the 4x4 stride-2 transposed convolution as a *sub-pixel* convolution: one 2x2 stride-1
+            convolution of the input padded by 1, with the four output phases as 4x the channels,
+            then a depth-to-space shuffle and a crop of the border row/column
+
+A transposed convolution is the adjoint of a strided one, `upsample(x, k) = strided^T(x; m)` with
+`m = flip(k)` (taps reversed, input/output channels swapped), so
+
+  Conv           y = strided(x, k);   dx = upsample(g, flip(k));   dk = XLA's weight gradient
+  ConvTranspose  y = upsample(x, k);  dx = strided(g, flip(k));    dk = flip(weight gradient of
+                                                                        strided(g, .) against x)
+
+On this repository's CPU, XLA's own backward pass of a transposed convolution (an input-dilated
+convolution) ran 13-17x slower than this one for DCGAN's layers, and XLA's weight gradient of a
+stride-1 convolution slower still, so neither appears here; the DCGAN step with XLA's own layers is
+the README performance table's `conv_impl=xla` row. On GPU/TPU XLA's own path is kept.
+
+Sub-pixel derivation (one axis): `lax.conv_transpose` (no kernel transposition, SAME) gives
+y[2i] = k0 x[i-1] + k2 x[i] and y[2i+1] = k1 x[i] + k3 x[i+1]. A 2-tap convolution over x padded
+by 1, z[u, r] = sum_a xp[u + a] K[a, r] with K[a, r] = k[2a + 1 - r], gives z[u, 0] = y[2u - 1] and
+z[u, 1] = y[2u] for u = 0..H: interleaved, that is y[-1..2H], and the crop leaves y[0..2H-1].
 """
 
 from __future__ import annotations
@@ -21,12 +35,8 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-# _PHASE_TAPS[p, a, t] = 1 when kernel tap t feeds output phase p from input offset a - 1.
-_PHASE_TAPS = np.zeros((2, 3, 4), np.float32)
-_PHASE_TAPS[0, 0, 0] = _PHASE_TAPS[0, 1, 2] = 1.0
-_PHASE_TAPS[1, 1, 1] = _PHASE_TAPS[1, 2, 3] = 1.0
+_DN = ("NHWC", "HWIO", "NHWC")
 
 
 def wide(dtype):
@@ -35,24 +45,71 @@ def wide(dtype):
   return jnp.promote_types(dtype, jnp.float32)
 
 
-def subpixel_kernel(kernel):
-  """(4, 4, C, O) transposed-conv kernel -> (3, 3, C, 2 * 2 * O) stride-1 kernel of the 4 phases."""
-  s = jnp.asarray(_PHASE_TAPS, kernel.dtype)
-  k = jnp.einsum("yat,xbu,tuco->abcyxo", s, s, kernel)
-  return k.reshape(3, 3, kernel.shape[2], 4 * kernel.shape[3])
+def strided_4x4_s2(x, kernel):
+  """XLA's 4x4 stride-2 SAME convolution of x (B, 2H, 2W, C) with kernel (4, 4, C, O)."""
+  return jax.lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)), dimension_numbers=_DN)
 
 
-def conv_transpose_4x4_s2(x, kernel):
-  """Sub-pixel evaluation of lax.conv_transpose(x, kernel, (2, 2), 'SAME') for a 4x4 kernel."""
-  b, h, w, _ = x.shape
+def upsample_4x4_s2(x, kernel):
+  """lax.conv_transpose(x, kernel, (2, 2), "SAME") for a (4, 4, C, O) kernel, as a sub-pixel 2x2 convolution."""
+  b, h, w, c = x.shape
   o = kernel.shape[-1]
-  y = jax.lax.conv_general_dilated(x, subpixel_kernel(kernel), (1, 1), ((1, 1), (1, 1)),
-                                   dimension_numbers=("NHWC", "HWIO", "NHWC"))
-  y = y.reshape(b, h, w, 2, 2, o).transpose(0, 1, 3, 2, 4, 5)
-  return y.reshape(b, 2 * h, 2 * w, o)
+  k = jnp.flip(kernel.reshape(2, 2, 2, 2, c, o), (1, 3))  # (a, r, e, s, c, o): tap 2a + 1 - r, 2e + 1 - s
+  k = k.transpose(0, 2, 4, 1, 3, 5).reshape(2, 2, c, 4 * o)
+  z = jax.lax.conv_general_dilated(x, k, (1, 1), ((1, 1), (1, 1)), dimension_numbers=_DN)  # (b, h + 1, w + 1, 4 o)
+  y = z.reshape(b, h + 1, w + 1, 2, 2, o).transpose(0, 1, 3, 2, 4, 5).reshape(b, 2 * h + 2, 2 * w + 2, o)
+  return y[:, 1:-1, 1:-1]
+
+
+def _adjoint_kernel(kernel):
+  """The kernel of the adjoint layer: taps reversed, input and output channels swapped."""
+  return jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2)
+
+
+def _strided_kernel_grad(x, g, kernel_shape):
+  """d<g, strided(x, k)>/dk: XLA's weight gradient of the strided convolution."""
+  return jax.vjp(lambda k: strided_4x4_s2(x, k), jnp.zeros(kernel_shape, x.dtype))[1](g)[0]
+
+
+@jax.custom_vjp
+def conv_4x4_s2(x, kernel):
+  """strided_4x4_s2 with its input gradient as a sub-pixel convolution (even H, W)."""
+  return strided_4x4_s2(x, kernel)
+
+
+def _conv_fwd(x, kernel):
+  return strided_4x4_s2(x, kernel), (x, kernel)
+
+
+def _conv_bwd(res, g):
+  x, kernel = res
+  return upsample_4x4_s2(g, _adjoint_kernel(kernel)), _strided_kernel_grad(x, g, kernel.shape)
+
+
+conv_4x4_s2.defvjp(_conv_fwd, _conv_bwd)
+
+
+@jax.custom_vjp
+def conv_transpose_4x4_s2(x, kernel):
+  """upsample_4x4_s2 with both gradients through the strided convolution."""
+  return upsample_4x4_s2(x, kernel)
+
+
+def _conv_transpose_fwd(x, kernel):
+  return upsample_4x4_s2(x, kernel), (x, kernel)
+
+
+def _conv_transpose_bwd(res, g):
+  x, kernel = res
+  m = _adjoint_kernel(kernel)
+  return strided_4x4_s2(g, m), _adjoint_kernel(_strided_kernel_grad(g, x, m.shape))
+
+
+conv_transpose_4x4_s2.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
 
 
 def use_subpixel(impl: str) -> bool:
+  """Whether a 4x4 stride-2 layer takes the sub-pixel path: `impl` auto (on the CPU backend) | xla | subpixel."""
   if impl == "auto":
     return jax.default_backend() == "cpu"
   if impl not in ("xla", "subpixel"):
@@ -60,8 +117,14 @@ def use_subpixel(impl: str) -> bool:
   return impl == "subpixel"
 
 
-class ConvTranspose(nn.Module):
-  """`nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME")` with a faster CPU evaluation."""
+def _fast(kernel_size, strides, spatial, impl) -> bool:
+  return (tuple(kernel_size) == (4, 4) and tuple(strides) == (2, 2) and len(spatial) == 2
+          and use_subpixel(impl))
+
+
+class Conv(nn.Module):
+  """`nn.Conv(features, kernel_size, strides, padding="SAME")` for images or series (same parameters
+  and values); 4x4 stride-2 image layers on even sizes take the sub-pixel path where `impl` says so."""
 
   features: int
   kernel_size: Sequence[int] = (4, 4)
@@ -75,7 +138,32 @@ class ConvTranspose(nn.Module):
     kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
     x, kernel, bias = x.astype(self.dtype), kernel.astype(self.dtype), bias.astype(self.dtype)
-    if tuple(self.kernel_size) == (4, 4) and tuple(self.strides) == (2, 2) and use_subpixel(self.impl):
+    spatial = x.shape[1:-1]
+    if _fast(self.kernel_size, self.strides, spatial, self.impl) and not any(s % 2 for s in spatial):
+      y = conv_4x4_s2(x, kernel)
+    else:
+      dn = ("NHWC", "HWIO", "NHWC") if len(spatial) == 2 else ("NWC", "WIO", "NWC")
+      y = jax.lax.conv_general_dilated(x, kernel, tuple(self.strides), "SAME", dimension_numbers=dn)
+    return y + bias
+
+
+class ConvTranspose(nn.Module):
+  """`nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME")` for images (same parameters and
+  values); takes the sub-pixel path where `impl` says so."""
+
+  features: int
+  kernel_size: Sequence[int] = (4, 4)
+  strides: Sequence[int] = (2, 2)
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  impl: str = "auto"  # auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
+  dtype: Any = jnp.float32  # computation dtype; parameters are float32
+
+  @nn.compact
+  def __call__(self, x):
+    kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
+    bias = self.param("bias", nn.initializers.zeros, (self.features,))
+    x, kernel, bias = x.astype(self.dtype), kernel.astype(self.dtype), bias.astype(self.dtype)
+    if _fast(self.kernel_size, self.strides, x.shape[1:-1], self.impl):
       y = conv_transpose_4x4_s2(x, kernel)
     else:
       y = jax.lax.conv_transpose(x, kernel, tuple(self.strides), "SAME",
