@@ -1,19 +1,23 @@
 """Host memory allocation for the command-line entry points (`ganjax.main`, `ganjax.bench`).
 
-XLA:CPU allocates every large intermediate buffer of a step with glibc's malloc, and glibc hands
-allocations above its mmap threshold (at most 32 MiB) — and any large one made from a worker
-thread's arena — straight to mmap, returning them with munmap when freed. Every step then
-page-faults its working set in afresh: measured on this repository's 2-core machine, the DCGAN
-step at batch 256 took 52,000 minor page faults (200 MiB) per step and ran 27% slower than with the
-settings below, which keep freed memory in one arena for reuse (0 page faults per step):
+XLA:CPU allocates a step's large intermediate buffers with glibc's malloc, and glibc hands large
+allocations (above its mmap threshold, and any too large for a worker thread's arena) to mmap and
+returns them with munmap when freed: every step page-faults its working set in afresh. Measured on
+this repository's 2-core machine (minor page faults from getrusage over 35 timed steps):
 
-  MALLOC_ARENA_MAX=1  MALLOC_MMAP_MAX_=0  MALLOC_TRIM_THRESHOLD_=<1 TiB>
+  DCGAN step, batch 256   52,000 faults (200 MiB) per step, 641 ms  ->  21,700 faults, 476-480 ms
+  DCGAN step, batch 64    14,100 faults per step, 109-122 ms       ->  360-820 faults, 97-117 ms
 
-glibc reads them once, when the process starts (`mallopt` later was not enough: 10,000 faults
-per step remained), so `reexec_with_malloc_settings` restarts the command once with them set. The
-cost: the process keeps its peak heap instead of returning it to the system. Opt out with
-`GANJAX_MALLOC=0`, or set any of the variables yourself (then they are left as they are). Other C
-libraries ignore the variables.
+with the settings below, which keep freed memory in a few arenas for reuse:
+
+  MALLOC_ARENA_MAX=4  MALLOC_MMAP_MAX_=0  MALLOC_TRIM_THRESHOLD_=<1 TiB>
+
+(One arena removed every fault at batch 256 but slowed the 4 ms MLP GAN step to 6-7 ms, the
+worker threads queueing on its lock; four kept it at 4.1 ms.) glibc reads the variables once, when
+the process starts (`mallopt` later was not enough), so `reexec_with_malloc_settings` restarts the
+command once with them set. The cost: the process keeps its peak heap instead of returning it to
+the system. Opt out with `GANJAX_MALLOC=0`, or set any of the variables yourself (then they are
+left as they are). Other C libraries ignore them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 
-SETTINGS = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)}
+SETTINGS = {"MALLOC_ARENA_MAX": "4", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)}
 
 
 def wanted(environ=os.environ, platform: str = sys.platform) -> bool:
