@@ -1,7 +1,10 @@
 """InfoGAN (Chen et al. 2016) with the paper's MNIST settings: its Table-1 networks
 (`model.generator/discriminator = "infogan"`, Q head on D's trunk), a 10-way categorical code, 2
 continuous codes in [-1, 1], 62 noise dimensions, lambda = 1, Adam lr 2e-4 for D/Q and 1e-3 for G
-(beta1 0.5), batch 64.
+(beta1 0.5); and, from the authors' released code (openai/InfoGAN, launchers/run_mnist_exp.py),
+what the paper leaves unsaid: noise z ~ U[-1, 1], batch 128 and 5,000 updates (50 epochs of 100).
+With batch 64, z ~ N(0, I) and 10,000 steps the categorical code found the digits far less often
+(README, results: 0.48 against 0.8x cluster accuracy over 3 seeds).
 
   python -m ganjax.main --config=configs/infogan.py --workdir=/tmp/infogan     # digits (8x8)
   python -m ganjax.main --config=configs/infogan.py --workdir=/tmp/infogan_mnist \
@@ -17,10 +20,12 @@ from ganjax import base_config
 def get_config(arg=None):
   c = base_config.get_config()
   c.algorithm = "infogan"
-  c.num_steps = 10_000
+  c.num_steps = 5000
+  c.batch_size = 128
   c.model.generator = c.model.discriminator = "infogan"
   c.model.width = 64
-  c.model.latent_dim = 62  # incompressible noise z
+  c.model.latent_dim = 62  # incompressible noise z ...
+  c.model.latent_dist = "uniform"  # ... ~ U[-1, 1]
   c.info = ml_collections.ConfigDict()
   c.info.categories = 10  # one categorical code with this many values
   c.info.continuous = 2  # continuous codes ~ U[-1, 1]

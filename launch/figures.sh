@@ -26,7 +26,7 @@ add cgan "--config=configs/cgan.py $M $(steps)"    # 20,000 steps
 add ali "--config=configs/ali.py $M $(steps)"      # 20,000 steps
 add gan "--config=configs/gan.py $M $(steps)"      # 20,000 steps, 28x28
 for s in 0 1 2; do
-  add infogan_mnist_s$s "--config=configs/infogan.py $M --config.seed=$s $(steps)"  # 10,000 steps
+  add infogan_mnist_s$s "--config=configs/infogan.py $M --config.seed=$s $(steps)"  # 5,000 steps of 128
   add sgan_s$s "--config=configs/sgan.py $M --config.seed=$s $(steps)"  # 100 labels, 10,000 steps
 done
 add acgan "--config=configs/acgan.py $M $(steps)"  # 5,000 steps, DCGAN players at 32x32
@@ -37,7 +37,8 @@ for c in wgan_gp wgan dcgan lsgan ebgan bgan; do  # the objective table: 1,500 g
   add obj_$c "--config=configs/$c.py $M $(steps 1500) --config.sample_every=500 --config.checkpoint_every=500"
 done
 for s in 0 1 2; do
-  add infogan_digits_s$s "--config=configs/infogan.py --config.seed=$s $(steps 3000)"
+  # digits: the settings its README figure was measured with (batch 64, z ~ N(0, I))
+  add infogan_digits_s$s "--config=configs/infogan.py --config.seed=$s $(steps 3000) --config.batch_size=64 --config.model.latent_dist=normal"
   add timeseries_infogan_s$s "--config=configs/timeseries_infogan.py --config.seed=$s $(steps 3000)"
 done
 # AIS log-likelihood (Wu et al.) of a finished run's generator on its first 100 held-out images:
