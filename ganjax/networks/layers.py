@@ -71,41 +71,26 @@ def _strided_kernel_grad(x, g, kernel_shape):
   return jax.vjp(lambda k: strided_4x4_s2(x, k), jnp.zeros(kernel_shape, x.dtype))[1](g)[0]
 
 
-@jax.custom_vjp
-def conv_4x4_s2(x, kernel):
-  """strided_4x4_s2 with its input gradient as a sub-pixel convolution (even H, W)."""
-  return strided_4x4_s2(x, kernel)
+def _with_gradients(forward, backward):
+  """forward(x, kernel) with the hand-written backward(x, kernel, g) -> (dx, dkernel)."""
+  f = jax.custom_vjp(forward)
+  f.defvjp(lambda x, kernel: (forward(x, kernel), (x, kernel)), lambda res, g: backward(*res, g))
+  return f
 
 
-def _conv_fwd(x, kernel):
-  return strided_4x4_s2(x, kernel), (x, kernel)
-
-
-def _conv_bwd(res, g):
-  x, kernel = res
+def _conv_backward(x, kernel, g):
   return upsample_4x4_s2(g, _adjoint_kernel(kernel)), _strided_kernel_grad(x, g, kernel.shape)
 
 
-conv_4x4_s2.defvjp(_conv_fwd, _conv_bwd)
-
-
-@jax.custom_vjp
-def conv_transpose_4x4_s2(x, kernel):
-  """upsample_4x4_s2 with both gradients through the strided convolution."""
-  return upsample_4x4_s2(x, kernel)
-
-
-def _conv_transpose_fwd(x, kernel):
-  return upsample_4x4_s2(x, kernel), (x, kernel)
-
-
-def _conv_transpose_bwd(res, g):
-  x, kernel = res
+def _conv_transpose_backward(x, kernel, g):
   m = _adjoint_kernel(kernel)
   return strided_4x4_s2(g, m), _adjoint_kernel(_strided_kernel_grad(g, x, m.shape))
 
 
-conv_transpose_4x4_s2.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
+# strided_4x4_s2 with its input gradient as a sub-pixel convolution (even H, W)
+conv_4x4_s2 = _with_gradients(strided_4x4_s2, _conv_backward)
+# upsample_4x4_s2 with both gradients through the strided convolution
+conv_transpose_4x4_s2 = _with_gradients(upsample_4x4_s2, _conv_transpose_backward)
 
 
 def use_subpixel(impl: str) -> bool:
