@@ -51,11 +51,14 @@ def test_unknown_network_lists_the_valid_ones():
 
 
 @pytest.mark.parametrize("transpose", [False, True])
-@pytest.mark.parametrize("shape,features", [((2, 4, 4, 8), 6), ((3, 6, 10, 2), 1), ((2, 5, 7, 3), 4)])
+@pytest.mark.parametrize("shape,features", [((2, 4, 4, 8), 6), ((3, 6, 10, 2), 1), ((2, 5, 7, 3), 4),
+                                            ((2, 12, 10, 17), 18)])
 def test_subpixel_convs_equal_flax_values_and_gradients(transpose, shape, features):
   """The sub-pixel layers and their hand-written gradients against flax's own layers (XLA's
   convolutions and autodiff): values, and gradients for the input, kernel and bias. Odd sizes:
-  the transposed conv keeps the sub-pixel path, the strided conv falls back to XLA's."""
+  the transposed conv keeps the sub-pixel path, the strided conv falls back to XLA's. The last shape
+  takes the sub-pixel upsample (more than 16 input pixels and output channels) in both layers, the
+  others its GEMM + overlap-add form."""
   from flax import linen as nn
 
   from ganjax.networks.layers import Conv, ConvTranspose
@@ -84,6 +87,19 @@ def test_subpixel_convs_equal_flax_values_and_gradients(transpose, shape, featur
   g_low = jax.grad(loss(low))(v, x)
   assert jax.tree.map(lambda p: p.dtype, g_low) == jax.tree.map(lambda p: p.dtype, v)
   np.testing.assert_allclose(low.apply(v, x).astype(jnp.float32), reference.apply(v, x), rtol=0.05, atol=0.05)
+
+
+@pytest.mark.parametrize("shape,features", [((2, 4, 4, 8), 6), ((2, 5, 7, 3), 20), ((1, 1, 1, 2), 3)])
+def test_upsample_forms_equal_conv_transpose(shape, features):
+  """Both forms of the 4x4 stride-2 upsample (sub-pixel convolution; GEMM + overlap-add) equal XLA's
+  transposed convolution, whichever one `upsample_4x4_s2` picks for the shape."""
+  from ganjax.networks import layers
+
+  x = jax.random.normal(jax.random.key(0), shape)
+  k = jax.random.normal(jax.random.key(1), (4, 4, shape[-1], features))
+  ref = jax.lax.conv_transpose(x, k, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  for form in (layers._upsample_subpixel, layers._upsample_gemm, layers.upsample_4x4_s2):
+    np.testing.assert_allclose(form(x, k), ref, rtol=1e-5, atol=1e-5)
 
 
 def test_conv_impl_auto_is_subpixel_only_on_cpu():
