@@ -21,6 +21,7 @@ def get_config():
   c.progress = True  # the progress bar
   c.compilation_cache = "~/.cache/ganjax/xla"  # persistent XLA compilation cache ("" to disable)
   c.dtype = "float32"  # networks' computation dtype: float32 | bfloat16 (params, optimizer, losses stay float32)
+  c.cpu_ynn_convolutions = False  # CPU: let XLA hand convolutions to YNNPACK (its default; slower here, README Performance)
 
   # Adversarial objective (ganjax.losses.GAN_LOSSES) and schedule.
   c.loss = "non_saturating"  # ganjax.losses.GAN_LOSSES: non_saturating | minimax | least_squares | hinge | wasserstein | boundary_seeking

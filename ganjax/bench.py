@@ -64,7 +64,7 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
     t0 = time.perf_counter()
     run = train.Run(config, workdir, restore=False)
     setup_s = time.perf_counter() - t0
-    step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding)
+    step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, train.compiler_options(config))
     batches = [parallel.global_batch(next(run.pipeline), run.mesh) for _ in range(4)]
     state = run.state
     t0 = time.perf_counter()

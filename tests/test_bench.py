@@ -1,3 +1,7 @@
+import re
+
+import pytest
+
 from ganjax import bench
 
 
@@ -14,8 +18,6 @@ def test_benchmark_reports_every_figure(config_of):
 
 
 def test_torch_reference_times_the_same_step(config_of):
-  import pytest
-
   pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
   from ganjax import bench_torch
 
@@ -61,3 +63,38 @@ def test_malloc_settings_restart_only_when_wanted(tmp_path):
                        check=True).stdout
   expected = list(malloc.SETTINGS.values()) if sys.platform.startswith("linux") else [None] * len(malloc.SETTINGS)
   assert out.strip() == f"{['--flag=1']} {expected}"
+
+
+def test_cpu_compiler_options_keep_convolutions_out_of_ynnpack():
+  """On CPU the train step is compiled with convolutions left to XLA's own path and matrix products
+  still in YNNPACK (the faster split on this CPU, README Performance); `cpu_ynn_convolutions=True`
+  gives XLA's defaults, and an option this XLA lacks is dropped with a warning, not an error."""
+  import jax
+  import jax.numpy as jnp
+  from ml_collections import ConfigDict
+
+  from ganjax import train
+
+  x, k = jnp.ones((8, 16, 16, 32)), jnp.ones((4, 4, 32, 64))
+  a, b = jnp.ones((256, 128)), jnp.ones((128, 256))
+
+  def f(x, k, a, b):
+    y = jax.lax.conv_general_dilated(x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return y, a @ b
+
+  def ynn_ops(options):
+    """The ops of `f` that the compiled program runs inside YNNPACK fusions."""
+    hlo = jax.jit(f, compiler_options=options).lower(x, k, a, b).compile().as_text()
+    kinds = set()
+    for m in re.finditer(r"%(\S+) = \S+ fusion\([^\n]*calls=%([\w.\-]+)[^\n]*__ynn_fusion", hlo):
+      body = hlo[hlo.find("\n%" + m.group(2) + " ("):]
+      body = body[:body.find("\n}")]
+      kinds |= {op for op in ("convolution", "dot") if f" {op}(" in body}
+    return kinds
+
+  if jax.default_backend() != "cpu" or "convolution" not in ynn_ops(None):
+    pytest.skip("this XLA does not hand convolutions to YNNPACK")
+  options = train.compiler_options(ConfigDict({}))
+  assert ynn_ops(options) == {"dot"}
+  assert train.compiler_options(ConfigDict({"cpu_ynn_convolutions": True})) is None
+  assert not train._compiler_accepts("xla_cpu_experimental_ynn_fusion_type", "NO_SUCH_FUSION_TYPE")
