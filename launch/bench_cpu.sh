@@ -16,3 +16,5 @@ b --config=configs/dcgan.py --config.model.conv_impl=xla --config.compilation_ca
 b --config=configs/vae.py --config.data.name="idx:$mnist" --config.compilation_cache= --reference=torch --steps=50 --json="$out/vae_mnist.json"
 b --config=configs/gan.py --config.data.name="idx:$mnist" --config.compilation_cache= --reference=torch --steps=50 --json="$out/gan_mnist.json"
 b --config=configs/infogan.py --config.batch_size=64 --config.data.name="idx:$mnist" --config.compilation_cache= --reference=torch --steps=5 --json="$out/infogan_mnist.json"
+# The larger network: the SNGAN ResNet pair at 32x32 (five critic updates per step).
+b --config=configs/sngan.py --config.compilation_cache= --reference=torch --steps=1 --repeats=3 --warmup=1 --json="$out/sngan.json"
