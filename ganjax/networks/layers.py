@@ -9,10 +9,10 @@ convolution XLA:CPU runs is one of the two kinds it runs fast:
   upsample  the 4x4 stride-2 transposed convolution as a *sub-pixel* convolution: one 2x2 stride-1
             convolution of the input padded by 1, with the four output phases as 4x the channels,
             then a depth-to-space shuffle and a crop of the border row/column. Where that form
-            wastes most (a 4x4 input: 5x5 positions computed for 4x4) or XLA:CPU runs it worst
-            (<= 16 output channels, left to its generic convolution), the upsample is one GEMM of
-            every input pixel with all 16 taps followed by an overlap-add of the shifted taps
-            instead: 2-5% off the DCGAN step at batch 64 and 256 (in-process A/B runs on this CPU).
+            wastes most (a 4x4 input: 5x5 positions computed for 4x4) or runs worst (<= 16 output
+            channels), the upsample is one GEMM of every input pixel with all 16 taps followed by
+            an overlap-add of the shifted taps instead: 2-3% off the DCGAN step at batch 64 and 256
+            (in-process A/B runs on this CPU, with the train step's default compile options).
 
 A transposed convolution is the adjoint of a strided one, `upsample(x, k) = strided^T(x; m)` with
 `m = flip(k)` (taps reversed, input/output channels swapped), so
@@ -95,7 +95,7 @@ def _upsample_subpixel(x, kernel):
 def upsample_4x4_s2(x, kernel):
   """lax.conv_transpose(x, kernel, (2, 2), "SAME") for a (4, 4, C, O) kernel: sub-pixel, or GEMM +
   overlap-add where the sub-pixel form wastes most (a 4x4 input: 25 positions computed for 16) or
-  runs worst (O <= 16: XLA:CPU's generic convolution instead of its GEMM library)."""
+  runs worst (O <= 16: a convolution with few output channels, where one GEMM does better)."""
   if x.shape[1] * x.shape[2] <= 16 or kernel.shape[-1] <= 16:
     return _upsample_gemm(x, kernel)
   return _upsample_subpixel(x, kernel)
@@ -131,7 +131,6 @@ def _conv_transpose_backward(x, kernel, g):
 conv_4x4_s2 = _with_gradients(strided_4x4_s2, _conv_backward)
 # upsample_4x4_s2 with both gradients through the strided convolution
 conv_transpose_4x4_s2 = _with_gradients(upsample_4x4_s2, _conv_transpose_backward)
-
 
 
 def use_subpixel(impl: str) -> bool:
