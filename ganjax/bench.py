@@ -16,6 +16,8 @@ Builds the run exactly as training does (same mesh, data, jitted donated step), 
   data_images_per_s the input pipeline alone (grain iterator -> global device arrays)
 With --reference=torch (PyTorch installed, e.g. `pip install -e '.[bench]'`), the same networks and
 step in PyTorch are timed in the same process, and speedup_vs_torch = torch ms / ganjax ms.
+With --ab=FIELD=VALUE, the config (A) and the config with that field changed (B) are both compiled in
+this process and timed alternately: a_ms_per_step, b_ms_per_step (medians) and b_speedup_vs_a.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ _REPEATS = flags.DEFINE_integer("repeats", 5, "Timings; the median is reported."
 _WARMUP = flags.DEFINE_integer("warmup", 3, "Steps after the first, before timing.")
 _JSON = flags.DEFINE_string("json", None, "Also write the results to this file.")
 _REFERENCE = flags.DEFINE_enum("reference", None, ["torch"], "Also time the same networks in PyTorch.")
+_AB = flags.DEFINE_string("ab", None, "FIELD=VALUE: time the config against itself with this field changed, both "
+                          "steps compiled in one process and timed alternately (e.g. cpu_ynn_convolutions=true).")
 flags.mark_flags_as_required(["config"])
 
 
@@ -118,13 +122,77 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
   }
 
 
+def with_field(config, assignment: str):
+  """A copy of `config` with `FIELD=VALUE` applied (dotted field; VALUE parsed as the field's type)."""
+  field, sep, value = assignment.partition("=")
+  if not sep:
+    raise app.UsageError(f"--ab wants FIELD=VALUE, got {assignment!r}")
+  config = config.copy_and_resolve_references()
+  *path, name = field.split(".")
+  node = config
+  for part in path:
+    node = node[part]
+  old = node.get(name)
+  if isinstance(old, bool):
+    if value.lower() not in ("true", "false"):
+      raise app.UsageError(f"--ab: {field} is a bool, got {value!r}")
+    new = value.lower() == "true"
+  else:
+    new = type(old)(value) if old is not None else value
+  node[name] = new
+  return config
+
+
+def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dict:
+  """Steady-state step time of `config` (A) and of `config` with `assignment` (B), both built and
+  compiled in this process and timed alternately, so that drift of the machine hits both alike."""
+  import tempfile
+
+  import jax
+
+  from ganjax import parallel, train
+
+  configs = [config.copy_and_resolve_references(), with_field(config, assignment)]
+  steps_fns, states = [], []
+  with tempfile.TemporaryDirectory() as workdir:
+    for i, c in enumerate(configs):
+      c.progress = False
+      run = train.Run(c, f"{workdir}/{i}", restore=False)
+      step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, train.compiler_options(c))
+      batch = parallel.global_batch(next(run.pipeline), run.mesh)
+      state = run.state
+      for _ in range(1 + warmup):
+        state, _ = step_fn(state, batch, run.step_key)
+      jax.block_until_ready(state)
+      run.checkpoints.close()
+      steps_fns.append((step_fn, batch, run.step_key))
+      states.append(state)
+    times = [[], []]
+    for _ in range(repeats):
+      for i, (step_fn, batch, key) in enumerate(steps_fns):
+        t0 = time.perf_counter()
+        state = states[i]
+        for _ in range(steps):
+          state, _ = step_fn(state, batch, key)
+        jax.block_until_ready(state)
+        states[i] = state
+        times[i].append((time.perf_counter() - t0) / steps * 1e3)
+  a, b = (statistics.median(t) for t in times)
+  return {"ab": assignment, "batch_size": config.batch_size, "a_ms_per_step": round(a, 2),
+          "b_ms_per_step": round(b, 2), "a_ms_per_step_all": [round(t, 2) for t in times[0]],
+          "b_ms_per_step_all": [round(t, 2) for t in times[1]], "b_speedup_vs_a": round(a / b, 3)}
+
+
 def main(argv):
   del argv
   from absl import logging
 
   logging.set_verbosity(logging.WARNING)
-  result = benchmark(_CONFIG.value, _STEPS.value, _REPEATS.value, _WARMUP.value)
-  if _REFERENCE.value == "torch":
+  if _AB.value:
+    result = ab_benchmark(_CONFIG.value, _AB.value, _STEPS.value, _REPEATS.value, _WARMUP.value)
+  else:
+    result = benchmark(_CONFIG.value, _STEPS.value, _REPEATS.value, _WARMUP.value)
+  if _REFERENCE.value == "torch" and not _AB.value:
     try:
       from ganjax import bench_torch
     except ImportError:

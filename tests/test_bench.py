@@ -98,3 +98,21 @@ def test_cpu_compiler_options_keep_convolutions_out_of_ynnpack():
   assert ynn_ops(options) == {"dot"}
   assert train.compiler_options(ConfigDict({"cpu_ynn_convolutions": True})) is None
   assert not train._compiler_accepts("xla_cpu_experimental_ynn_fusion_type", "NO_SUCH_FUSION_TYPE")
+
+
+def test_ab_times_a_config_against_one_changed_field(config_of):
+  from absl import app
+
+  c = config_of("gan.py")
+  r = bench.ab_benchmark(c, "cpu_ynn_convolutions=true", steps=2, repeats=2, warmup=1)
+  assert r["a_ms_per_step"] > 0 and r["b_ms_per_step"] > 0
+  assert len(r["a_ms_per_step_all"]) == len(r["b_ms_per_step_all"]) == 2
+  assert r["b_speedup_vs_a"] == pytest.approx(r["a_ms_per_step"] / r["b_ms_per_step"], rel=0.02)  # of rounded ms
+  width = c.model.width
+  assert bench.with_field(c, f"model.width={width + 4}").model.width == width + 4
+  assert c.model.width == width  # the original is left as it was
+  assert bench.with_field(c, "cpu_ynn_convolutions=true").cpu_ynn_convolutions is True
+  with pytest.raises(app.UsageError, match="is a bool"):
+    bench.with_field(c, "cpu_ynn_convolutions=maybe")
+  with pytest.raises(app.UsageError, match="FIELD=VALUE"):
+    bench.with_field(c, "cpu_ynn_convolutions")
