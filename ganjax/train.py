@@ -39,8 +39,9 @@ def setup_compilation_cache(config):
 
 # XLA:CPU hands matrix products, reductions and convolutions to its YNNPACK library by default. ganjax
 # keeps the first two there and leaves convolutions to XLA's own (Eigen) path, whose weight gradients
-# are the faster ones on this repository's CPU: DCGAN steps 13% (batch 64) and 19% (batch 256) faster,
-# the ResNet GAN's 25%, InfoGAN's 4% (in-process A/B; README, Performance). `cpu_ynn_convolutions=True`
+# are the faster ones on this repository's CPU: DCGAN steps 1.07x (batch 64) and 1.24x (batch 256) as
+# fast, SNGAN's ResNet 1.29x, InfoGAN 1.04x (`python -m ganjax.bench --ab=cpu_ynn_convolutions=true`;
+# README, Performance). `cpu_ynn_convolutions=True`
 # restores XLA's default. A jaxlib without the option gets no options (and a warning), not an error.
 _YNN_OPTION = "xla_cpu_experimental_ynn_fusion_type"
 _YNN_WITHOUT_CONVOLUTIONS = "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"

@@ -12,7 +12,7 @@ convolution XLA:CPU runs is one of the two kinds it runs fast:
             wastes most (a 4x4 input: 5x5 positions computed for 4x4) or runs worst (<= 16 output
             channels), the upsample is one GEMM of every input pixel with all 16 taps followed by
             an overlap-add of the shifted taps instead: 2-3% off the DCGAN step at batch 64 and 256
-            (in-process A/B runs on this CPU, with the train step's default compile options).
+            (development A/B runs on this CPU, with the train step's default compile options).
 
 A transposed convolution is the adjoint of a strided one, `upsample(x, k) = strided^T(x; m)` with
 `m = flip(k)` (taps reversed, input/output channels swapped), so
