@@ -14,7 +14,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
+  c = base_config.get_gan_config()
   c.algorithm = "ali"
   c.num_steps = 20_000
   c.model.generator = c.model.discriminator = c.model.encoder = "mlp"

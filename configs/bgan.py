@@ -18,11 +18,11 @@ from ganjax import base_config
 def get_config(arg=None):
   if arg in (None, "", "continuous"):
     c = base_config.get_dcgan_config()
-    c.loss = "boundary_seeking"
+    c.gan.loss = "boundary_seeking"
     return c
   if arg != "discrete":
     raise ValueError(f"configs/bgan.py takes no argument, continuous or discrete, got {arg!r}")
-  c = base_config.get_config()
+  c = base_config.get_gan_config()
   c.algorithm = "bgan"
   c.num_steps = 10_000
   c.model.generator = c.model.discriminator = "mlp"

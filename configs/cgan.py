@@ -10,7 +10,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
+  c = base_config.get_gan_config()
   c.algorithm = "cgan"
   c.num_steps = 20_000
   c.model.generator = c.model.discriminator = "mlp"

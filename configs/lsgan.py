@@ -9,5 +9,5 @@ from ganjax import base_config
 
 def get_config(arg=None):
   c = base_config.get_dcgan_config()
-  c.loss = "least_squares"
+  c.gan.loss = "least_squares"
   return c

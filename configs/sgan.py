@@ -14,13 +14,14 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
+  c = base_config.get_gan_config()
   c.algorithm = "sgan"
   c.num_steps = 10_000
   c.model.generator = c.model.discriminator = "mlp"
   c.model.g_hidden = (500, 500)
   c.model.d_hidden = (1000, 500, 250, 250, 250)
   c.model.num_classes = 10
+  c.gan.g_objective = "feature_matching"  # the paper's generator objective (Sec. 3.1); "adversarial": -log D(G(z))
   c.optim.g = base_config.adam(3e-4, b1=0.5)
   c.optim.d = base_config.adam(3e-4, b1=0.5)
   c.sgan = ml_collections.ConfigDict()

@@ -17,10 +17,10 @@ from ganjax import base_config
 def get_config(arg=None):
   c = base_config.get_dcgan_config()
   c.num_steps = 50_000
-  c.loss = "hinge"
-  c.d_steps = 5
+  c.gan.loss = "hinge"
+  c.gan.d_steps = 5
   c.model.generator = c.model.discriminator = "resnet"
-  c.model.spectral_norm = True
+  c.gan.spectral_norm = True
   c.model.latent_dim = 128
   c.optim.g = base_config.adam(2e-4, b1=0.0, b2=0.9)
   c.optim.d = base_config.adam(2e-4, b1=0.0, b2=0.9)

@@ -16,7 +16,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  c = base_config.get_config()
+  c = base_config.get_gan_config()
   c.algorithm = "infogan"
   c.num_steps = 5000
   c.data.name = "signals"

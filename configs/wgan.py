@@ -17,9 +17,9 @@ def rmsprop(lr):
 
 def get_config(arg=None):
   c = base_config.get_dcgan_config()
-  c.loss = "wasserstein"
-  c.clip = 0.01
-  c.d_steps = 5
+  c.gan.loss = "wasserstein"
+  c.gan.clip = 0.01
+  c.gan.d_steps = 5
   c.optim.g = rmsprop(5e-5)
   c.optim.d = rmsprop(5e-5)
   return c

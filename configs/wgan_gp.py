@@ -10,10 +10,10 @@ from ganjax import base_config
 
 def get_config(arg=None):
   c = base_config.get_dcgan_config()
-  c.loss = "wasserstein"
-  c.penalty = "gradient"
-  c.penalty_weight = 10.0
-  c.d_steps = 5
+  c.gan.loss = "wasserstein"
+  c.gan.penalty = "gradient"
+  c.gan.penalty_weight = 10.0
+  c.gan.d_steps = 5
   c.model.d_batch_norm = False
   c.optim.g = base_config.adam(1e-4, b1=0.0, b2=0.9)
   c.optim.d = base_config.adam(1e-4, b1=0.0, b2=0.9)

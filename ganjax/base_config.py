@@ -9,7 +9,7 @@ def adam(lr, b1=0.9, b2=0.999):
 
 def get_config():
   c = ml_collections.ConfigDict()
-  c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS: gan | ebgan | bgan | vae
+  c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS (gan | cgan | infogan | vae | ...)
   c.seed = 0  # one seed for init, data order and every step's randomness
   c.batch_size = 64  # global: split over every device of every process
   c.num_steps = 10_000
@@ -23,28 +23,14 @@ def get_config():
   c.dtype = "float32"  # networks' computation dtype: float32 | bfloat16 (params, optimizer, losses stay float32)
   c.cpu_ynn_convolutions = False  # CPU: let XLA hand convolutions to YNNPACK (its default; slower here, README Performance)
 
-  # Adversarial objective (ganjax.losses.GAN_LOSSES) and schedule.
-  c.loss = "non_saturating"  # ganjax.losses.GAN_LOSSES: non_saturating | minimax | least_squares | hinge | wasserstein | boundary_seeking
-  c.d_steps = 1  # discriminator updates per generator update (n_critic), each on its own real micro-batch
-  c.real_label = 1.0  # target for real samples in D's loss (< 1: one-sided label smoothing)
-  c.penalty = "none"  # penalty on D: none | gradient (WGAN-GP) | r1 | dragan
-  c.penalty_weight = 10.0  # its weight (lambda)
-  c.clip = 0.0  # > 0: clip every D weight to [-clip, clip] after each update (WGAN)
-  c.instance_noise = 0.0  # > 0: std of Gaussian noise on D's inputs, annealed linearly to 0 ...
-  c.instance_noise_steps = 0  # ... over this many steps (0: over num_steps)
-  c.ema_decay = 0.0  # > 0: sample and evaluate with an EMA of G's weights (e.g. 0.999)
-  c.historical_averaging = 0.0  # > 0: weight of ||theta - mean past theta||^2 in each player's loss
-  c.g_objective = "adversarial"  # adversarial (config.loss) | feature_matching (Salimans et al. 2016)
-  c.replay_size = 0  # > 0: a replay memory of this many past generated samples (Shrivastava et al. 2017) ...
-  c.replay_fraction = 0.5  # ... supplying this fraction of D's generated samples
-  c.unrolled_steps = 0  # > 0: G's loss through this many unrolled D updates (Metz et al. 2017)
-  c.num_discriminators = 1  # > 1: an ensemble of discriminators (Durugkar et al. 2017, GMAN) ...
-  c.ensemble_softness = 0.0  # ... G minimises their softmax(lambda * loss)-weighted mean (0: the mean)
-
   c.data = ml_collections.ConfigDict()
   c.data.name = "digits"  # see ganjax.data: digits | ring8 | grid25 | idx:<dir> | folder:<dir> | mnist | ...
+  # Named streams for methods that read several (CycleGAN's domains, DANN's source and target):
+  # {stream: data name}, each shuffled and checkpointed on its own; batches are {stream: rows}.
+  # Empty: the one stream `data.name`.
+  c.data.streams = ml_collections.ConfigDict()
   c.data.image_size = 0  # resize images to this square size (0: keep)
-  c.data.holdout = 0.2  # held-out examples for evaluation: a fraction (< 1) or a count, taken from the end
+  c.data.holdout = 0.0  # held-out examples for evaluation: a fraction (< 1) or a count; 0: the official test split where the data has one, else 0.2 (ganjax.data)
   c.data.cache_dir = ""  # where fetched datasets go ("" = $GANJAX_CACHE or ~/.cache/ganjax)
   c.data.mirrors = ()  # override the download mirrors of mnist / fashion_mnist
   c.data.tfds_dir = ""  # TFDS data_dir ("" = TFDS's default)
@@ -66,9 +52,6 @@ def get_config():
   c.model.width = 64  # DCGAN base channel count
   c.model.fc_width = 1024  # InfoGAN networks' fully connected layer
   c.model.d_batch_norm = True  # batch norm in the DCGAN discriminator (False for gradient penalties)
-  c.model.d_virtual_batch_norm = 0  # > 0: virtual batch norm in the DCGAN discriminator instead, with this many reference images
-  c.model.spectral_norm = False  # spectral normalisation of every D weight (Miyato et al. 2018)
-  c.model.minibatch_features = ()  # (B, C) > 0: a minibatch-discrimination layer in D (Salimans et al. 2016); (B, C, G): within groups of G samples
   c.model.conv_impl = "auto"  # DCGAN / InfoGAN 4x4 stride-2 convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
 
   c.optim = ml_collections.ConfigDict()  # one entry per player: name (adam|rmsprop|sgd), lr, ...
@@ -94,9 +77,40 @@ def get_config():
   return c
 
 
-def get_dcgan_config():
-  """The base with DCGAN players at 32x32 (Radford et al. 2015): shared by dcgan, lsgan, wgan, wgan_gp."""
+def adversarial_block():
+  """`config.gan`: the adversarial objective and the stabilizers (`ganjax.stabilizers`), in every
+  config of an adversarial method and in no other (a VAE config has no `gan` block)."""
+  g = ml_collections.ConfigDict()
+  g.loss = "non_saturating"  # ganjax.losses.GAN_LOSSES: non_saturating | minimax | least_squares | hinge | wasserstein | boundary_seeking
+  g.d_steps = 1  # discriminator updates per generator update (n_critic), each on its own real micro-batch
+  g.real_label = 1.0  # target for real samples in D's loss (< 1: one-sided label smoothing)
+  g.penalty = "none"  # penalty on D: none | gradient (WGAN-GP) | r1 | dragan
+  g.penalty_weight = 10.0  # its weight (lambda)
+  g.clip = 0.0  # > 0: clip every D weight to [-clip, clip] after each update (WGAN)
+  g.instance_noise = 0.0  # > 0: std of Gaussian noise on D's inputs, annealed linearly to 0 ...
+  g.instance_noise_steps = 0  # ... over this many steps (0: over num_steps)
+  g.ema_decay = 0.0  # > 0: sample and evaluate with an EMA of G's weights (e.g. 0.999)
+  g.historical_averaging = 0.0  # > 0: weight of ||theta - mean past theta||^2 in each player's loss
+  g.g_objective = "adversarial"  # adversarial (gan.loss) | feature_matching (Salimans et al. 2016)
+  g.replay_size = 0  # > 0: a replay memory of this many past generated samples (Shrivastava et al. 2017) ...
+  g.replay_fraction = 0.5  # ... supplying this fraction of D's generated samples
+  g.spectral_norm = False  # spectral normalisation of every D weight (Miyato et al. 2018), one power iteration per update
+  g.minibatch_features = ()  # (B, C): a minibatch-discrimination layer in D (Salimans et al. 2016); (B, C, G): within groups of G samples
+  g.g_virtual_batch_norm = 0  # > 0: virtual batch norm in the DCGAN generator (Salimans et al. 2016, Sec. 3.4), this many reference latents
+  g.d_virtual_batch_norm = 0  # > 0: the same in the DCGAN discriminator (an extension), this many reference images
+  return g
+
+
+def get_gan_config():
+  """The base of every adversarial method: `get_config()` plus the `gan` block."""
   c = get_config()
+  c.gan = adversarial_block()
+  return c
+
+
+def get_dcgan_config():
+  """The adversarial base with DCGAN players at 32x32 (Radford et al. 2015): shared by dcgan, lsgan, wgan, wgan_gp."""
+  c = get_gan_config()
   c.algorithm = "gan"
   c.num_steps = 5000
   c.data.image_size = 32
@@ -104,3 +118,19 @@ def get_dcgan_config():
   c.model.width = 64
   c.model.latent_dim = 100
   return c
+
+
+def mixture_settings(c, name: str):
+  """The 2-D mixture benchmark (`ring8` | `grid25`) as Metz et al. 2016 / VEEGAN run it: MLP players
+  of 128-128, 256-d latents, a linear output, batch 512, 25,000 steps, 2,500 evaluation samples."""
+  c.data.name = name
+  c.data.holdout = 0.1
+  c.batch_size = 512
+  c.num_steps = 25_000
+  c.model.latent_dim = 256
+  c.model.g_output = "none"  # the mixtures span [-4, 4]: a linear output layer
+  c.model.g_hidden = (128, 128)
+  c.model.d_hidden = (128, 128)
+  c.optim.g.lr = c.optim.d.lr = 1e-4
+  c.eval.num_samples = 2500  # as in VEEGAN's protocol
+  c.sample.num = 2500

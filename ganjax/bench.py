@@ -60,7 +60,7 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
 
   import jax
 
-  from ganjax import parallel, train
+  from ganjax import algorithms, parallel, train, xla
 
   config = config.copy_and_resolve_references()
   config.progress = False
@@ -68,8 +68,8 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
     t0 = time.perf_counter()
     run = train.Run(config, workdir, restore=False)
     setup_s = time.perf_counter() - t0
-    step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, train.compiler_options(config))
-    batches = [parallel.global_batch(next(run.pipeline), run.mesh) for _ in range(4)]
+    step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(config))
+    batches = [run.next_batch() for _ in range(4)]
     state = run.state
     t0 = time.perf_counter()
     lowered = step_fn.lower(state, batches[0], run.step_key)
@@ -94,9 +94,9 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
     # The input pipeline alone.
     n_data, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < 2.0:
-      jax.block_until_ready(parallel.global_batch(next(run.pipeline), run.mesh))
+      jax.block_until_ready(run.next_batch())
       n_data += 1
-    data_rate = n_data * train.rows_per_step(config) / (time.perf_counter() - t0)
+    data_rate = n_data * algorithms.rows_per_step(run.method, config) / (time.perf_counter() - t0)
     example_shape = run.split.train.element_spec["image"][0]
     run.checkpoints.close()
   device = jax.devices()[0]
@@ -150,7 +150,7 @@ def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, war
 
   import jax
 
-  from ganjax import parallel, train
+  from ganjax import algorithms, parallel, train, xla
 
   configs = [config.copy_and_resolve_references(), with_field(config, assignment)]
   steps_fns, states = [], []
@@ -158,8 +158,8 @@ def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, war
     for i, c in enumerate(configs):
       c.progress = False
       run = train.Run(c, f"{workdir}/{i}", restore=False)
-      step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, train.compiler_options(c))
-      batch = parallel.global_batch(next(run.pipeline), run.mesh)
+      step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c))
+      batch = run.next_batch()
       state = run.state
       for _ in range(1 + warmup):
         state, _ = step_fn(state, batch, run.step_key)

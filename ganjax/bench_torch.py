@@ -42,7 +42,7 @@ def _resnet(torch, nn, c, shape):
   size, _, channels = shape
   n = int(round(math.log2(size / 4)))
   w, top = c.model.width, c.model.width * 2**(n - 1)
-  sn = nn.utils.parametrizations.spectral_norm if c.model.spectral_norm else (lambda m: m)
+  sn = nn.utils.parametrizations.spectral_norm if c.gan.spectral_norm else (lambda m: m)
   up = nn.Upsample(scale_factor=2, mode="nearest")
 
   class Up(nn.Module):
@@ -218,7 +218,7 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
     ones, zeros = torch.ones(b, 1, device=dev), torch.zeros(b, 1, device=dev)
 
     def step():
-      for _ in range(c.get("d_steps", 1)):
+      for _ in range(c.gan.d_steps):
         fake = g(torch.randn(b, c.model.latent_dim, device=dev)).detach()
         loss_d = bce(d(real), ones) + bce(d(fake), zeros)
         od.zero_grad()

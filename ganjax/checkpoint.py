@@ -2,7 +2,7 @@
 
 Each step directory holds three items in one `ocp.args.Composite`: `state` (every player's params,
 model state and optax state, the step, method extras), `data` (the grain iterator position, one
-file per process) and `config` (JSON, for humans and `--mode=sample/eval`). Saves are asynchronous;
+file per process; `data_<stream>` for each of several streams) and `config` (JSON, for humans and `--mode=sample/eval`). Saves are asynchronous;
 `close()` waits for the last one. A checkpoint that cannot be read stops with one line that names
 it; nothing on disk is touched.
 """
@@ -40,9 +40,10 @@ class Checkpointer:
     return list(self.manager.all_steps())
 
   def save(self, step: int, state, data_iterator=None, config=None, force: bool = False) -> bool:
+    """`data_iterator`: one grain iterator, or {stream: iterator} (each saved on its own)."""
     items = {"state": ocp.args.StandardSave(state)}
-    if data_iterator is not None:
-      items["data"] = grain.checkpoint.CheckpointSave(data_iterator)
+    for name, it in _iterators(data_iterator).items():
+      items[name] = grain.checkpoint.CheckpointSave(it)
     if config is not None:
       items["config"] = ocp.args.JsonSave(json.loads(config.to_json_best_effort()))
     return self.manager.save(int(step), args=ocp.args.Composite(**items), force=force)
@@ -53,8 +54,8 @@ class Checkpointer:
     if step is None:
       raise CheckpointError(f"no checkpoint in {self.directory}")
     items = {"state": ocp.args.StandardRestore(abstract_state)}
-    if data_iterator is not None:
-      items["data"] = grain.checkpoint.CheckpointRestore(data_iterator)
+    for name, it in _iterators(data_iterator).items():
+      items[name] = grain.checkpoint.CheckpointRestore(it)
     try:
       restored = self.manager.restore(step, args=ocp.args.Composite(**items))
     except Exception as e:
@@ -81,6 +82,15 @@ class Checkpointer:
   def close(self):
     self.manager.wait_until_finished()
     self.manager.close()
+
+
+def _iterators(data_iterator) -> dict:
+  """Checkpoint item names of the data iterators: "data" for one, "data_<stream>" for several."""
+  if data_iterator is None:
+    return {}
+  if isinstance(data_iterator, dict):
+    return {f"data_{name}": it for name, it in data_iterator.items()}
+  return {"data": data_iterator}
 
 
 def _collect_abandoned_reads():

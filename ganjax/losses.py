@@ -88,6 +88,22 @@ GAN_LOSSES = {
     "wasserstein": (d_loss_wasserstein, g_loss_critic),
     "boundary_seeking": (d_loss_bce, g_loss_boundary_seeking),
 }
+
+
+def d_real_term(name: str, real_out, real_target: float = 1.0):
+  """The real-sample part of D's loss `name` (each D loss is this plus a term of the generated
+  samples alone): minus the data term E_x[log D(x)] of the value function for the GAN's losses."""
+  if name in ("non_saturating", "minimax", "boundary_seeking"):
+    return jnp.mean(optax.sigmoid_binary_cross_entropy(real_out, jnp.full_like(real_out, real_target)))
+  if name == "least_squares":
+    return 0.5 * jnp.mean((real_out - real_target)**2)
+  if name == "hinge":
+    return jnp.mean(jax.nn.relu(1.0 - real_out))
+  if name == "wasserstein":
+    return -jnp.mean(real_out)
+  raise ValueError(f"unknown loss {name!r}")
+
+
 # Objectives whose real target can be moved from 1 (one-sided label smoothing, Salimans et al. 2016).
 SMOOTHABLE = ("non_saturating", "minimax", "least_squares", "boundary_seeking")
 

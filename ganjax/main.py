@@ -26,7 +26,7 @@ def main(argv):
   import jax
   from absl import logging
 
-  from ganjax import train
+  from ganjax import evaluation, sampling, train
 
   if not flags.FLAGS["verbosity"].present:  # orbax logs every save at INFO
     logging.set_verbosity(logging.WARNING)
@@ -39,12 +39,12 @@ def main(argv):
     if _MODE.value == "train":
       train.train(_CONFIG.value, _WORKDIR.value)
     elif _MODE.value == "sample":
-      for name, path in train.sample(_CONFIG.value, _WORKDIR.value).items():
+      for name, path in sampling.sample(_CONFIG.value, _WORKDIR.value).items():
         print(f"{name}: {path}")
     else:
       import json
 
-      print(json.dumps(train.evaluate_checkpoint(_CONFIG.value, _WORKDIR.value), indent=2))
+      print(json.dumps(evaluation.evaluate_checkpoint(_CONFIG.value, _WORKDIR.value), indent=2))
   except GanjaxError as e:
     print(f"ganjax: error: {e}", file=sys.stderr)
     sys.exit(1)

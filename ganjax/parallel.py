@@ -59,11 +59,12 @@ def check_batch_size(global_batch: int, mesh):
 
 
 def global_batch(local: dict, mesh) -> dict:
-  """Process-local numpy batch -> global jax.Array batch sharded along `data`."""
+  """Process-local numpy batch (a dict, or a dict of streams' dicts) -> global jax.Array batch
+  sharded along `data`."""
   sharding = batch_sharding(mesh)
   if jax.process_count() == 1:  # the same result, without the multi-process bookkeeping (2x faster)
-    return jax.device_put({k: np.asarray(v) for k, v in local.items()}, sharding)
-  return {k: jax.make_array_from_process_local_data(sharding, np.asarray(v)) for k, v in local.items()}
+    return jax.device_put(jax.tree.map(np.asarray, local), sharding)
+  return jax.tree.map(lambda v: jax.make_array_from_process_local_data(sharding, np.asarray(v)), local)
 
 
 def local_copy(tree):

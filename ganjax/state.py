@@ -17,6 +17,9 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+# Independent random streams from the one seed: init, the train steps, sampling and evaluation.
+INIT_KEY, STEP_KEY, SAMPLE_KEY, EVAL_KEY = 0, 1, 2, 3
+
 
 @flax.struct.dataclass
 class Player:
@@ -48,9 +51,14 @@ class Player:
     return self.apply(self.params, *args, train=False, **kw)[0]
 
   def update(self, grads, model_state=None) -> "Player":
+    """One optimizer step; `model_state` (from this update's training calls) replaces the old one,
+    with spectral norm's power iteration committed (one per update, `layers.SpectralNorm`)."""
+    from ganjax.networks.layers import commit_power_iteration
+
     updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
+    model_state = self.model_state if model_state is None else model_state
     return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state,
-                        model_state=self.model_state if model_state is None else model_state)
+                        model_state=commit_power_iteration(model_state))
 
 
 @flax.struct.dataclass

@@ -20,19 +20,27 @@ seeds="${SEEDS:-0 1 2}"
 datasets="${DATASETS:-ring8 grid25}"
 variants="${VARIANTS:-gan unrolled5 unrolled10 minibatch replay ensemble instance_noise wgan_gp}"
 
-flags() {  # the overrides of configs/gan.py:<dataset> that make each variant
+config_file() {  # the method of each variant: the unrolled GAN and GMAN are methods of their own
+  case "$1" in
+    unrolled*) echo "configs/unrolled_gan.py" ;;
+    ensemble) echo "configs/gman.py" ;;
+    *) echo "configs/gan.py" ;;
+  esac
+}
+
+flags() {  # the overrides of <config_file>:<dataset> that make each variant
   case "$1" in
     gan) ;;
-    unrolled5) echo "--config.unrolled_steps=5" ;;
-    unrolled10) echo "--config.unrolled_steps=10" ;;
-    minibatch) echo "--config.model.minibatch_features=(16,4,64)" ;;  # B=16 kernels of C=4 dims, within groups of 64 samples
-    replay) echo "--config.replay_size=5120 --config.replay_fraction=0.5" ;;
-    ensemble) echo "--config.num_discriminators=5" ;;
-    instance_noise) echo "--config.instance_noise=0.5" ;;
+    unrolled5) echo "--config.unrolled.steps=5" ;;
+    unrolled10) echo "--config.unrolled.steps=10" ;;
+    minibatch) echo "--config.gan.minibatch_features=(16,4,64)" ;;  # B=16 kernels of C=4 dims, within groups of 64 samples
+    replay) echo "--config.gan.replay_size=5120 --config.gan.replay_fraction=0.5" ;;
+    ensemble) echo "--config.gman.num_discriminators=5" ;;
+    instance_noise) echo "--config.gan.instance_noise=0.5" ;;
     # Gulrajani et al.'s settings, 5 critic steps per generator step. batch_size is per critic step
     # (a step reads batch_size * d_steps rows): this sweep's figures used 2,560, i.e. 5 critic steps
     # of 2,560 samples and G's step on 2,560 -- 5x the other variants' 512 (kept so that they reproduce).
-    wgan_gp) echo "--config.loss=wasserstein --config.penalty=gradient --config.d_steps=5 --config.batch_size=2560
+    wgan_gp) echo "--config.gan.loss=wasserstein --config.gan.penalty=gradient --config.gan.d_steps=5 --config.batch_size=2560
                    --config.optim.d.b1=0.0 --config.optim.d.b2=0.9 --config.optim.g.b1=0.0 --config.optim.g.b2=0.9" ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
@@ -44,7 +52,7 @@ for data in $datasets; do
       wd="$out/${data}_${v}_s${s}"
       [ -f "$wd/eval.json" ] && continue  # done already: rerunning the script resumes the sweep
       # shellcheck disable=SC2046
-      job "${data}_${v}_s${s}" python3 -m ganjax.main --config="configs/gan.py:$data" --workdir="$wd" \
+      job "${data}_${v}_s${s}" python3 -m ganjax.main --config="$(config_file "$v"):$data" --workdir="$wd" \
         --config.seed="$s" --config.num_steps="$steps" --config.optim.g.lr="$g_lr" --config.optim.d.lr="$d_lr" \
         --config.progress=False --config.sample_every="$steps" $(flags "$v") ${EXTRA:-}
     done

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ganjax import sampling
 from ganjax.algorithms import ae
 from ganjax.data import sources
 
@@ -49,5 +50,5 @@ def test_dae_sample_mode_shows_corrupted_reconstructed_and_clean_rows(tmp_path, 
 
   c = config_of("dae.py", steps=1)
   train.train(c, tmp_path)
-  paths = train.sample(c, tmp_path)
+  paths = sampling.sample(c, tmp_path)
   assert Image.open(paths["reconstructions"]).size == (4 * (10 * 9 + 1), 4 * (3 * 9 + 1))

@@ -72,3 +72,18 @@ def test_ais_of_a_trained_workdir_writes_ais_json(tmp_path, config_of):
   with pytest.raises(ValueError, match="iwae_samples"):
     ais.evaluate_workdir(config_of("gan.py", steps=2), tmp_path / "gan.py", num_images=2, steps=5, chains=2,
                          iwae_samples=10)
+
+
+@pytest.mark.parametrize("name,arg,message", [("cgan.py", None, "does not declare DENSITY_DECODER"),
+                                              ("infogan.py", None, "does not declare DENSITY_DECODER"),
+                                              ("bgan.py", "discrete", "does not declare DENSITY_DECODER"),
+                                              ("vae.py", None, "latent_dist='uniform'")])
+def test_ais_refuses_generators_whose_samples_define_no_density(tmp_path, config_of, name, arg, message):
+  from ganjax.errors import ConfigError
+
+  c = config_of(name, arg)
+  if name == "vae.py":
+    c.model.latent_dist = "uniform"
+  with pytest.raises(ConfigError, match=message):  # before anything is built or restored
+    ais.evaluate_workdir(c, tmp_path, num_images=2, steps=5, chains=2)
+  assert not (tmp_path / "checkpoints").exists()

@@ -73,7 +73,7 @@ def test_cpu_compiler_options_keep_convolutions_out_of_ynnpack():
   import jax.numpy as jnp
   from ml_collections import ConfigDict
 
-  from ganjax import train
+  from ganjax import xla
 
   x, k = jnp.ones((8, 16, 16, 32)), jnp.ones((4, 4, 32, 64))
   a, b = jnp.ones((256, 128)), jnp.ones((128, 256))
@@ -94,10 +94,10 @@ def test_cpu_compiler_options_keep_convolutions_out_of_ynnpack():
 
   if jax.default_backend() != "cpu" or "convolution" not in ynn_ops(None):
     pytest.skip("this XLA does not hand convolutions to YNNPACK")
-  options = train.compiler_options(ConfigDict({}))
+  options = xla.compiler_options(ConfigDict({}))
   assert ynn_ops(options) == {"dot"}
-  assert train.compiler_options(ConfigDict({"cpu_ynn_convolutions": True})) is None
-  assert not train._compiler_accepts("xla_cpu_experimental_ynn_fusion_type", "NO_SUCH_FUSION_TYPE")
+  assert xla.compiler_options(ConfigDict({"cpu_ynn_convolutions": True})) is None
+  assert not xla._compiler_accepts("xla_cpu_experimental_ynn_fusion_type", "NO_SUCH_FUSION_TYPE")
 
 
 def test_ab_times_a_config_against_one_changed_field(config_of):

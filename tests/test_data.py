@@ -73,6 +73,23 @@ def test_idx_train_first_test_last(tmp_path):
   assert (x[:6] == -1).all() and (x[6:] > 0).all()
 
 
+def test_idx_with_train_and_t10k_files_holds_out_exactly_the_t10k_files(tmp_path):
+  from ganjax import base_config, data
+
+  write_idx(tmp_path / "t10k-images-idx3-ubyte", np.full((20, 5, 5), 200))
+  write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((50, 5, 5)))
+  c = base_config.get_config()
+  c.data.name = f"idx:{tmp_path}"
+  split = data.load(c)  # the default holdout: the official test split, not 20% of all 70
+  assert (split.train.size, split.test.size) == (50, 20)
+  assert (split.test.get(np.arange(20))["image"] > 0).all() and (split.train.get(np.arange(50))["image"] == -1).all()
+  c.data.holdout = 7  # an explicit holdout keeps the documented rule: the last examples
+  assert data.load(c).test.size == 7
+  (tmp_path / "train-images-idx3-ubyte").unlink()
+  c.data.holdout = 0.0  # only t10k files: no official split inside them, so 20%
+  assert data.load(c).test.size == 4
+
+
 def test_idx_errors_name_the_file(tmp_path):
   bad = tmp_path / "train-images-idx3-ubyte"
   bad.write_bytes(b"\x01\x02\x03\x04junk")
@@ -100,6 +117,30 @@ def test_folder_with_class_subfolders(tmp_path):
   assert out["image"].shape == (6, 6, 6, 1)
   np.testing.assert_array_equal(out["label"], [0, 0, 0, 1, 1, 1])
   assert src.num_classes == 2
+
+
+def test_folder_holds_out_a_seeded_class_stratified_random_subset(tmp_path):
+  """Files are sorted by path, hence grouped by class: a tail would hold out whole classes."""
+  from ganjax import base_config, data
+
+  for cls, value in (("a", 10), ("b", 100), ("c", 200)):
+    (tmp_path / cls).mkdir()
+    for i in range(10):
+      Image.fromarray(np.full((4, 4), value + i, np.uint8)).save(tmp_path / cls / f"{i}.png")
+  c = base_config.get_config()
+  c.data.name, c.data.holdout = f"folder:{tmp_path}", 0.3
+  split = data.load(c)
+  test = split.test.get(np.arange(split.test.size))
+  train = split.train.get(np.arange(split.train.size))
+  assert np.bincount(test["label"]).tolist() == [3, 3, 3]  # every class, in proportion
+  assert np.bincount(train["label"]).tolist() == [7, 7, 7]
+  again = data.load(c).test.get(np.arange(9))["image"]
+  np.testing.assert_array_equal(again, test["image"])  # seeded: the same held-out images every run
+  c.seed = 5
+  np.testing.assert_array_equal(data.load(c).test.get(np.arange(9))["image"], test["image"])  # whatever the run's seed
+  assert not set(map(bytes, test["image"])) & set(map(bytes, train["image"]))  # disjoint
+  picks = [data.held_out_indices(split.train, 3).tolist() for _ in range(2)]
+  assert picks[0] == picks[1] and picks[0] != [18, 19, 20]  # random, not the tail
 
 
 def test_folder_errors(tmp_path):

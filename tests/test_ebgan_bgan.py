@@ -80,7 +80,7 @@ def test_boundary_seeking_generator_loss_targets_d_one_half():
 
 def test_continuous_bgan_config_runs_the_gan_step_with_the_bgan_loss(config_of):
   c = config_of("bgan.py")
-  assert c.algorithm == "gan" and c.loss == "boundary_seeking"
+  assert c.algorithm == "gan" and c.gan.loss == "boundary_seeking"
   batch = _batch(c.batch_size)
   state = gan.init(c, jax.random.key(0), batch)
   key = jax.random.key(3)

@@ -15,8 +15,8 @@ from ganjax.data import sources
 def setup(config_of, **overrides):
   c = config_of("gan.py")
   for k, v in overrides.items():
-    c[k] = v
-  batch = {"image": jnp.asarray(sources.digits().get(np.arange(c.batch_size * c.d_steps))["image"])}
+    (c.gan if k in c.gan else c)[k] = v
+  batch = {"image": jnp.asarray(sources.digits().get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
   state = gan.init(c, jax.random.key(0), batch)
   return c, state, batch
 
@@ -84,18 +84,18 @@ def test_bfloat16_compute_keeps_float32_parameters(config_of):
 def test_wgan_clips_every_critic_weight(config_of):
   c = config_of("wgan.py")
   c.optim.d.lr = 1.0  # a huge step: every weight would leave [-c, c] without the clip
-  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.d_steps))["image"])}
+  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
   state = gan.init(c, jax.random.key(0), batch)
   new, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
   weights = jax.tree.leaves(new.d.params)
-  assert max(float(jnp.abs(w).max()) for w in weights) <= c.clip + 1e-7
-  assert max(float(jnp.abs(w).max()) for w in weights) == pytest.approx(c.clip)
+  assert max(float(jnp.abs(w).max()) for w in weights) <= c.gan.clip + 1e-7
+  assert max(float(jnp.abs(w).max()) for w in weights) == pytest.approx(c.gan.clip)
   np.testing.assert_allclose(m["d/wasserstein"], m["d/real_out"] - m["d/fake_out"], rtol=1e-6)
 
 
 def test_wgan_gp_penalises_the_critic(config_of):
   c = config_of("wgan_gp.py")
-  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.d_steps))["image"])}
+  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
   state = gan.init(c, jax.random.key(0), batch)
   _, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
   assert float(m["d/penalty"]) > 0
@@ -105,36 +105,37 @@ def test_wgan_gp_penalises_the_critic(config_of):
 def test_objective_config_errors(config_of):
   from ganjax.errors import ConfigError
 
-  batch = {"image": jnp.zeros((8, 8, 8, 1))}
+  from ganjax import algorithms
+
   c = config_of("wgan_gp.py")
   c.model.d_batch_norm = True
   with pytest.raises(ConfigError, match="d_batch_norm=False"):
-    gan.init(c, jax.random.key(0), batch)
+    algorithms.check(gan, c)
   c = config_of("wgan.py")
-  c.real_label = 0.9
+  c.gan.real_label = 0.9
   with pytest.raises(ConfigError, match="label smoothing"):
-    gan.init(c, jax.random.key(0), batch)
+    algorithms.check(gan, c)
   c = config_of("gan.py")
-  c.penalty = "spectral"
+  c.gan.penalty = "spectral"
   with pytest.raises(ConfigError, match="unknown penalty 'spectral'"):
-    gan.init(c, jax.random.key(0), batch)
+    algorithms.check(gan, c)
 
 
 def test_instance_noise_is_annealed_to_zero_and_reaches_both_inputs_of_d(config_of):
   from ganjax import stabilizers
 
   c = config_of("gan.py")
-  c.instance_noise, c.instance_noise_steps = 0.5, 10
-  stds = [float(stabilizers.instance_noise_std(c, jnp.asarray(s))) for s in (0, 5, 10, 20)]
+  c.gan.instance_noise, c.gan.instance_noise_steps = 0.5, 10
+  stds = [float(stabilizers.instance_noise_std(c.gan, c.num_steps, jnp.asarray(s))) for s in (0, 5, 10, 20)]
   assert stds == pytest.approx([0.5, 0.25, 0.0, 0.0])
-  c.instance_noise = 0.0
-  assert stabilizers.instance_noise_std(c, 3) == 0.0
+  c.gan.instance_noise = 0.0
+  assert stabilizers.instance_noise_std(c.gan, c.num_steps, 3) == 0.0
   # With noise, D's loss on the same batch and key differs; once annealed away it is the plain loss.
   c, state, batch = setup(config_of)
   key = jax.random.key(3)
   _, plain = jax.jit(gan.train_step)(state, batch, key)
   c2 = c.copy_and_resolve_references()
-  c2.instance_noise, c2.instance_noise_steps = 1.0, 4
+  c2.gan.instance_noise, c2.gan.instance_noise_steps = 1.0, 4
   noisy_state = gan.init(c2, jax.random.key(0), batch)
   _, noisy = jax.jit(gan.train_step)(noisy_state, batch, key)
   assert float(noisy["d/instance_noise"]) == 1.0 and float(noisy["d/loss"]) != float(plain["d/loss"])
@@ -147,7 +148,7 @@ def test_instance_noise_is_annealed_to_zero_and_reaches_both_inputs_of_d(config_
 
 def test_generator_ema_is_updated_checkpointed_and_used_for_sampling(config_of):
   c, _, batch = setup(config_of)
-  c.ema_decay = 0.9
+  c.gan.ema_decay = 0.9
   state = gan.init(c, jax.random.key(0), batch)
   new, _ = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
   for e, old, p in zip(jax.tree.leaves(new.extra["g_ema"]), jax.tree.leaves(state.g.params),
@@ -163,7 +164,7 @@ def test_feature_matching_generator_loss(config_of):
   from ganjax import stabilizers
 
   c, state, batch = setup(config_of)
-  c.g_objective = "feature_matching"
+  c.gan.g_objective = "feature_matching"
   state = gan.init(c, jax.random.key(0), batch)
   key = jax.random.key(5)
   new, m = jax.jit(gan.train_step)(state, batch, key)
@@ -178,7 +179,7 @@ def test_feature_matching_generator_loss(config_of):
 
 def test_historical_averaging_tracks_the_mean_of_past_parameters(config_of):
   c, _, batch = setup(config_of)
-  c.historical_averaging = 0.5
+  c.gan.historical_averaging = 0.5
   state = gan.init(c, jax.random.key(0), batch)
   step = jax.jit(gan.train_step)
   trajectory = [state.d.params]

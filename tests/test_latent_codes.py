@@ -8,7 +8,7 @@ import optax
 import pytest
 from PIL import Image
 
-from ganjax import metrics, train
+from ganjax import metrics, sampling, train
 from ganjax.algorithms import acgan, ali, cgan, infogan, sgan
 from ganjax.algorithms.common import sample_latent
 from ganjax.data import sources
@@ -177,7 +177,7 @@ def test_ali_d_takes_pairs_and_the_encoder_is_trained(config_of):
 def test_sample_mode_writes_the_method_pictures(tmp_path, config_of, name, pictures):
   c = config_of(name, steps=1)
   train.train(c, tmp_path)
-  paths = train.sample(c, tmp_path)
+  paths = sampling.sample(c, tmp_path)
   for picture, grid in pictures.items():
     img = Image.open(paths[picture])
     if grid:  # rows x columns of 8x8 images with a 1-pixel border, upscaled 4x

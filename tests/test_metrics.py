@@ -89,3 +89,15 @@ def test_set_metrics_on_known_answers():
   np.testing.assert_array_equal(idx, [5, 6, 7, 8])
   g, h, ratio = sets.overfitting_ratio(train[:100], rng.normal(size=(100, 16)), train)
   assert g < 1e-6 < h and ratio < 1e-6
+
+
+def test_real_reference_is_a_random_subset_of_the_whole_training_split():
+  """The real-vs-real floor must not use the first N training images: on the MNIST test split those
+  are the easier half of the file."""
+  from ganjax import metrics
+  from ganjax.data.sources import from_arrays
+
+  train = from_arrays("t", {"image": np.arange(1000, dtype=np.float32).reshape(1000, 1, 1, 1)})
+  ref = metrics.real_reference(train, 100)[:, 0, 0, 0]
+  assert len(np.unique(ref)) == 100 and ref.max() > 500  # drawn from all of it, not rows 0..99
+  np.testing.assert_array_equal(ref, metrics.real_reference(train, 100)[:, 0, 0, 0])  # seeded

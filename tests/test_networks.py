@@ -138,15 +138,19 @@ def test_minibatch_discrimination_makes_d_see_the_whole_batch(name, kw):
     assert changed == coupled  # D(x_0) depends on the other samples only with the layer
 
 
-@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4}), ("resnet", {"width": 4})])
+@pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4}), ("resnet", {"width": 4}),
+                                     ("infogan", {"width": 4, "fc_width": 16})])
 def test_spectral_norm_divides_every_d_weight_by_its_top_singular_value(name, kw):
+  from ganjax.networks.layers import commit_power_iteration
+
   x = jax.random.normal(jax.random.key(0), (4, 8, 8, 1))
   d = networks.discriminator(name, spectral_norm=True, **kw)
   v = d.init(jax.random.key(1), x, train=False)
-  stats = v["batch_stats"]
-  for _ in range(60):  # power iterations, one per training call
-    _, new = d.apply({**v, "batch_stats": stats}, x, train=True, mutable=["batch_stats"])
-    stats = new["batch_stats"]
+  model_state = {k: c for k, c in v.items() if k != "params"}
+  for _ in range(60):  # power iterations, one per update (training call, then commit)
+    _, new = d.apply({"params": v["params"], **model_state}, x, train=True, mutable=list(model_state))
+    model_state = commit_power_iteration(dict(new))
+  stats = model_state["spectral"]
   flat_stats = jax.tree_util.tree_flatten_with_path(stats)[0]
   sigmas = {jax.tree_util.keystr(p): float(s) for p, s in flat_stats if "sigma" in jax.tree_util.keystr(p)}
   kernels = [k for k in jax.tree.leaves(v["params"]) if k.ndim >= 2]
@@ -155,7 +159,7 @@ def test_spectral_norm_divides_every_d_weight_by_its_top_singular_value(name, kw
   np.testing.assert_allclose(sorted(sigmas.values()), true, rtol=1e-3)
   plain = networks.discriminator(name, **kw)
   pv = plain.init(jax.random.key(1), x, train=False)
-  assert not np.allclose(d.apply({**v, "batch_stats": stats}, x, train=False),
+  assert not np.allclose(d.apply({"params": v["params"], **model_state}, x, train=False),
                          plain.apply(pv, x, train=False))  # the normalised weights change D
 
 

@@ -1,12 +1,14 @@
 """The stateful stabilizers of `ganjax.stabilizers` and the normalisation layers, each by the
-property that makes the trick that trick: replay memory, unrolled GAN, discriminator ensembles,
-virtual batch norm."""
+property that makes the trick that trick: replay memory, the unrolled GAN and GMAN (methods of
+their own), virtual batch norm (in G, where Salimans et al. put it, and in D), spectral norm's one
+power iteration per update, and the one-line refusals."""
 
 import json
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
@@ -22,8 +24,8 @@ from ganjax.networks.layers import VirtualBatchNorm
 def setup(config_of, name="gan.py", **overrides):
   c = config_of(name)
   for k, v in overrides.items():
-    c[k] = v
-  images = sources.digits().get(np.arange(c.batch_size * c.d_steps))["image"]
+    (c.gan if k in c.gan else c)[k] = v
+  images = sources.digits().get(np.arange(c.batch_size * c.gan.d_steps))["image"]
   if c.data.image_size:
     images = jax.image.resize(images, (len(images), 8, 8, 1), "bilinear")
   batch = {"image": jnp.asarray(images)}
@@ -63,85 +65,128 @@ def test_replay_buffer_lives_in_the_state_and_feeds_d(config_of):
   assert float(m["d/loss"]) != pytest.approx(float(m2["d/loss"]), rel=1e-6)
 
 
-# ---------------------------------------------------------------- unrolled GAN
+# ---------------------------------------------------------------- unrolled GAN (its own method)
 
 def _to64(tree):
   return jax.tree.map(lambda x: x.astype(jnp.float64) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)
 
 
-def test_unrolled_generator_gradient_is_the_derivative_of_the_unrolled_objective(config_of):
-  with jax.enable_x64(True):  # float64 networks: a finite difference accurate to ~1e-8
-    c, state, batch = setup(config_of, unrolled_steps=3, dtype="float64")
-    state, real = _to64(state), batch["image"].astype(jnp.float64)
-    step = jax.jit(gan.train_step)
-    for i in range(3):  # away from Adam's first, sign-like step
-      state, _ = step(state, {"image": real}, jax.random.key(10 + i))
+def test_unrolled_generator_descends_f_K_the_value_at_the_unrolled_discriminator(config_of):
+  """Metz et al. Eq. 4-6, written out here independently of ganjax's losses: with SGD(eta) for D,
+  theta_D^{k+1} = theta_D^k + eta df/dtheta_D, f = E log sigmoid(D(x)) + E log sigmoid(-D(G(z))),
+  and G's gradient is d f(theta_G, theta_D^K(theta_G)) / d theta_G -- the data term included."""
+  from ganjax.algorithms import unrolled_gan
+
+  with jax.enable_x64(True):
+    c = config_of("unrolled_gan.py")
+    c.dtype = "float64"
+    c.gan.loss = "minimax"
+    c.unrolled.steps, eta = 2, 0.5
+    c.optim.d = ml_collections.ConfigDict({"name": "sgd", "lr": eta, "momentum": 0.0, "grad_clip": 0.0})
+    real = jnp.asarray(sources.mixture("ring8", 0).get(np.arange(c.batch_size))["image"], jnp.float64)
+    state = _to64(unrolled_gan.init(c, jax.random.key(0), {"image": real}))
     key = jax.random.key(3)
+    k_d = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
+    z_d = sample_latent(jax.random.fold_in(k_d, 0), c.batch_size, c.model)
     z = sample_latent(jax.random.fold_in(key, 1), c.batch_size, c.model)
+    stab = stabilizers.Stabilizers(state, key, unrolled_gan.ADVERSARIAL)
+    d_fakes = jax.lax.stop_gradient(state.g(z_d))
 
-    def objective(g_params, unrolled=True):
-      d = gan.unrolled_discriminator(state, g_params, real, key) if unrolled else state.d
-      return gan.generator_loss(state, d, g_params, z, key, 0.0, real)[0]
+    def ganjax_objective(g_params):
+      return unrolled_gan.generator_objective(stab, state.g, state.d, g_params, real, z_d, d_fakes, z, key, k_d)[0]
 
-    params = state.g.params
-    grad = jax.grad(objective)(params)
-    leaves, tree = jax.tree.flatten(params)
-    keys = jax.random.split(jax.random.key(5), len(leaves))
-    v = jax.tree.unflatten(tree, [jax.random.normal(k, x.shape, x.dtype) for k, x in zip(keys, leaves)])
-    eps = 1e-5
-    plus = objective(jax.tree.map(lambda p, d: p + eps * d, params, v))
-    minus = objective(jax.tree.map(lambda p, d: p - eps * d, params, v))
-    fd = (plus - minus) / (2 * eps)
-    analytic = sum(jnp.vdot(g, d) for g, d in zip(jax.tree.leaves(grad), jax.tree.leaves(v)))
-    np.testing.assert_allclose(analytic, fd, rtol=1e-5)
-    # ... and it is not the k = 0 gradient: the unrolled D reacts to G.
-    grad0 = jax.grad(lambda p: objective(p, unrolled=False))(params)
-    diff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(grad), jax.tree.leaves(grad0)))
-    scale = max(float(jnp.max(jnp.abs(a))) for a in jax.tree.leaves(grad0))
-    assert diff > 1e-2 * scale
+    D = lambda p, x: state.d.apply_fn({"params": p}, x, train=False)  # noqa: E731
+    G = lambda p, zz: state.g.apply_fn({"params": p}, zz, train=False)  # noqa: E731
+
+    def f(g_params, d_params, zz, data_term=True):
+      fake_term = jnp.mean(jax.nn.log_sigmoid(-D(d_params, G(g_params, zz))))
+      return (jnp.mean(jax.nn.log_sigmoid(D(d_params, real))) if data_term else 0.0) + fake_term
+
+    def f_K(g_params, data_term=True):
+      d_params = state.d.params
+      for _ in range(c.unrolled.steps):
+        grads = jax.grad(f, argnums=1)(g_params, d_params, z_d)
+        d_params = jax.tree.map(lambda p, gr: p + eta * gr, d_params, grads)
+      return f(g_params, d_params, z, data_term)
+
+    ours = jax.grad(ganjax_objective)(state.g.params)
+    paper = jax.grad(f_K)(state.g.params)
+    for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(paper), strict=True):
+      np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-12)
+    # The data term E_x[log D^K(x)] moves G's gradient (what the objective before this fix left out).
+    without = jax.grad(lambda p: f_K(p, data_term=False))(state.g.params)
+    gap = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(paper), jax.tree.leaves(without)))
+    assert gap > 1e-6
 
 
 def test_d_takes_the_first_unrolled_step_itself(config_of):
-  c, state, batch = setup(config_of, unrolled_steps=1)
+  from ganjax.algorithms import unrolled_gan
+
+  c = config_of("unrolled_gan.py")
+  c.unrolled.steps = 1
+  real = jnp.asarray(sources.mixture("ring8", 0).get(np.arange(c.batch_size))["image"])
+  state = unrolled_gan.init(c, jax.random.key(0), {"image": real})
   key = jax.random.key(4)
-  new, _ = jax.jit(gan.train_step)(state, batch, key)
-  first_key = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
-  unrolled = gan.unrolled_discriminator(state, state.g.params, batch["image"], first_key)
+  new, _ = jax.jit(unrolled_gan.train_step)(state, {"image": real}, key)
+  k_d = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
+  stab = stabilizers.Stabilizers(state, key, unrolled_gan.ADVERSARIAL)
+  fake = state.g.apply(state.g.params, sample_latent(jax.random.fold_in(k_d, 0), c.batch_size, c.model))[0]
+  loss = lambda p, ms: gan.d_objective(stab, state.d.replace(model_state=ms), p, real, fake, k_d)[0]  # noqa: E731
+  loss_fn = lambda p, ms: (loss(p, ms), ms)  # noqa: E731
+  unrolled = unrolled_gan.unroll(state.d, loss_fn, 1, lambda pl, gr, ms: pl.update(gr, ms))
   for a, b in zip(jax.tree.leaves(unrolled.params), jax.tree.leaves(new.d.params), strict=True):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
-# ---------------------------------------------------------------- discriminator ensembles (GMAN)
+# ---------------------------------------------------------------- discriminator ensembles (GMAN, its own method)
 
 def test_soft_mean_goes_from_the_mean_to_the_max():
+  from ganjax.algorithms.gman import soft_mean
+
   v = jnp.array([0.5, 2.0, 1.0])
-  np.testing.assert_allclose(stabilizers.soft_mean(v, 0.0), jnp.mean(v), rtol=1e-6)
-  np.testing.assert_allclose(stabilizers.soft_mean(v, 100.0), 2.0, rtol=1e-5)
-  assert float(jnp.mean(v)) < float(stabilizers.soft_mean(v, 1.0)) < 2.0
+  np.testing.assert_allclose(soft_mean(v, 0.0), jnp.mean(v), rtol=1e-6)
+  np.testing.assert_allclose(soft_mean(v, 100.0), 2.0, rtol=1e-5)
+  assert float(jnp.mean(v)) < float(soft_mean(v, 1.0)) < 2.0
+
+
+def _gman(config_of, n, softness=0.0):
+  from ganjax.algorithms import gman
+
+  c = config_of("gman.py")
+  c.gman.num_discriminators, c.gman.softness = n, softness
+  batch = {"image": jnp.asarray(jax.image.resize(sources.digits().get(np.arange(c.batch_size))["image"],
+                                                 (c.batch_size, 8, 8, 1), "bilinear"))}
+  return c, gman.init(c, jax.random.key(0), batch), batch
 
 
 @pytest.mark.parametrize("softness", [0.0, 2.0])
 def test_ensemble_members_are_independent_and_g_faces_their_soft_mean(config_of, softness):
-  c, state, batch = setup(config_of, num_discriminators=3, ensemble_softness=softness)
+  from ganjax.algorithms import gman
+
+  c, state, batch = _gman(config_of, 3, softness)
   params = state.d.params
   assert all(x.shape[0] == 3 for x in jax.tree.leaves(params))
   kernel = jax.tree.leaves(params)[-1]
   assert not np.allclose(kernel[0], kernel[1])  # each member from its own initialisation
   key = jax.random.key(2)
-  new, m = jax.jit(gan.train_step)(state, batch, key)
-  outs = new.d(state.g(sample_latent(jax.random.fold_in(key, 1), c.batch_size, c.model)))
+  new, m = jax.jit(gman.train_step)(state, batch, key)
+  z = sample_latent(jax.random.fold_in(key, 1), c.batch_size, c.model)
+  outs = new.d.apply(new.d.params, state.g.apply(state.g.params, z)[0])[0]  # G and D in training mode, as the step
   assert outs.shape == (3, c.batch_size)
   per_member = jnp.stack([losses.g_loss_non_saturating(o) for o in outs])
-  np.testing.assert_allclose(m["g/loss"], stabilizers.soft_mean(per_member, softness), rtol=1e-5)
+  np.testing.assert_allclose(m["g/loss"], gman.soft_mean(per_member, softness), rtol=1e-5)
 
 
 def test_ensemble_d_loss_is_the_sum_of_member_losses(config_of):
-  c, state, batch = setup(config_of, num_discriminators=2)
+  from ganjax.algorithms import gman
+
+  c, state, batch = _gman(config_of, 2)
   key = jax.random.key(6)
-  _, m = jax.jit(gan.train_step)(state, batch, key)
+  _, m = jax.jit(gman.train_step)(state, batch, key)
   k0 = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
-  fake = state.g(sample_latent(jax.random.fold_in(k0, 0), c.batch_size, c.model))
-  real_out, fake_out = state.d(batch["image"]), state.d(fake)
+  fake = state.g.apply(state.g.params, sample_latent(jax.random.fold_in(k0, 0), c.batch_size, c.model))[0]
+  real_out, ms = state.d.apply(state.d.params, batch["image"])
+  fake_out = state.d.apply(state.d.params, fake, model_state=ms)[0]
   expected = sum(losses.d_loss_bce(real_out[i], fake_out[i]) for i in range(2))
   np.testing.assert_allclose(m["d/loss"], expected, rtol=1e-5)
 
@@ -171,7 +216,7 @@ def test_virtual_batch_norm_uses_the_reference_and_the_example_only():
 
 def test_dcgan_d_with_virtual_batch_norm_is_per_example_and_keeps_its_first_reference(config_of):
   c, state, batch = setup(config_of, "dcgan.py")
-  c.model.d_virtual_batch_norm = 4
+  c.gan.d_virtual_batch_norm = 4
   state = gan.init(c, jax.random.key(0), batch)
   assert "batch_stats" not in state.d.model_state
   step = jax.jit(gan.train_step)
@@ -186,45 +231,104 @@ def test_dcgan_d_with_virtual_batch_norm_is_per_example_and_keeps_its_first_refe
   assert isinstance(dcgan.Discriminator(virtual_batch_norm=4), nn.Module)
 
 
-def test_stabilizer_config_errors(config_of):
-  for overrides, message in [
-      ({"unrolled_steps": 2, "d_steps": 2}, "not implemented together with d_steps > 1"),
-      ({"num_discriminators": 2, "penalty": "gradient"}, "ensemble is not implemented"),
-      ({"replay_size": 4}, "smaller than one batch"),
-      ({"replay_size": 64, "replay_fraction": 1.5}, "replay_fraction must be in"),
-  ]:
-    c = config_of("gan.py")
-    for k, v in overrides.items():
-      c[k] = v
-    with pytest.raises(ConfigError, match=message):
-      gan.check(c)
+
+def test_generator_virtual_batch_norm_where_salimans_put_it(config_of):
+  """Sec. 3.4: G's batch statistics come from a fixed reference batch (plus the example itself), so
+  G(z_i) does not depend on the other latents of its batch (with batch norm it does)."""
+  c, _, batch = setup(config_of, "dcgan.py")
+  c.gan.g_virtual_batch_norm = 4
+  state = gan.init(c, jax.random.key(0), batch)
+  assert "batch_stats" not in state.g.model_state and not bool(state.g.model_state["vbn"]["filled"])
+  new, _ = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
+  z_first = sample_latent(jax.random.fold_in(jax.random.key(1), 1), c.batch_size, c.model)  # G's own update
+  np.testing.assert_array_equal(new.g.model_state["vbn"]["reference"], z_first[:4])
+  later, _ = jax.jit(gan.train_step)(new, batch, jax.random.key(2))
+  np.testing.assert_array_equal(later.g.model_state["vbn"]["reference"], z_first[:4])  # fixed from then on
+  z = jax.random.normal(jax.random.key(5), (6, c.model.latent_dim))
+  for train in (False, True):
+    a = later.g.apply(later.g.params, z, train=train)[0]
+    b = later.g.apply(later.g.params, z.at[1:].set(3.0), train=train)[0]
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-5, atol=1e-6)  # G(z_0) ignores the rest of the batch
+  c.gan.g_virtual_batch_norm = 0
+  plain = gan.init(c, jax.random.key(0), batch)
+  a = plain.g.apply(plain.g.params, z, train=True)[0]
+  b = plain.g.apply(plain.g.params, z.at[1:].set(3.0), train=True)[0]
+  assert not np.allclose(a[0], b[0])  # ... as it does with batch norm
 
 
-@pytest.mark.parametrize("name,overrides", [
-    ("gan.py", {"unrolled_steps": 2}),
-    ("dcgan.py", {"num_discriminators": 2, "replay_size": 16, "model.d_virtual_batch_norm": 4}),
+def test_spectral_norm_takes_one_power_iteration_per_discriminator_update(config_of):
+  """Miyato et al., Algorithm 1: per update, v = normalize(W^T u), u = normalize(W v), once; the
+  real and the generated pass (and a penalty) all divide W by the same sigma."""
+  c, state, batch = setup(config_of, spectral_norm=True)
+  new, _ = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
+  old_u = jax.tree_util.tree_flatten_with_path(state.d.model_state["spectral"])[0]
+  new_spec = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_flatten_with_path(new.d.model_state["spectral"])[0]}
+  kernels = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_flatten_with_path(state.d.params)[0]
+             if np.ndim(v) == 2}
+  checked = 0
+  for path, u0 in old_u:
+    name = jax.tree_util.keystr(path)
+    if not name.endswith("/u']"):
+      continue
+    layer = name.split("']['")[1].split("/")[0]  # ['SpectralNorm_<i>']['<layer>/kernel/u']
+    w = kernels[f"['{layer}']['kernel']"]  # the weight before the update
+    v1 = np.asarray(u0) @ w.T
+    v1 /= np.linalg.norm(v1)
+    u1 = v1 @ w
+    u1 /= np.linalg.norm(u1)
+    np.testing.assert_allclose(new_spec[name], u1, rtol=1e-4, atol=1e-6)  # one iteration, not two
+    checked += 1
+  assert checked == len(kernels) >= 2
+
+
+@pytest.mark.parametrize("config,overrides,message", [
+    ("unrolled_gan.py", {"gan.d_steps": 2}, "gan.d_steps=2 does not apply to algorithm 'unrolled_gan': theta_D\\^K"),
+    ("gman.py", {"gan.penalty": "gradient", "model.d_batch_norm": False}, "a penalty on the stacked ensemble"),
+    ("gman.py", {"gan.g_objective": "feature_matching"}, "N feature layers"),
+    ("gan.py", {"gan.replay_size": 4}, "smaller than one batch"),
+    ("gan.py", {"gan.replay_size": 64, "gan.replay_fraction": 1.5}, "replay_fraction must be in"),
+    ("gan.py", {"gan.penalty": "gradient", "gan.minibatch_features": (4, 3)}, "minibatch discrimination"),
+    ("infogan.py", {"gan.penalty": "r1"}, "InfoGAN discriminator has batch norm"),
+    ("cgan.py", {"gan.loss": "hinge", "gan.real_label": 0.9}, "label smoothing"),
+    ("acgan.py", {"gan.loss": "wasserstein", "gan.real_label": 0.8}, "label smoothing"),
+    ("ebgan.py", {"gan.spectral_norm": True}, "autoencoder"),
+    ("ebgan.py", {"gan.loss": "hinge"}, "margin loss"),
+    ("sgan.py", {"gan.real_label": 0.9}, "K\\+1-class loss"),
+    ("ali.py", {"gan.g_objective": "feature_matching"}, "pairs"),
+    ("bgan.py:discrete", {"gan.g_objective": "feature_matching"}, "discrete"),
+    ("gan.py", {"gan.g_virtual_batch_norm": 4}, "g_virtual_batch_norm needs model.generator='dcgan'"),
+    ("gan.py", {"gan.d_virtual_batch_norm": 4}, "d_virtual_batch_norm needs model.discriminator in"),
 ])
-def test_stabilizers_train_end_to_end(tmp_path, config_of, name, overrides):
+def test_refused_combinations_stop_with_one_line(config_of, config, overrides, message):
   from ganjax import train
 
-  c = config_of(name, steps=2)
+  name, _, arg = config.partition(":")
+  c = config_of(name, arg or None)
   c.update_from_flattened_dict(overrides)
-  state = train.train(c, tmp_path)
-  assert int(state.step) == 2
-  rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
-  assert rows and all(np.isfinite(v) for r in rows for v in r.values())
+  with pytest.raises(ConfigError, match=message) as e:
+    train.validate(c)
+  assert "\n" not in str(e.value)
 
 
-def test_a_stabilizer_on_a_method_that_does_not_read_it_is_an_error(config_of):
+def test_gan_settings_on_a_method_that_is_not_adversarial_are_an_error(config_of):
   from ganjax import train
 
-  c = config_of("cgan.py")
-  c.real_label = 0.9  # read by the conditional GAN's step
-  train.validate(c)
-  c.replay_size = 64  # not read: an error, not a silently ignored setting
-  with pytest.raises(ConfigError, match="config.replay_size=64 is a GAN stabilizer that algorithm 'cgan' does not implement"):
+  c = config_of("vae.py")
+  assert "gan" not in c  # the VAE's config has no adversarial block at all ...
+  c.gan = ml_collections.ConfigDict({"ema_decay": 0.9})
+  with pytest.raises(ConfigError, match="algorithm 'vae' is not adversarial"):  # ... and is refused one
     train.validate(c)
-  c = config_of("ebgan.py")
-  c.model.spectral_norm = True
-  with pytest.raises(ConfigError, match="model.spectral_norm=True"):
-    train.validate(c)
+
+
+def test_a_step_that_skips_a_switched_on_stabilizer_is_refused(config_of):
+  """A new method's step that never calls a hook cannot ignore that stabilizer silently."""
+  c, state, batch = setup(config_of, instance_noise=0.5)
+
+  def forgetful_step(state, batch, key):
+    stab = stabilizers.Stabilizers(state, key, gan.ADVERSARIAL)
+    out = state.d(batch["image"])
+    loss, _ = stab.d_loss(out, out)
+    return stab.finish(state, dict(state.players), {"d/loss": loss})
+
+  with pytest.raises(ConfigError, match="never applies instance_noise"):
+    jax.jit(forgetful_step)(state, batch, jax.random.key(0))

@@ -11,8 +11,11 @@ import jax
 import numpy as np
 import pytest
 
+import golden
+import test_golden
 from tiny import CONFIGS, ROOT
-from ganjax import algorithms, checkpoint, train
+from ganjax import algorithms, checkpoint, evaluation, sampling, train
+from ganjax.state import SAMPLE_KEY
 from ganjax.errors import CheckpointError, DivergenceError
 
 CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("vae.py", "practical"), ("vae.py", "conv"), ("bgan.py", "discrete")]
@@ -31,6 +34,9 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   assert int(state.step) == 4
   rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
   assert [r["step"] for r in rows if "eval/" not in "".join(r)] == [2, 4]
+  key = f"config:{name}" + (f":{arg}" if arg else "")  # the steps reproduce the golden recording bitwise
+  if key in test_golden.GOLD and key not in golden.CHANGED:
+    test_golden.assert_rows_match(key, [r for r in rows if "eval/" not in "".join(r)])
   assert all(np.isfinite(v) for r in rows for v in r.values())
   assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
   assert os.listdir(tmp_path / "tensorboard")
@@ -71,9 +77,9 @@ def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
   name, *options = name.split("+")
   c = config_of(name, steps=6)
   if "ema" in options:  # method extras (the EMA) and step-dependent stabilizers survive the resume too
-    c.ema_decay, c.instance_noise, c.historical_averaging = 0.9, 0.3, 0.01
+    c.gan.ema_decay, c.gan.instance_noise, c.gan.historical_averaging = 0.9, 0.3, 0.01
   if "replay" in options:  # the replay memory (sharded over the 4 devices) too
-    c.replay_size, c.replay_fraction = 32, 0.5
+    c.gan.replay_size, c.gan.replay_fraction = 32, 0.5
   c.checkpoint_every = 100  # only the preemption save and the final save
   straight = train.train(c, tmp_path / "straight")
   stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])
@@ -129,7 +135,7 @@ def test_four_devices_match_one(tmp_path, config_of, name):
   name, *options = name.split("+")
   c = config_of(name, steps=3)  # batch norm: statistics must be over the global batch
   if options:  # a sharded replay buffer serves and stores the same samples on 1 and 4 devices
-    c.replay_size = 32
+    c.gan.replay_size = 32
   c.mesh.num_devices = 1
   one = train.train(c, tmp_path / "one")
   c.mesh.num_devices = 4
@@ -148,15 +154,15 @@ def test_four_devices_match_one(tmp_path, config_of, name):
 def test_sample_and_eval_modes(tmp_path, config_of):
   c = config_of("dcgan.py", steps=2)
   with pytest.raises(CheckpointError, match="train first"):
-    train.sample(c, tmp_path)
+    sampling.sample(c, tmp_path)
   train.train(c, tmp_path)
-  paths = train.sample(c, tmp_path)
+  paths = sampling.sample(c, tmp_path)
   from PIL import Image
 
   assert Image.open(paths["samples"]).size[0] > 0
   strip = Image.open(paths["interpolation"])
   assert strip.size[0] > strip.size[1]  # rows of interpolation_steps columns
-  result = train.evaluate_checkpoint(c, tmp_path)
+  result = evaluation.evaluate_checkpoint(c, tmp_path)
   assert result["step"] == 2 and json.load(open(tmp_path / "eval.json")) == result
 
 
@@ -166,7 +172,7 @@ def run_cli(*args, env=None, timeout=300):
 
 
 @pytest.mark.parametrize("override,message", [
-    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ae, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae"),
+    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ae, ali, bgan, cgan, ebgan, gan, gman, infogan, sgan, unrolled_gan, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
     ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp, resnet"),
 ])
@@ -213,18 +219,18 @@ def test_checkpoint_of_another_config_is_one_clear_error(tmp_path, config_of):
   train.train(c, tmp_path)
   c.model.g_hidden = (32,)
   with pytest.raises(CheckpointError, match="written by a different config"):
-    train.sample(c, tmp_path)
+    sampling.sample(c, tmp_path)
 
 
 @pytest.mark.parametrize("name", ["gan.py", "dcgan.py"])
 def test_stabilizers_train_end_to_end(tmp_path, config_of, name):
   c = config_of(name, steps=2)
-  c.model.spectral_norm = True
-  c.model.minibatch_features = (4, 3)
-  c.g_objective = "feature_matching"
-  c.real_label = 0.9
-  c.ema_decay = 0.99
-  c.historical_averaging = 0.1
+  c.gan.spectral_norm = True
+  c.gan.minibatch_features = (4, 3)
+  c.gan.g_objective = "feature_matching"
+  c.gan.real_label = 0.9
+  c.gan.ema_decay = 0.99
+  c.gan.historical_averaging = 0.1
   state = train.train(c, tmp_path)
   assert int(state.step) == 2 and {"g_ema", "hist_g", "hist_d"} <= set(state.extra)
   assert all(np.isfinite(v) for r in map(json.loads, open(tmp_path / "metrics.jsonl")) for v in r.values())
@@ -259,11 +265,11 @@ def test_latent_arithmetic_decodes_mean_a_minus_b_plus_c(tmp_path, config_of, mo
       return None, probs
     return net
   monkeypatch.setattr(metrics, "classifier_for", fake_classifier)
-  paths = train.sample(c, tmp_path)
+  paths = sampling.sample(c, tmp_path)
   assert os.path.exists(paths["arithmetic"])
   run = train.Run(c, tmp_path, need_data_iterator=False)
-  key = jax.random.fold_in(jax.random.fold_in(run.base_key, train.SAMPLE_KEY), 3)
-  grid = train.latent_arithmetic(run, key)
+  key = jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), 3)
+  grid = sampling.latent_arithmetic(run, key)
   assert grid.shape[0] == 32
   z = np.asarray(sample_latent(key, 2000, c.model))
   mean = lambda g: z[np.arange(2000)[np.arange(2000) % 10 == g][-7:]].mean(0)  # noqa: E731  the 7 most confident
@@ -271,4 +277,4 @@ def test_latent_arithmetic_decodes_mean_a_minus_b_plus_c(tmp_path, config_of, mo
   np.testing.assert_allclose(grid[24], expected[0], rtol=1e-5, atol=1e-6)
   c.sample.arithmetic = "3,1"
   with pytest.raises(ConfigError, match="give three class labels"):
-    train.latent_arithmetic(train.Run(c, tmp_path, need_data_iterator=False), key)
+    sampling.latent_arithmetic(train.Run(c, tmp_path, need_data_iterator=False), key)

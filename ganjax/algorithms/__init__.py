@@ -1,23 +1,72 @@
-"""Methods, chosen by `config.algorithm` from the plain dict below.
+"""Methods, chosen by `config.algorithm` from the plain dict `ALGORITHMS` below.
 
-Each module provides `init(config, key, example_batch) -> TrainState`,
-`train_step(state, batch, key) -> (state, metrics)` and `generate(state, key, n, z=None)`, and,
-where the method has them (the loop looks for them):
-  encode(state, images), reconstruct(state, images)   codes; linear probes at evaluation
-  evaluate(state, images, key)       per-example metrics on held-out images (the VAE's ELBO)
-  generate_labeled(state, key, n)    (samples, requested labels): class accuracy at evaluation
-  predict_class(state, images) + CLASS_MATCHING ("identity" | "hungarian"): accuracy at evaluation
-  sample_grids(state, key, test)     {name: (samples, columns)}: extra pictures of --mode=sample
-  example_batch(config, train)       what init sees of the data (default: two rows)
-  SHARDED_EXTRA                      names in state.extra whose rows are split over devices
+A method is one module. The loop (`ganjax.train`) knows methods only through this interface, never
+by name: a fork registered under a new name behaves exactly like the module it was copied from.
+
+Required (`Method`):
+  init(config, key, example_batch) -> TrainState     the players (`ganjax.state`), each with its optax
+                                                     state from `config.optim.<player>`, and extras
+  train_step(state, batch, key) -> (state, metrics)  one step; metrics are scalars named "<player>/..."
+
+Optional, looked up with `hasattr` (a method without one simply lacks that feature):
+
+  | hook / attribute                        | what the loop does with it                                     |
+  |-----------------------------------------|----------------------------------------------------------------|
+  | generate(state, key, n, z=None)         | samples: sample grids, sample-quality metrics, --mode=sample   |
+  | rows_per_step(config) -> int            | data rows one step reads per stream (default config.batch_size) |
+  | example_batch(config, train) -> batch   | what init sees of the data (default: two rows of each stream)  |
+  | check(config)                           | config errors, before anything is built                        |
+  | ADVERSARIAL (stabilizers.Adversarial)   | the method is adversarial: the `gan` block's stabilizers apply |
+  |                                         | as far as it declares (`stabilizers.check`)                    |
+  | SHARDED_EXTRA (names in state.extra)    | extras whose rows are split over the devices (a replay memory) |
+  | CONFIG_BLOCK (name)                     | its own config block (`config.<name>`), named in errors        |
+  | encode(state, x), reconstruct(state, x) | linear probes on the codes at evaluation; reconstructions      |
+  | evaluate(state, x, key) -> {name: (B,)} | per-example metrics on held-out data (the VAE's ELBO)          |
+  | generate_labeled(state, key, n)         | (samples, requested labels): class accuracy at evaluation      |
+  | predict_class(state, x), CLASS_MATCHING | "identity" | "hungarian" accuracy of its class predictions    |
+  | sample_grids(state, key, test)          | {name: (images, columns)}: extra pictures of --mode=sample     |
+  | DENSITY_DECODER = True                  | generate(state, None, n, z) is a continuous map of z ~ N(0, I) |
+  |                                         | alone: AIS log-likelihoods apply (`ganjax.metrics.ais`)        |
+
+Data: a batch is `{"image": ...}` (plus "label" where the data has labels) for one stream, or
+`{stream: {...}}` for the named streams of `config.data.streams` (`ganjax.data`).
 """
 
-from ganjax.algorithms import acgan, ae, ali, bgan, cgan, ebgan, gan, infogan, sgan, vae
+from __future__ import annotations
+
+from typing import Protocol
+
+from ganjax.algorithms import acgan, ae, ali, bgan, cgan, ebgan, gan, gman, infogan, sgan, unrolled_gan, vae
 from ganjax.errors import choose
 
-ALGORITHMS = {"gan": gan, "ebgan": ebgan, "bgan": bgan, "cgan": cgan, "acgan": acgan, "infogan": infogan,
-              "sgan": sgan, "ali": ali, "vae": vae, "ae": ae}
+
+class Method(Protocol):
+  def init(self, config, key, example_batch): ...
+
+  def train_step(self, state, batch, key): ...
+
+
+ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": ebgan, "bgan": bgan, "cgan": cgan,
+              "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae}
 
 
 def get(name: str):
   return choose("algorithm", name, ALGORITHMS)
+
+
+def register(name: str, module):
+  """Adds a method (a module, or any object with the interface above) under `name`."""
+  ALGORITHMS[name] = module
+
+
+def rows_per_step(method, config) -> int:
+  return method.rows_per_step(config) if hasattr(method, "rows_per_step") else config.batch_size
+
+
+def check(method, config):
+  """The method's own config errors, then those of the stabilizers it would be given."""
+  from ganjax import stabilizers
+
+  if hasattr(method, "check"):
+    method.check(config)
+  stabilizers.check(config, getattr(method, "ADVERSARIAL", None), config.algorithm)

@@ -105,6 +105,9 @@ def reconstruct(state, images):
   return _decode(state, state.ae(images)[0])
 
 
+DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
+
+
 def generate(state, key, n: int, z=None):
   """Decodes codes from the Gaussian fitted to the training codes (or given codes `z`)."""
   if z is None:

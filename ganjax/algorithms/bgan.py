@@ -14,6 +14,10 @@ w(x) = D(x) / (1 - D(x)) = exp(logit D(x)) are importance weights from G's sampl
   importance weights over the M samples of each z, held constant), while D is the usual GAN
   discriminator between (dynamically binarised) data and all the generated samples. Config:
   `bgan.num_samples` (M).
+  Instance noise, replay memory (of D's binary samples), the generator EMA, historical averaging,
+  weight clipping, gradient penalties and the D layers of `ganjax.stabilizers` compose with the
+  step; the losses are the paper's, and G's samples are discrete, so `gan.loss` and feature
+  matching do not apply.
 """
 
 from __future__ import annotations
@@ -21,16 +25,18 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ganjax import losses, networks
+from ganjax import losses, stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm, init_player, mean_prob, sample_latent, to_unit
+from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, mean_prob, sample_latent, to_unit
+
+ADVERSARIAL = stabilizers.Adversarial(objective=False, features=False, why={
+    "objective": "its generator loss is the importance-weighted policy gradient of Eq. 10",
+    "features": "G's samples are discrete: no gradient reaches G through them"})
+SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def _networks(config, sample_shape):
-  m = config.model
-  d_kw = {"width": m.width, "batch_norm": m.d_batch_norm} if m.discriminator == "dcgan" else {"hidden": tuple(m.d_hidden)}
-  d = networks.discriminator(m.discriminator, dtype=compute_dtype(config), **d_kw)
-  return generator_network(config, sample_shape, output_activation="none"), d  # G: Bernoulli logits
+  return generator_network(config, sample_shape, output_activation="none"), discriminator_network(config)  # G: Bernoulli logits
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
@@ -43,7 +49,9 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
              "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
-  return state_lib.create(config, players)
+  fakes = lambda k, n: draw(players["g"](sample_latent(k, n, config.model)), jax.random.fold_in(k, 1), 1)[0] * 2.0 - 1.0  # noqa: E731
+  return state_lib.create(config, players, stabilizers.init_extra(config, players, ADVERSARIAL, fakes,
+                                                                   jax.random.fold_in(key, 2)))
 
 
 def binarize(images, key):
@@ -74,7 +82,7 @@ def generator_loss(logits, bits, d_logits):
 
 
 def train_step(state, batch, key):
-  cfg = state.config
+  cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, d = state.g, state.d
   m = cfg.bgan.num_samples
   real = binarize(batch["image"], jax.random.fold_in(key, 0))
@@ -83,32 +91,37 @@ def train_step(state, batch, key):
   logits, g_ms = g.apply(g.params, z, train=True)
   bits = jax.lax.stop_gradient(draw(logits, jax.random.fold_in(key, 2), m))  # (M, B, H, W, C)
   fake = (bits * 2.0 - 1.0).reshape((m * n, *real.shape[1:]))
+  d_fake = stab.fakes(fake, jax.random.fold_in(key, 4))
 
   def d_loss_fn(params):
-    real_out, ms = d.apply(params, real, train=True)
-    fake_out, ms = d.apply(params, fake, model_state=ms, train=True)
-    return losses.d_loss_bce(real_out, fake_out), (ms, real_out, fake_out)
+    real_in, fake_in = stab.d_input(real, jax.random.fold_in(key, 5)), stab.d_input(d_fake, jax.random.fold_in(key, 6))
+    real_out, ms = d.apply(params, real_in, train=True)
+    fake_out, ms = d.apply(params, fake_in, model_state=ms, train=True)
+    critic = lambda x: d.apply(params, x, model_state=ms, train=True)[0]  # noqa: E731
+    loss, reg = stab.d_regularize(losses.d_loss_bce(real_out, fake_out), "d", params, critic, real_in, fake_in[:n],
+                                  jax.random.fold_in(key, 7))
+    return loss, (ms, real_out, fake_out, reg)
 
-  (d_loss, (d_ms, real_out, fake_out)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
-  d = d.update(d_grads, d_ms)
+  (d_loss, (d_ms, real_out, fake_out, d_reg)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
+  d = stab.update("d", d, d_grads, d_ms)
   d_logits = d.apply(d.params, fake, train=True)[0].reshape((m, n))  # the updated D weighs the samples
 
   def g_loss_fn(params):
     logits, ms = g.apply(params, z, train=True)
-    return generator_loss(logits, bits, d_logits), ms
+    return stab.g_regularize(generator_loss(logits, bits, d_logits), "g", params), ms
 
   (g_loss, g_ms), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g.params)
-  g = g.update(g_grads, g_ms)
+  g = stab.update("g", g, g_grads, g_ms)
   w = importance_weights(d_logits)
-  metrics = {"d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out),
+  metrics = {"d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out), **d_reg,
              "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads),
              # effective sample size of the normalised weights, in [1, M]: M when D cannot tell the samples apart
              "g/weights_ess": jnp.mean(1.0 / jnp.sum(w**2, axis=0))}
-  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+  return stab.finish(state, {"g": g, "d": d}, metrics)
 
 
 def generate(state, key, n: int, z=None):
   """Binary samples in {-1, 1}: one Bernoulli draw of every pixel."""
   k1, k2 = jax.random.split(key) if key is not None else (None, jax.random.key(0))
   z = sample_latent(k1, n, state.config.model) if z is None else z
-  return draw(state.g(z), k2, 1)[0] * 2.0 - 1.0
+  return draw(stabilizers.sampler(state)(z), k2, 1)[0] * 2.0 - 1.0

@@ -28,19 +28,29 @@ def compute_dtype(config):
 
 def generator_network(config, sample_shape, output_activation=None):
   """The generator `config.model` names, for samples of `sample_shape` (output `model.g_output`
-  unless `output_activation` is given, e.g. "none" for logits)."""
+  unless `output_activation` is given, e.g. "none" for logits); with virtual batch norm when
+  `gan.g_virtual_batch_norm` > 0 (DCGAN generator)."""
   from ganjax import networks
 
   m = config.model
   kw = ({"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else
         {"width": m.width, "conv_impl": m.conv_impl, "fc_width": m.fc_width} if m.generator == "infogan"
         else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
+  if "gan" in config and config.gan.g_virtual_batch_norm:
+    kw["virtual_batch_norm"] = config.gan.g_virtual_batch_norm
   return networks.generator(m.generator, out_shape=tuple(sample_shape), dtype=compute_dtype(config),
                             output_activation=output_activation or m.g_output, **kw)
 
 
+# The discriminator layers the `gan` block switches on, and the networks that have each.
+D_LAYER_OPTIONS = {"spectral_norm": ("mlp", "dcgan", "resnet", "infogan"),
+                   "minibatch_features": ("mlp", "dcgan", "resnet", "infogan"),
+                   "d_virtual_batch_norm": ("dcgan",)}
+
+
 def discriminator_network(config, **kw):
-  """The discriminator `config.model` names (kw: num_outputs, q_outputs for `infogan`, ...)."""
+  """The discriminator `config.model` names (kw: num_outputs, q_outputs for `infogan`, ...), with
+  the layers of the `gan` block (spectral norm, minibatch discrimination, virtual batch norm)."""
   from ganjax import networks
 
   m = config.model
@@ -52,7 +62,26 @@ def discriminator_network(config, **kw):
     kw = {"width": m.width, **kw}
   else:
     kw = {"hidden": tuple(m.d_hidden), **kw}
+  if "gan" in config:
+    g = config.gan
+    for field, value in (("spectral_norm", bool(g.spectral_norm)), ("minibatch_features", tuple(g.minibatch_features)),
+                         ("d_virtual_batch_norm", int(g.d_virtual_batch_norm))):
+      if value:
+        kw["virtual_batch_norm" if field == "d_virtual_batch_norm" else field] = value
   return networks.discriminator(m.discriminator, dtype=compute_dtype(config), **kw)
+
+
+def d_mixes_samples(config):
+  """Why D's output for one sample depends on the others in its batch (None when it does not):
+  what a per-sample gradient penalty cannot allow."""
+  m, g = config.model, config.gan
+  if tuple(g.minibatch_features):
+    return "minibatch discrimination (gan.minibatch_features) compares the samples of a batch"
+  if m.discriminator == "infogan":
+    return "the InfoGAN discriminator has batch norm"
+  if m.discriminator == "dcgan" and m.d_batch_norm and not g.d_virtual_batch_norm:
+    return "its batch norm mixes the samples: set model.d_batch_norm=False"
+  return None
 
 
 def one_hot_latent(z, labels, num_classes: int):

@@ -9,6 +9,9 @@ squared cosine similarity over pairs i != j (`ganjax.losses.pull_away_term`), wh
 samples apart in D's representation (EBGAN-PT, lambda_PT = 0.1 in the paper). Config:
 `ebgan.margin` (m), `ebgan.pt_weight` (lambda_PT, 0 turns the term off), `ebgan.code_dim`.
 Alternating updates as in the GAN: D on a real batch and fresh samples, then G against the new D.
+Instance noise, replay memory, the generator EMA, historical averaging and weight clipping of
+`ganjax.stabilizers` compose with the step; the objective is the paper's margin loss, and D is an
+autoencoder, so `gan.loss`, feature matching, penalties and the D layers do not apply.
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ganjax import losses
+from ganjax import losses, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm, init_player, sample_latent
 from ganjax.networks.autoencoder import Autoencoder
+
+_ENERGY = "D is an autoencoder whose output is an energy (Eq. 1-2, 7)"
+ADVERSARIAL = stabilizers.Adversarial(objective=False, features=False, penalty=False, d_layers=False, why={
+    "objective": f"its loss is EBGAN's margin loss; {_ENERGY}", "features": _ENERGY, "penalty": _ENERGY,
+    "d_layers": "its discriminator is the autoencoder of `ganjax.networks.autoencoder`"})
+SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def _networks(config, sample_shape):
@@ -41,7 +50,9 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
              "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
-  return state_lib.create(config, players)
+  fakes = lambda k, n: players["g"](sample_latent(k, n, config.model))  # noqa: E731
+  return state_lib.create(config, players, stabilizers.init_extra(config, players, ADVERSARIAL, fakes,
+                                                                   jax.random.fold_in(key, 2)))
 
 
 def energy(d, params, x, model_state=None, train: bool = True):
@@ -51,36 +62,40 @@ def energy(d, params, x, model_state=None, train: bool = True):
 
 
 def train_step(state, batch, key):
-  cfg = state.config
+  cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, d = state.g, state.d
   real = batch["image"]
   n = real.shape[0]
   fake = jax.lax.stop_gradient(g.apply(g.params, sample_latent(jax.random.fold_in(key, 0), n, cfg.model))[0])
+  fake = stab.fakes(fake, jax.random.fold_in(key, 4))
 
   def d_loss_fn(params):
-    real_e, _, ms = energy(d, params, real)
-    fake_e, _, ms = energy(d, params, fake, model_state=ms)
-    loss = losses.ebgan_d_loss(real_e, fake_e, cfg.ebgan.margin)
-    return loss, (ms, {"d/real_energy": jnp.mean(real_e), "d/fake_energy": jnp.mean(fake_e)})
+    real_e, _, ms = energy(d, params, stab.d_input(real, jax.random.fold_in(key, 2)))
+    fake_e, _, ms = energy(d, params, stab.d_input(fake, jax.random.fold_in(key, 3)), model_state=ms)
+    loss, reg = stab.d_regularize(losses.ebgan_d_loss(real_e, fake_e, cfg.ebgan.margin), "d", params)
+    return loss, (ms, {"d/real_energy": jnp.mean(real_e), "d/fake_energy": jnp.mean(fake_e), **reg})
 
   (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
-  d = d.update(d_grads, d_ms)
+  d = stab.update("d", d, d_grads, d_ms)
 
   z = sample_latent(jax.random.fold_in(key, 1), n, cfg.model)
 
   def g_loss_fn(params):
     x, ms = g.apply(params, z, train=True)
-    e, code, _ = energy(d, d.params, x)
+    e, code, _ = energy(d, d.params, stab.d_input(x, jax.random.fold_in(key, 5)))
     pt = losses.pull_away_term(code)
-    return jnp.mean(e) + cfg.ebgan.pt_weight * pt, (ms, pt)
+    return stab.g_regularize(jnp.mean(e) + cfg.ebgan.pt_weight * pt, "g", params), (ms, pt)
 
   (g_loss, (g_ms, pt)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g.params)
-  g = g.update(g_grads, g_ms)
+  g = stab.update("g", g, g_grads, g_ms)
   metrics = {"d/loss": d_loss, "d/grad_norm": grad_norm(d_grads), **d_aux,
              "g/loss": g_loss, "g/pull_away": pt, "g/grad_norm": grad_norm(g_grads)}
-  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+  return stab.finish(state, {"g": g, "d": d}, metrics)
+
+
+DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
 
 
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
-  return state.g(z)
+  return stabilizers.sampler(state)(z)

@@ -12,6 +12,12 @@ a factored Gaussian with unit variance for the continuous ones (so -log Q is the
 `lambda` is `info.lambda_cat` / `info.lambda_cont` (1 in the paper's MNIST run). Paper's MNIST
 learning rates: 2e-4 for D (and Q), 1e-3 for G.
 
+The GAN terms are `gan.loss`, and every stabilizer of `ganjax.stabilizers` composes with the step
+(spectral norm and minibatch discrimination act on D's layers, not on the Q head's own; replay
+memory keeps (image, codes) triples, so Q learns from replayed samples with their codes; feature
+matching replaces G's GAN term, the MI term stays). Gradient penalties are refused: D's trunk has
+batch norm.
+
 Evaluation: `cluster_accuracy`, the unsupervised classification accuracy of argmax_c Q(c | x) on
 the held-out images, each category matched to one label by the Hungarian algorithm (the paper
 reports 5% error on MNIST). `--mode=sample` writes `traversal_c<j>.png` for each continuous code:
@@ -25,11 +31,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ganjax import losses
+from ganjax import stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, mean_prob, sample_latent
+from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
 
 CLASS_MATCHING = "hungarian"
+ADVERSARIAL = stabilizers.Adversarial()
+SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def _q_size(cfg):
@@ -51,7 +59,13 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   width = config.model.latent_dim + _q_size(config)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, width))),
              "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
-  return state_lib.create(config, players)
+
+  def fakes(k, n):
+    cat, cont = sample_codes(jax.random.fold_in(k, 1), n, config)
+    return players["g"](generator_input(sample_latent(jax.random.fold_in(k, 0), n, config.model), cat, cont, config)), cat, cont
+
+  return state_lib.create(config, players, stabilizers.init_extra(config, players, ADVERSARIAL, fakes,
+                                                                   jax.random.fold_in(key, 2)))
 
 
 def sample_codes(key, n: int, cfg):
@@ -75,8 +89,7 @@ def mi_loss(q, cat, cont, cfg):
 
 
 def train_step(state, batch, key):
-  cfg = state.config
-  d_loss_fn, g_loss_fn = losses.gan_loss(cfg.loss)
+  cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, d = state.g, state.d
   real = batch["image"]
   n = real.shape[0]
@@ -87,32 +100,36 @@ def train_step(state, batch, key):
     return x, cat, cont, ms
 
   fake, cat, cont, _ = fake_of(g.params, jax.random.fold_in(key, 0))
-  fake = jax.lax.stop_gradient(fake)
+  fake, cat, cont = stab.fakes((jax.lax.stop_gradient(fake), cat, cont), jax.random.fold_in(key, 4))
 
   def d_objective(params):  # D's GAN loss, and the MI term for Q (and the shared trunk)
-    real_out, ms = d.apply(params, real, train=True)
-    (fake_out, q), ms = d.apply(params, fake, model_state=ms, train=True)
-    gan = d_loss_fn(real_out[0], fake_out, cfg.real_label)
+    real_in, fake_in = stab.d_input(real, jax.random.fold_in(key, 2)), stab.d_input(fake, jax.random.fold_in(key, 3))
+    real_out, ms = d.apply(params, real_in, train=True)
+    (fake_out, q), ms = d.apply(params, fake_in, model_state=ms, train=True)
+    gan, aux = stab.d_loss(real_out[0], fake_out)
     mi, (ce, se) = mi_loss(q, cat, cont, cfg)
-    return gan + mi, (ms, {"d/adversarial": gan, "d/p_real": mean_prob(real_out[0]), "d/p_fake": mean_prob(fake_out),
-                           "q/categorical_ce": ce, "q/continuous_se": se})
+    critic = lambda x: d.apply(params, x, model_state=ms, train=True)[0][0]  # noqa: E731
+    loss, reg = stab.d_regularize(gan + mi, "d", params, critic, real_in, fake_in, jax.random.fold_in(key, 5))
+    return loss, (ms, {**aux, **reg, "q/categorical_ce": ce, "q/continuous_se": se})
 
   (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)
-  d = d.update(d_grads, d_ms)
+  d = stab.update("d", d, d_grads, d_ms)
 
   def g_objective(params):  # G's GAN loss, and the MI term through its samples
     x, c_cat, c_cont, ms = fake_of(params, jax.random.fold_in(key, 1))
-    out, q = d.apply(d.params, x, train=True)[0]
+    out, q = d.apply(d.params, stab.d_input(x, jax.random.fold_in(key, 6)), train=True)[0]
     mi, (ce, _) = mi_loss(q, c_cat, c_cont, cfg)
-    return g_loss_fn(out) + mi, (ms, mi, ce)
+    gan = stab.g_loss(lambda: out, lambda: (stabilizers.features(d, d.params, real)[1],
+                                             stabilizers.features(d, d.params, x)[1]))
+    return stab.g_regularize(gan + mi, "g", params), (ms, mi, ce)
 
   (g_loss, (g_ms, g_mi, g_ce)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
-  g = g.update(g_grads, g_ms)
+  g = stab.update("g", g, g_grads, g_ms)
   metrics = {"d/loss": d_loss, **d_aux, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/mi_term": g_mi,
              # the categorical part of the bound: H(c) - CE = log K - CE (nats; at most log K)
              "g/mi_lower_bound_categorical": jnp.log(float(cfg.info.categories)) - g_ce,
              "g/grad_norm": grad_norm(g_grads)}
-  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+  return stab.finish(state, {"g": g, "d": d}, metrics)
 
 
 def generate(state, key, n: int, z=None):
@@ -121,7 +138,7 @@ def generate(state, key, n: int, z=None):
   kz, kc = jax.random.split(key) if key is not None else (None, jax.random.key(0))
   z = sample_latent(kz, n, cfg.model) if z is None else z
   cat, cont = sample_codes(kc, n, cfg)
-  return state.g(generator_input(z, cat, cont, cfg))
+  return stabilizers.sampler(state)(generator_input(z, cat, cont, cfg))
 
 
 def predict_class(state, images):
@@ -137,7 +154,7 @@ def traversal(state, key, code: int, values):
   z = jnp.tile(sample_latent(key, 1, cfg.model), (k * m, 1))
   cat = jnp.repeat(jnp.arange(k), m)
   cont = jnp.zeros((k * m, cfg.info.continuous)).at[:, code].set(jnp.tile(jnp.asarray(values, jnp.float32), k))
-  return state.g(generator_input(z, cat, cont, cfg))
+  return stabilizers.sampler(state)(generator_input(z, cat, cont, cfg))
 
 
 def sample_grids(state, key, test):
@@ -154,4 +171,4 @@ def traversal_categories(state, key, columns: int = 10):
   k = cfg.info.categories
   z = jnp.tile(sample_latent(key, columns, cfg.model), (k, 1))
   cat = jnp.repeat(jnp.arange(k), columns)
-  return state.g(generator_input(z, cat, jnp.zeros((k * columns, cfg.info.continuous)), cfg))
+  return stabilizers.sampler(state)(generator_input(z, cat, jnp.zeros((k * columns, cfg.info.continuous)), cfg))

@@ -6,7 +6,11 @@ D(x) = Z(x) / (Z(x) + 1) with Z(x) = sum_k exp l_k(x) is the probability that x 
 LSE = log Z (Sec. 5),
     L_supervised   = -E_{x,y ~ labeled} log p(y | x, y < K+1)          (softmax cross-entropy)
     L_unsupervised = -E_{x ~ data} [LSE(x) - softplus(LSE(x))] + E_{z} softplus(LSE(G(z))),
-D minimises their sum; G is trained by feature matching on D's last hidden layer (Sec. 3.1).
+D minimises their sum; G is trained by feature matching on D's last hidden layer (Sec. 3.1,
+`gan.g_objective="feature_matching"`, this config's default), or with `"adversarial"` on the
+non-saturating -log D(G(z)) = softplus(-LSE(G(z))). D's loss is this K+1-class loss, so `gan.loss`
+and label smoothing do not apply; the other stabilizers of `ganjax.stabilizers` compose (a gradient
+penalty acts on LSE(x), the logit of "real").
 
 The labeled set is `sgan.num_labeled` training examples (100 by default), balanced over the K
 classes, chosen once from the seed and stored in the train state (`extra["labeled"]`), from which
@@ -28,6 +32,9 @@ from ganjax.algorithms.common import discriminator_network, generator_network, g
 from ganjax.errors import ConfigError
 
 CLASS_MATCHING = "identity"
+ADVERSARIAL = stabilizers.Adversarial(objective=False, why={
+    "objective": "its discriminator loss is the K+1-class loss of Salimans et al. (Sec. 5)"})
+SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def labeled_indices(labels, num_labeled: int, num_classes: int, seed: int):
@@ -60,7 +67,9 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
              "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
   labeled = {"image": jnp.asarray(example_batch["image"]), "label": jnp.asarray(example_batch["label"], jnp.int32)}
-  return state_lib.create(config, players, {"labeled": labeled})
+  fakes = lambda k, n: players["g"](sample_latent(k, n, config.model))  # noqa: E731
+  extra = stabilizers.init_extra(config, players, ADVERSARIAL, fakes, jax.random.fold_in(key, 2))
+  return state_lib.create(config, players, {"labeled": labeled, **extra})
 
 
 def unsupervised_loss(real_logits, fake_logits):
@@ -71,7 +80,7 @@ def unsupervised_loss(real_logits, fake_logits):
 
 
 def train_step(state, batch, key):
-  cfg = state.config
+  cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, d = state.g, state.d
   unlabeled = batch["image"]  # batch["label"] is never read: the labels come from extra["labeled"]
   n = unlabeled.shape[0]
@@ -79,38 +88,46 @@ def train_step(state, batch, key):
   pick = jax.random.randint(jax.random.fold_in(key, 2), (cfg.sgan.labeled_batch,), 0, pool["label"].shape[0])
   lab_x, lab_y = pool["image"][pick], pool["label"][pick]
   fake = jax.lax.stop_gradient(g.apply(g.params, sample_latent(jax.random.fold_in(key, 0), n, cfg.model))[0])
+  fake = stab.fakes(fake, jax.random.fold_in(key, 4))
 
   def d_objective(params):
-    lab_out, ms = d.apply(params, lab_x, train=True)
-    real_out, ms = d.apply(params, unlabeled, model_state=ms, train=True)
-    fake_out, ms = d.apply(params, fake, model_state=ms, train=True)
+    lab_out, ms = d.apply(params, stab.d_input(lab_x, jax.random.fold_in(key, 3)), train=True)
+    real_in, fake_in = stab.d_input(unlabeled, jax.random.fold_in(key, 5)), stab.d_input(fake, jax.random.fold_in(key, 6))
+    real_out, ms = d.apply(params, real_in, model_state=ms, train=True)
+    fake_out, ms = d.apply(params, fake_in, model_state=ms, train=True)
     sup = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(lab_out, lab_y))
     unsup = unsupervised_loss(real_out, fake_out)
     acc = jnp.mean(jnp.argmax(lab_out, -1) == lab_y)
-    return sup + cfg.sgan.unsupervised_weight * unsup, (ms, {"d/supervised": sup, "d/unsupervised": unsup,
-                                                             "d/labeled_accuracy": acc})
+    critic = lambda x: jax.nn.logsumexp(d.apply(params, x, model_state=ms, train=True)[0], axis=-1)  # noqa: E731
+    loss, reg = stab.d_regularize(sup + cfg.sgan.unsupervised_weight * unsup, "d", params, critic, real_in, fake_in,
+                                  jax.random.fold_in(key, 7))
+    return loss, (ms, {"d/supervised": sup, "d/unsupervised": unsup, "d/labeled_accuracy": acc, **reg})
 
   (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)
-  d = d.update(d_grads, d_ms)
+  d = stab.update("d", d, d_grads, d_ms)
   z = sample_latent(jax.random.fold_in(key, 1), n, cfg.model)
 
-  def g_objective(params):  # feature matching against the updated D
+  def g_objective(params):  # feature matching against the updated D (or -log D(G(z)))
     x, ms = g.apply(params, z)
-    _, real_f, _ = stabilizers.features(d, d.params, unlabeled)
-    _, fake_f, _ = stabilizers.features(d, d.params, x)
-    return stabilizers.feature_matching_loss(real_f, fake_f), ms
+    x = stab.d_input(x, jax.random.fold_in(key, 8))
+    loss = stab.g_loss(lambda: jax.nn.logsumexp(d.apply(d.params, x, train=True)[0], axis=-1),
+                       lambda: (stabilizers.features(d, d.params, unlabeled)[1], stabilizers.features(d, d.params, x)[1]))
+    return stab.g_regularize(loss, "g", params), ms
 
   (g_loss, g_ms), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
-  g = g.update(g_grads, g_ms)
+  g = stab.update("g", g, g_grads, g_ms)
   metrics = {"d/loss": d_loss, **d_aux, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss,
              "g/grad_norm": grad_norm(g_grads)}
-  return state.replace(step=state.step + 1).with_players(g=g, d=d), metrics
+  return stab.finish(state, {"g": g, "d": d}, metrics)
 
 
 def predict_class(state, images):
   return jnp.argmax(state.d(images), axis=-1)
 
 
+DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
+
+
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
-  return state.g(z)
+  return stabilizers.sampler(state)(z)

@@ -113,6 +113,9 @@ def _decode_mean(state, z):
   return jax.nn.sigmoid(dec) * 2.0 - 1.0  # the mean image (Bernoulli means / Gaussian means) in [-1, 1]
 
 
+DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
+
+
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
   return _decode_mean(state, z)

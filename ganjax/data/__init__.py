@@ -6,6 +6,14 @@ JAX process computes identically and from which each process keeps its own conti
 sees does not depend on how many processes or devices there are, and the grain iterator's state (one
 integer) restores the exact position. Rows are gathered from the source a batch at a time.
 
+Held-out split (`data.holdout`; `_holdout`): the source's official test split by default (the
+`t10k` files of an IDX folder holding both, the 10,000 of mnist / fashion_mnist), else 20%: the
+last examples of sources whose order is not grouped (digits, mixtures, time series, text, IDX),
+a seeded class-stratified random subset of folders (sorted by path, hence by class).
+
+Several streams (`data.streams`, `load_streams`): each its own source, pipeline and checkpointed
+position, shuffled on its own (`Pipeline(stream=i)`).
+
 Names (`config.data.name`):
   digits               scikit-learn's bundled 8x8 digits (offline default)
   ring8 | grid25       2-D Gaussian mixtures (Metz et al. 2016; Srivastava et al. 2017)
@@ -13,6 +21,8 @@ Names (`config.data.name`):
   csv:<file>           windows of a multichannel series in a CSV file (optional `label` column)
   idx:<dir>            MNIST-format IDX files (.gz or raw)
   folder:<dir>         a folder of images; class subfolders give labels
+  paired:<dir>         paired images: <dir>/a/NAME and <dir>/b/NAME, batches {"a": ..., "b": ...}
+  text:<file>          windows of character tokens of a UTF-8 text file, batches {"tokens": int32}
   mnist | fashion_mnist  prepared TFDS data if present, else IDX files fetched once and verified
   tfds:<name>[:<split>]  prepared TFDS data through tfds.data_source (no TensorFlow at train time)
 """
@@ -31,9 +41,10 @@ from ganjax.data import sources
 from ganjax.data.sources import Source
 from ganjax.errors import DataError
 
-__all__ = ["Source", "Split", "load", "make", "Pipeline", "NAMES"]
+__all__ = ["Source", "Split", "load", "load_streams", "make", "Pipeline", "NAMES"]
 
-NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "mnist",
+NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
+         "text:<file>", "mnist",
          "fashion_mnist", "tfds:<name>[:<split>]")
 
 
@@ -45,18 +56,49 @@ class Split:
   test: Source
 
 
-def _holdout(src: Source, holdout) -> Split:
-  """The last `holdout` examples (a count, or a fraction of the source when < 1) are held out."""
+DEFAULT_HOLDOUT = 0.2  # the held-out fraction of a source without an official test split
+
+
+def _holdout(src: Source, holdout, random: bool = False) -> Split:
+  """Holds out `holdout` examples (a count, or a fraction of the source when < 1; 0: the source's
+  official test split when it has one, else DEFAULT_HOLDOUT): the last ones, or with `random` a
+  seeded random subset -- class-stratified when the source has labels -- for sources whose file
+  order groups the examples (a folder sorted by class). The subset depends on the data only (seed
+  0), never on `config.seed`, so every run on the data is scored on the same held-out examples."""
+  holdout = holdout or src.official_test or DEFAULT_HOLDOUT
   n_test = int(round(holdout * src.size)) if holdout < 1 else int(holdout)
   if not 0 < n_test < src.size:
     raise DataError(f"data.holdout={holdout} leaves no train or no test examples out of {src.size}")
   n_train = src.size - n_test
+  if not random:
+    def part(offset, size, tag):
+      return Source(f"{src.name}[{tag}]", size, lambda idx: src.get(np.asarray(idx) + offset),
+                    src.element_spec, src.num_classes, vocabulary=src.vocabulary)
 
-  def part(offset, size, tag):
-    return Source(f"{src.name}[{tag}]", size, lambda idx: src.get(np.asarray(idx) + offset),
-                  src.element_spec, src.num_classes)
+    return Split(part(0, n_train, "train"), part(n_train, n_test, "test"))
+  test = held_out_indices(src, n_test)
+  train = np.setdiff1d(np.arange(src.size), test)
 
-  return Split(part(0, n_train, "train"), part(n_train, n_test, "test"))
+  def subset(indices, tag):
+    return Source(f"{src.name}[{tag}]", len(indices), lambda idx: src.get(indices[np.asarray(idx)]),
+                  src.element_spec, src.num_classes, vocabulary=src.vocabulary)
+
+  return Split(subset(train, "train"), subset(test, "test"))
+
+
+def held_out_indices(src: Source, n_test: int, seed: int = 0) -> np.ndarray:
+  """`n_test` sorted indices drawn at random from `seed`; with labels, each class contributes in
+  proportion to its size (largest remainders, so the counts add up to n_test)."""
+  rng = np.random.default_rng([seed, 1234])
+  if not src.has_labels:
+    return np.sort(rng.choice(src.size, n_test, replace=False))
+  labels = np.asarray(src.get(np.arange(src.size))["label"])
+  classes, counts = np.unique(labels, return_counts=True)
+  quota = n_test * counts / src.size
+  take = np.floor(quota).astype(int)
+  take[np.argsort(-(quota - take), kind="stable")[:n_test - take.sum()]] += 1
+  picks = [rng.choice(np.flatnonzero(labels == c), k, replace=False) for c, k in zip(classes, take)]
+  return np.sort(np.concatenate(picks))
 
 
 def _tfds_or_fetch(name: str, cfg) -> Split:
@@ -91,7 +133,11 @@ def load(config) -> Split:
   if kind == "idx":
     return _holdout(sources.idx(arg, cfg.image_size), cfg.holdout)
   if kind == "folder":
-    return _holdout(sources.folder(arg, cfg.image_size), cfg.holdout)
+    return _holdout(sources.folder(arg, cfg.image_size), cfg.holdout, random=True)
+  if kind == "paired" and arg:
+    return _holdout(sources.paired_folders(arg, cfg.image_size), cfg.holdout, random=True)
+  if kind == "text" and arg:
+    return _holdout(sources.text_windows(arg, cfg.get("window", 64), cfg.get("window_stride", 0)), cfg.holdout)
   if kind in ("mnist", "fashion_mnist") and not arg:
     return _tfds_or_fetch(kind, cfg)
   if kind == "tfds" and arg:
@@ -100,6 +146,22 @@ def load(config) -> Split:
     test = sources.tfds_source(tfds_name, cfg.get("eval_split") or "test", cfg.get("tfds_dir"), cfg.image_size)
     return Split(train, test)
   raise DataError(f"unknown data.name {name!r}; valid: {', '.join(NAMES)}")
+
+
+def load_streams(config) -> dict:
+  """{stream: Split} for the named streams of `config.data.streams` (each a data name; the other
+  `data` fields are shared), or {None: load(config)} for the one stream `data.name`."""
+  streams = dict(config.data.get("streams") or {})
+  if not streams:
+    return {None: load(config)}
+  out = {}
+  for name, data_name in streams.items():
+    c = config.copy_and_resolve_references()
+    with c.unlocked():
+      c.data.name = data_name
+      c.data.streams = {}
+    out[name] = load(c)
+  return out
 
 
 def require_labels(src: Source, why: str):
@@ -111,7 +173,7 @@ class Pipeline:
   """Iterates process-local batches of a source; `iterator` is the checkpointable grain iterator."""
 
   def __init__(self, source: Source, global_batch: int, seed: int, shuffle: bool = True,
-               process_index: Optional[int] = None, process_count: Optional[int] = None):
+               process_index: Optional[int] = None, process_count: Optional[int] = None, stream: int = 0):
     self.source = source
     self.process_index = jax.process_index() if process_index is None else process_index
     self.process_count = jax.process_count() if process_count is None else process_count
@@ -122,7 +184,7 @@ class Pipeline:
                       f"({source.size} examples)")
     self.global_batch = global_batch
     self.local_batch = global_batch // self.process_count
-    self.seed, self.shuffle = seed, shuffle
+    self.seed, self.shuffle, self.stream = seed, shuffle, stream  # stream i > 0: its own shuffles
     self._lo = self.process_index * self.local_batch
     self._perms = {}
     # An endless grain dataset over batch numbers: its iterator state (one integer) is the data position.
@@ -135,7 +197,7 @@ class Pipeline:
     if epoch not in self._perms:
       if len(self._perms) > 4:
         self._perms.pop(min(self._perms))
-      rng = np.random.default_rng([self.seed, epoch])
+      rng = np.random.default_rng([self.seed, epoch] if self.stream == 0 else [self.seed, epoch, self.stream])
       self._perms[epoch] = rng.permutation(self.source.size) if self.shuffle else np.arange(self.source.size)
     return self._perms[epoch]
 

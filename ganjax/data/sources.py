@@ -29,6 +29,8 @@ class Source:
   get: Callable[[np.ndarray], dict]
   element_spec: dict  # key -> (shape, dtype) of one example
   num_classes: int = 0  # 0 when the source has no labels
+  official_test: int = 0  # > 0: the last this many examples are the source's own test split
+  vocabulary: tuple = ()  # token sources: the symbol of each token id
 
   def __len__(self):
     return self.size
@@ -38,10 +40,10 @@ class Source:
     return "label" in self.element_spec
 
 
-def from_arrays(name: str, arrays: dict, num_classes: int = 0) -> Source:
+def from_arrays(name: str, arrays: dict, num_classes: int = 0, **kw) -> Source:
   n = len(next(iter(arrays.values())))
   spec = {k: (v.shape[1:], v.dtype) for k, v in arrays.items()}
-  return Source(name, n, lambda idx: {k: v[idx] for k, v in arrays.items()}, spec, num_classes)
+  return Source(name, n, lambda idx: {k: v[idx] for k, v in arrays.items()}, spec, num_classes, **kw)
 
 
 def to_unit_range(images_uint8: np.ndarray, max_value: float = 255.0) -> np.ndarray:
@@ -219,8 +221,9 @@ def _label_file(image_file: pathlib.Path) -> Optional[pathlib.Path]:
 def idx(directory, image_size: int = 0, name: str = "idx") -> Source:
   """MNIST-format files in `directory`: every `*idx3*` image file, with its `*idx1*` label file.
 
-  Files are concatenated with `train*` files first and `t10k*` files last, so the held-out split
-  (the last examples) is the official test set when both are present and its size matches.
+  Files are concatenated with `train*` files first and `t10k*` files last; with both present the
+  source's `official_test` is the number of `t10k` images, so the default held-out split is
+  exactly the official test set (an explicit `data.holdout` takes the last examples).
   """
   directory = pathlib.Path(os.path.expanduser(str(directory)))
   if not directory.is_dir():
@@ -246,7 +249,9 @@ def idx(directory, image_size: int = 0, name: str = "idx") -> Source:
   arrays = {"image": resize(to_unit_range(np.concatenate(images)[..., None]), image_size)}
   if len(labels) == len(images):
     arrays["label"] = np.concatenate(labels).astype(np.int32)
-  return from_arrays(name, arrays, int(arrays["label"].max()) + 1 if "label" in arrays else 0)
+  has_train = any(not p.name.startswith("t10k") for p in files)
+  official = sum(len(x) for p, x in zip(files, images) if p.name.startswith("t10k")) if has_train else 0
+  return from_arrays(name, arrays, int(arrays["label"].max()) + 1 if "label" in arrays else 0, official_test=official)
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -254,8 +259,6 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 def folder(directory, image_size: int = 0) -> Source:
   """A folder of images; class subfolders (`dir/<class>/*.png`) give labels in sorted order."""
-  from PIL import Image, UnidentifiedImageError
-
   directory = pathlib.Path(os.path.expanduser(str(directory)))
   if not directory.is_dir():
     raise DataError(f"folder: {directory} is not a directory")
@@ -266,6 +269,19 @@ def folder(directory, image_size: int = 0) -> Source:
   labelled = classes != ["."]
   if labelled and "." in classes:
     raise DataError(f"folder: {directory} mixes images at the top level with class subfolders")
+  images = _read_images(files, image_size, "folder")
+  arrays = {"image": to_unit_range(np.stack(images))}
+  if labelled:
+    index = {c: i for i, c in enumerate(classes)}
+    arrays["label"] = np.array([index[p.parent.relative_to(directory).as_posix()] for p in files], np.int32)
+  return from_arrays("folder", arrays, len(classes) if labelled else 0)
+
+
+def _read_images(files, image_size: int, what: str) -> list:
+  """The images of `files` as uint8 HWC arrays (grey or RGB), resized to image_size when > 0; any
+  unreadable file or a shape unlike the first one's is a DataError naming the file."""
+  from PIL import Image, UnidentifiedImageError
+
   images, shape0 = [], None
   for p in files:
     try:
@@ -273,7 +289,7 @@ def folder(directory, image_size: int = 0) -> Source:
         im.load()
         arr = np.asarray(im.convert("L") if im.mode in ("1", "L", "P", "I;16", "I", "F", "LA") else im.convert("RGB"))
     except (UnidentifiedImageError, OSError) as e:
-      raise DataError(f"folder: cannot read image {p} ({type(e).__name__})") from None
+      raise DataError(f"{what}: cannot read image {p} ({type(e).__name__})") from None
     arr = arr[..., None] if arr.ndim == 2 else arr
     if image_size:
       arr = np.asarray(Image.fromarray(arr.squeeze(-1) if arr.shape[-1] == 1 else arr).resize(
@@ -282,14 +298,50 @@ def folder(directory, image_size: int = 0) -> Source:
     if shape0 is None:
       shape0 = arr.shape
     elif arr.shape != shape0:
-      raise DataError(f"folder: {p} has shape {arr.shape}, the first image has {shape0}; "
+      raise DataError(f"{what}: {p} has shape {arr.shape}, the first image has {shape0}; "
                       "set --config.data.image_size to resize all images")
     images.append(arr)
-  arrays = {"image": to_unit_range(np.stack(images))}
-  if labelled:
-    index = {c: i for i, c in enumerate(classes)}
-    arrays["label"] = np.array([index[p.parent.relative_to(directory).as_posix()] for p in files], np.int32)
-  return from_arrays("folder", arrays, len(classes) if labelled else 0)
+  return images
+
+
+def paired_folders(directory, image_size: int = 0) -> Source:
+  """Paired images (pix2pix-style data): `dir/a/NAME` and `dir/b/NAME` belong together, matched by
+  file name; examples are {"a": image, "b": image} (each side may have its own channel count)."""
+  directory = pathlib.Path(os.path.expanduser(str(directory)))
+  sides = {}
+  for side in ("a", "b"):
+    d = directory / side
+    if not d.is_dir():
+      raise DataError(f"paired: {d} is not a directory (paired data needs {directory}/a and {directory}/b)")
+    sides[side] = {p.name: p for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+  names = sorted(set(sides["a"]) & set(sides["b"]))
+  unmatched = sorted(set(sides["a"]) ^ set(sides["b"]))
+  if unmatched:
+    raise DataError(f"paired: {len(unmatched)} image(s) without a partner, e.g. {unmatched[0]} in {directory}")
+  if not names:
+    raise DataError(f"paired: no images in {directory}/a and {directory}/b")
+  arrays = {side: to_unit_range(np.stack(_read_images([sides[side][n] for n in names], image_size, "paired")))
+            for side in ("a", "b")}
+  return from_arrays("paired", arrays)
+
+
+def text_windows(path, window: int = 64, stride: int = 0) -> Source:
+  """Windows of `window` character tokens of a UTF-8 text file, every `stride` characters
+  (0: window // 2); token ids index the sorted set of the file's characters (`vocabulary`).
+  Examples are {"tokens": int32 (window,)}."""
+  path = pathlib.Path(os.path.expanduser(str(path)))
+  try:
+    text = path.read_text(encoding="utf-8")
+  except (OSError, UnicodeDecodeError) as e:
+    raise DataError(f"text:{path}: cannot read as UTF-8 ({type(e).__name__})") from None
+  if len(text) < window:
+    raise DataError(f"text:{path}: {len(text)} characters, fewer than one window of {window}")
+  vocabulary = tuple(sorted(set(text)))
+  index = {ch: i for i, ch in enumerate(vocabulary)}
+  ids = np.fromiter((index[ch] for ch in text), np.int32, len(text))
+  starts = np.arange(0, len(ids) - window + 1, stride or max(1, window // 2))
+  return from_arrays(f"text:{path.name}", {"tokens": np.stack([ids[s:s + window] for s in starts])},
+                     vocabulary=vocabulary)
 
 
 # ----------------------------------------------------------------------------------------------

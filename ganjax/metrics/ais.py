@@ -10,7 +10,10 @@ log w += (beta_t - beta_{t-1}) log p(x | z) and moving each chain by one Hamilto
 stochastic lower bound in expectation. Observation models: the VAE's own decoder likelihood, and
 for GAN generators a Gaussian p(x | z) = N(x; G(z), sigma^2 I) (Wu et al. Sec. 4; sigma a
 hyperparameter, `--sigma`; `--observation=gaussian` puts a VAE's decoder mean under the same model,
-so that a VAE and a GAN are compared on one footing, as Wu et al. do).
+so that a VAE and a GAN are compared on one footing, as Wu et al. do). Only methods that declare
+`DENSITY_DECODER = True` -- generate(state, None, n, z) a deterministic, continuous function of
+z ~ N(0, I) alone -- are accepted: a label- or code-conditioned generator (cGAN, AC-GAN, InfoGAN)
+or discrete samples (the discrete BGAN) give no such p(x).
 
   python -m ganjax.metrics.ais --config=configs/vae.py --workdir=/tmp/vae_mnist --num_images=100 --iwae_samples=5000
   python -m ganjax.metrics.ais --config=configs/dcgan.py --workdir=/tmp/dcgan_mnist --num_images=100 --sigma=0.1
@@ -103,9 +106,15 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
                      observation="auto", iwae_samples=0) -> dict:
   """AIS log-likelihood of the first `num_images` held-out images under the run's latest checkpoint.
   observation: "auto" (the model's own p(x | z) where it has one, else Gaussian) or "gaussian"."""
-  from ganjax import parallel, train
-  from ganjax.errors import CheckpointError
+  from ganjax import algorithms, parallel, train
+  from ganjax.errors import CheckpointError, ConfigError
 
+  if not getattr(algorithms.get(config.algorithm), "DENSITY_DECODER", False):
+    raise ConfigError(f"AIS estimates log p(x) = log E_z p(x | z) for a generator that maps z ~ N(0, I) alone to "
+                      f"continuous samples; algorithm {config.algorithm!r} does not declare DENSITY_DECODER (its "
+                      "generator is conditioned on labels or codes, or its samples are discrete)")
+  if config.model.get("latent_dist", "normal") != "normal":
+    raise ConfigError(f"AIS's prior is N(0, I), but model.latent_dist={config.model.latent_dist!r}")
   run = train.Run(config, workdir, need_data_iterator=False)
   if run.restored_step is None:
     raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")

@@ -33,23 +33,41 @@ def batch_norm(train: bool, dtype=jnp.float32):
                       1.0 + 0.02 * nn.initializers.normal(1.0)(k, s, d))
 
 
+def reference_batch(module: nn.Module, x, r: int, train: bool):
+  """Virtual batch norm's reference (Salimans et al. 2016, Sec. 3.4): the first `r` rows of the
+  first training input this network sees, kept in the "vbn" collection and fixed from then on.
+  Returns [reference; x]: the network normalises every row with the reference statistics."""
+  ref = module.variable("vbn", "reference", jnp.zeros, (r, *x.shape[1:]), jnp.float32)
+  filled = module.variable("vbn", "filled", lambda: jnp.zeros((), bool))
+  if train and not module.is_initializing():
+    ref.value = jnp.where(filled.value, ref.value, x[:r].astype(jnp.float32))
+    filled.value = jnp.ones((), bool)
+  return jnp.concatenate([ref.value.astype(x.dtype), x])
+
+
 class Generator(nn.Module):
   out_shape: Sequence[int]  # (H, W, C)
   width: int = 64
   output_activation: str = "tanh"
   conv_impl: str = "auto"  # 4x4 stride-2 convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   dtype: Any = jnp.float32  # computation dtype (parameters stay float32); outputs are float32
+  # > 0: virtual batch norm (Salimans et al. 2016, Sec. 3.4, where the paper puts it) instead of
+  # batch norm, with a reference batch of this many latents (the first ones G is trained on).
+  virtual_batch_norm: int = 0
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     size, _, channels = self.out_shape
     n = _num_up(size)
-    h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init, dtype=self.dtype)(z)
-    h = nn.relu(batch_norm(train, self.dtype)(h.reshape((z.shape[0], 4, 4, -1))))
+    r = self.virtual_batch_norm
+    norm = ((lambda: VirtualBatchNorm(r, dtype=self.dtype)) if r else (lambda: batch_norm(train, self.dtype)))
+    h = reference_batch(self, z, r, train) if r else z
+    h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init, dtype=self.dtype)(h)
+    h = nn.relu(norm()(h.reshape((h.shape[0], 4, 4, -1))))
     for i in range(n - 1):
       h = ConvTranspose(self.width * 2**(n - 2 - i), kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)
-      h = nn.relu(batch_norm(train, self.dtype)(h))
-    x = ConvTranspose(channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)
+      h = nn.relu(norm()(h))
+    x = ConvTranspose(channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)[r:]
     return OUTPUT_ACTIVATIONS[self.output_activation](x.astype(wide(self.dtype)))
 
 
@@ -82,8 +100,9 @@ class Discriminator(nn.Module):
   batch_norm: bool = True  # False for critics with a gradient penalty (Gulrajani et al. 2017)
   minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): add a minibatch-discrimination layer
   spectral_norm: bool = False  # spectrally normalise every weight (Miyato et al. 2018)
-  # > 0: virtual batch norm (Salimans et al. 2016) instead of batch norm, with a reference batch of
-  # this many images kept in the "vbn" collection (set by the method from the first real batch).
+  # > 0: virtual batch norm (Salimans et al. 2016, Sec. 3.4 -- the paper puts it in G; in D it is
+  # an extension) instead of batch norm, with a reference batch of this many images: the first
+  # ones D is trained on (`reference_batch`).
   virtual_batch_norm: int = 0
   conv_impl: str = "auto"
   dtype: Any = jnp.float32
@@ -92,8 +111,7 @@ class Discriminator(nn.Module):
   def __call__(self, x, train: bool = True):
     r = self.virtual_batch_norm
     if r:
-      ref = self.variable("vbn", "reference", jnp.zeros, (r, *x.shape[1:]), jnp.float32)
-      x = jnp.concatenate([ref.value.astype(x.dtype), x])
+      x = reference_batch(self, x, r, train)
     h = _ConvTrunk(self.width, self.batch_norm, self.dtype, self.spectral_norm, r, self.conv_impl)(x, train)[r:]
     self.sow("intermediates", "features", h)
     if self.minibatch_features:

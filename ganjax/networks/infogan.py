@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.layers import Conv, ConvTranspose, wide
+from ganjax.networks.layers import Conv, ConvTranspose, MinibatchDiscrimination, spectral, wide
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
 
@@ -63,6 +63,8 @@ class Discriminator(nn.Module):
   num_outputs: int = 1
   q_outputs: int = 0  # > 0: add the Q head and return (logits, q)
   conv_impl: str = "auto"  # 2-D convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
+  spectral_norm: bool = False  # spectrally normalise D's weights (Miyato et al. 2018; the Q head's own layers stay plain)
+  minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): a minibatch-discrimination layer before D's output
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -70,13 +72,15 @@ class Discriminator(nn.Module):
     spatial = x.shape[1:-1]
     _check(spatial)
     k, s = (4,) * len(spatial), (2,) * len(spatial)
-    conv = lambda f: Conv(f, k, s, impl=self.conv_impl, dtype=self.dtype)  # noqa: E731
+    sn = lambda layer: spectral(layer, self.spectral_norm, train)  # noqa: E731
+    conv = lambda f: sn(Conv(f, k, s, impl=self.conv_impl, dtype=self.dtype))  # noqa: E731
     h = nn.leaky_relu(conv(self.width)(x), 0.1)
     h = conv(2 * self.width)(h)
     h = nn.leaky_relu(_bn(train, self.dtype)(h), 0.1).reshape((x.shape[0], -1))
-    h = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(self.fc_width, dtype=self.dtype)(h)), 0.1)
+    h = nn.leaky_relu(_bn(train, self.dtype)(sn(nn.Dense(self.fc_width, dtype=self.dtype))(h)), 0.1)
     self.sow("intermediates", "features", h)
-    out = nn.Dense(self.num_outputs, dtype=self.dtype)(h).astype(wide(self.dtype))
+    d_in = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h) if self.minibatch_features else h
+    out = sn(nn.Dense(self.num_outputs, dtype=self.dtype))(d_in).astype(wide(self.dtype))
     out = out[:, 0] if self.num_outputs == 1 else out
     if not self.q_outputs:
       return out

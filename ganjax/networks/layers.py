@@ -219,13 +219,65 @@ class MinibatchDiscrimination(nn.Module):
     return jnp.concatenate([f, o.astype(f.dtype)], axis=-1)
 
 
+def _l2_normalize(x, eps):
+  return x * jax.lax.rsqrt(jnp.sum(x**2) + eps)
+
+
+class SpectralNorm(nn.SpectralNorm):
+  """Spectral normalisation (Miyato et al. 2018, Algorithm 1) with exactly one power iteration per
+  update of the player. Each weight W (reshaped to (in, out)) keeps a vector u in the "spectral"
+  collection. Every call computes v = normalize(u W^T), u' = normalize(v W), sigma = v W u'^T and
+  uses W / sigma; a training call writes u' to `u_next` but never changes `u`, so every call of the
+  same update (a real pass, a fake pass, a penalty) normalises by the same sigma, and
+  `commit_power_iteration` (run by `ganjax.state.Player.update`) moves `u_next` into `u` once
+  the update is taken. (Flax's layer advances u on every training call: two iterations per
+  discriminator update, with different sigmas for the real and the generated pass.)"""
+
+  collection_name: str = "spectral"
+
+  def _spectral_normalize(self, path, vs, update_stats):
+    value = jnp.asarray(vs)
+    if value.ndim <= 1:  # biases
+      return value
+    shape = value.shape
+    w = value.reshape((-1, shape[-1]))
+    base = self.layer_instance.name + "/" + "/".join(k.key for k in path[1:])
+    u_var = self.variable(self.collection_name, base + "/u", jax.random.normal,
+                          self.make_rng("params") if not self.has_variable(self.collection_name, base + "/u") else None,
+                          (1, w.shape[-1]), self.param_dtype)
+    u_next = self.variable(self.collection_name, base + "/u_next", lambda: u_var.value)
+    sigma_var = self.variable(self.collection_name, base + "/sigma", jnp.ones, (), self.param_dtype)
+    v = jax.lax.stop_gradient(_l2_normalize(u_var.value @ w.T, self.epsilon))
+    u = jax.lax.stop_gradient(_l2_normalize(v @ w, self.epsilon))
+    sigma = (v @ w @ u.T)[0, 0]
+    if update_stats:
+      u_next.value, sigma_var.value = u, sigma
+    return (w / jnp.where(sigma != 0, sigma, 1)).reshape(shape).astype(vs.dtype)
+
+
+def commit_power_iteration(model_state):
+  """model_state with every spectral-norm `u` replaced by the `u_next` of this update's calls."""
+  if "spectral" not in model_state:
+    return model_state
+
+  def commit(tree):
+    if not isinstance(tree, dict) and not hasattr(tree, "items"):
+      return tree
+    out = {k: commit(v) for k, v in tree.items()}
+    for k in list(out):
+      if k.endswith("/u_next"):
+        out[k[:-len("_next")]] = out[k]
+    return out
+
+  return {**model_state, "spectral": commit(model_state["spectral"])}
+
+
 def spectral(layer: nn.Module, enabled: bool, train: bool):
-  """`layer`, with its weight divided by its largest singular value (Miyato et al. 2018, spectral
-  normalisation: one power iteration per training call, the estimate kept in `batch_stats`) when
-  `enabled`; the plain layer otherwise."""
+  """`layer`, with its weight divided by its largest singular value (`SpectralNorm`: one power
+  iteration per update) when `enabled`; the plain layer otherwise."""
   if not enabled:
     return layer
-  return lambda x: nn.SpectralNorm(layer, n_steps=1)(x, update_stats=train)
+  return lambda x: SpectralNorm(layer)(x, update_stats=train)
 
 
 class VirtualBatchNorm(nn.Module):
@@ -284,12 +336,14 @@ class JointDiscriminator(nn.Module):
 
   x_net: nn.Module
   hidden: int = 512
+  spectral_norm: bool = False  # the joint layers too (x_net has its own flag)
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, z, train: bool = True):
+    dense = lambda n: spectral(nn.Dense(n, dtype=self.dtype), self.spectral_norm, train)  # noqa: E731
     hx = nn.leaky_relu(self.x_net(x, train=train), 0.2)
-    hz = nn.leaky_relu(nn.Dense(self.hidden, dtype=self.dtype)(z), 0.2)
-    h = nn.leaky_relu(nn.Dense(self.hidden, dtype=self.dtype)(jnp.concatenate([hx, hz.astype(hx.dtype)], -1)), 0.2)
+    hz = nn.leaky_relu(dense(self.hidden)(z), 0.2)
+    h = nn.leaky_relu(dense(self.hidden)(jnp.concatenate([hx, hz.astype(hx.dtype)], -1)), 0.2)
     self.sow("intermediates", "features", h)
-    return nn.Dense(1, dtype=self.dtype)(h)[:, 0].astype(wide(self.dtype))
+    return dense(1)(h)[:, 0].astype(wide(self.dtype))

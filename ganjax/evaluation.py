@@ -1,0 +1,129 @@
+"""Evaluation of a run's state: `evaluate(run, step)` (the loop's evaluation, eval.json) and
+`evaluate_checkpoint(config, workdir)` (`--mode=eval`). Which metrics apply is decided by the
+method's optional hooks (`ganjax.algorithms`) and the data (`ganjax.metrics`), never by name."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+
+import jax
+import numpy as np
+
+from ganjax import images, metrics, parallel
+from ganjax.state import EVAL_KEY
+
+
+class _Stages:
+  """A one-line progress report per evaluation stage (stderr) and each stage's wall time in
+  `out["seconds/<stage>"]`."""
+
+  def __init__(self, show: bool, out: dict):
+    self.show, self.out, self.current, self.t0 = show, out, None, time.perf_counter()
+
+  def start(self, name: str):
+    self.close()
+    self.current, self.t0 = name, time.perf_counter()
+    if self.show:
+      print(f"ganjax: evaluating: {name} ...", file=sys.stderr, flush=True)
+
+  def close(self):
+    if self.current is not None:
+      seconds = time.perf_counter() - self.t0
+      self.out[f"seconds/{self.current.replace(' ', '_')}"] = round(seconds, 3)
+      if self.show:
+        print(f"ganjax: evaluating: {self.current} done in {seconds:.1f} s", file=sys.stderr, flush=True)
+    self.current = None
+
+  @contextlib.contextmanager
+  def __call__(self, name: str):
+    self.start(name)
+    yield
+    self.close()
+
+
+def _samples(run, key):
+  """(eval.num_samples samples, the labels a conditional generator was asked for, or None)."""
+  n = run.config.eval.num_samples
+  if run.generate_labeled_fn is not None:  # conditional generators: also score the requested classes
+    return run.generate_labeled(key, n)
+  return run.generate(key, n), None
+
+
+def evaluate(run, step: int) -> dict:
+  """Every metric that applies to the run's method and data (`ganjax.metrics`), as a flat dict;
+  a progress line per stage when `config.progress`, and each stage's seconds under `seconds/`."""
+  cfg = run.config
+  key = jax.random.fold_in(jax.random.fold_in(run.base_key, EVAL_KEY), step)
+  out = {"step": int(step)}
+  stages = _Stages(cfg.get("progress", True) and jax.process_index() == 0, out)
+  if run.generate_fn is None or "image" not in run.split.train.element_spec:
+    samples = None
+  else:
+    with stages("samples"):
+      samples, labels = _samples(run, key)
+  if samples is not None:
+    with stages("sample quality"):
+      out.update(metrics.sample_quality(samples, run.split, cfg, labels))
+  if samples is not None and samples.ndim == 4 and jax.process_index() == 0:  # the overfitting test's picture
+    train_images = run.split.train.get(np.arange(min(20_000, run.split.train.size)))["image"]
+    _, nearest = metrics.sets.nearest_neighbour_distances(samples[:10], train_images)
+    pairs = np.stack([samples[:10], train_images[nearest]], axis=1).reshape((-1, *samples.shape[1:]))
+    images.save_png(os.path.join(run.workdir, "nearest_neighbours.png"), images.grid(pairs, ncol=2), upscale=4)
+  if run.predict_fn is not None and run.split.test.has_labels:
+    stages.start("class predictions")
+    test = run.split.test
+    preds, truth = [], []
+    for i in range(0, test.size, cfg.eval.batch_size):
+      batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
+      preds.append(parallel.local_copy(run.predict_fn(run.state, batch["image"])))
+      truth.append(batch["label"])
+    name, value = metrics.class_accuracy(np.concatenate(preds), np.concatenate(truth), run.method.CLASS_MATCHING)
+    out[name] = value
+  if run.encode_fn is not None and run.split.train.has_labels:  # linear probes on E(x) and on pixels
+    stages.start("linear probes")
+    train = run.split.train.get(np.arange(min(5000, run.split.train.size)))
+    test = run.split.test.get(np.arange(run.split.test.size))
+    code = lambda x: np.concatenate([parallel.local_copy(run.encode_fn(run.state, x[i:i + 500]))  # noqa: E731
+                                     for i in range(0, len(x), 500)])
+    out["linear_probe/latent_accuracy"] = metrics.linear_probe(code(train["image"]), train["label"],
+                                                               code(test["image"]), test["label"])
+    out["linear_probe/pixel_accuracy"] = metrics.linear_probe(train["image"], train["label"], test["image"], test["label"])
+  if run.evaluate_fn is not None:
+    stages.start("held-out metrics")
+    test = run.split.test
+    sums, count = {}, 0
+    for i in range(0, test.size, cfg.eval.batch_size):
+      batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
+      per_example = parallel.local_copy(run.evaluate_fn(run.state, batch["image"], jax.random.fold_in(key, i)))
+      for k, v in per_example.items():
+        sums[k] = sums.get(k, 0.0) + float(np.sum(np.asarray(v), dtype=np.float64))
+      count += len(batch["image"])
+    out.update({f"test/{k}": v / count for k, v in sums.items()})
+  stages.close()
+  return out
+
+
+
+
+def evaluate_checkpoint(config, workdir) -> dict:
+  from ganjax.train import Run
+
+  run = Run(config, workdir, need_data_iterator=False)
+  if run.restored_step is None:
+    from ganjax.errors import CheckpointError
+
+    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
+  result = evaluate(run, run.restored_step)
+  write_json(run, result)
+  run.checkpoints.close()
+  return result
+
+
+def write_json(run, result: dict):
+  if jax.process_index() == 0:
+    with open(os.path.join(run.workdir, "eval.json"), "w") as f:
+      json.dump(result, f, indent=2)

@@ -1,0 +1,104 @@
+"""Pictures of a run's generator: the loop's sample grids (`write_samples`) and `--mode=sample`
+(`sample`: samples, interpolations, latent arithmetic, and the method's own `sample_grids`)."""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+
+from ganjax import images, metrics, parallel
+from ganjax.state import SAMPLE_KEY
+
+
+def write_samples(run, step: int, writer=None, n: int = 0):
+  n = n or run.config.sample.num
+  samples = run.generate(jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), step), n)
+  ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
+  picture = images.render(samples, ref)
+  if jax.process_index() == 0:
+    os.makedirs(os.path.join(run.workdir, "samples"), exist_ok=True)
+    images.save_png(os.path.join(run.workdir, "samples", f"step_{step:08d}.png"), picture,
+                    upscale=4 if picture.shape[0] < 200 else 1)
+    if writer is not None:
+      writer.image(step, "samples", picture)
+  return samples
+
+
+def sample(config, workdir, num: int = 0) -> dict:
+  """Writes `samples.png` and `interpolation.png` (or a scatter for 2-D data) from the latest checkpoint."""
+  from ganjax.train import Run
+
+  run = Run(config, workdir, need_data_iterator=False)
+  if run.restored_step is None:
+    from ganjax.errors import CheckpointError
+
+    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
+  cfg = run.config
+  key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
+  paths, out_pictures = {}, {}
+  samples = run.generate(key, num or cfg.sample.num) if run.generate_fn is not None else None
+  if samples is not None:
+    ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
+    paths["samples"] = os.path.join(run.workdir, "samples.png")
+    out_pictures["samples"] = images.render(samples, ref)
+  if samples is not None and samples.ndim == 4:
+    from ganjax.algorithms.common import sample_latent
+
+    rows, steps = cfg.sample.interpolation_rows, cfg.sample.interpolation_steps
+    ends = sample_latent(jax.random.fold_in(key, 1), 2 * rows, cfg.model)
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    z = (1 - t) * np.asarray(ends[:rows])[:, None] + t * np.asarray(ends[rows:])[:, None]
+    strip = run.generate(key, rows * steps, z=z.reshape(rows * steps, -1))
+    out_pictures["interpolation"] = images.grid(strip, ncol=steps)
+    paths["interpolation"] = os.path.join(run.workdir, "interpolation.png")
+  if cfg.sample.get("arithmetic"):  # Radford et al. 2015, Sec. 6.3: mean z of A - B + C
+    out_pictures["arithmetic"] = images.grid(latent_arithmetic(run, jax.random.fold_in(key, 3)), ncol=8)
+    paths["arithmetic"] = os.path.join(run.workdir, "arithmetic.png")
+  if hasattr(run.method, "sample_grids"):  # method-specific pictures: rows per class, traversals, ...
+    grids = run.method.sample_grids(run.state, jax.random.fold_in(key, 2), run.split.test)
+    for name, (pictures, ncol) in grids.items():
+      out_pictures[name] = images.render(parallel.local_copy(pictures), ncol=ncol)
+      paths[name] = os.path.join(run.workdir, f"{name}.png")
+  if jax.process_index() == 0:
+    for k, p in paths.items():
+      images.save_png(p, out_pictures[k], upscale=4 if out_pictures[k].shape[0] < 200 else 1)
+  run.checkpoints.close()
+  return paths
+
+
+def latent_arithmetic(run, key, pool: int = 2000, members: int = 7, noise: float = 0.25) -> np.ndarray:
+  """Vector arithmetic on latents (Radford et al. 2015, Sec. 6.3) for any generator on labelled
+  images. `config.sample.arithmetic` = "A,B,C" names three classes; `pool` latents are decoded and
+  classified by the dataset classifier, and each class's group is its `members` most confident
+  samples. Rows: group A's samples and (last column) the decoding of their mean latent; the same
+  for B and C; then the decoding of mean(A) - mean(B) + mean(C), and 7 decodings of it plus
+  `noise` * N(0, I). Returns the (4 * 8, ...) images."""
+  from ganjax import data as data_lib
+  from ganjax.algorithms.common import sample_latent
+  from ganjax.errors import ConfigError, GanjaxError
+
+  cfg = run.config
+  data_lib.require_labels(run.split.train, "latent arithmetic")
+  try:
+    groups = [int(v) for v in str(cfg.sample.arithmetic).split(",")]
+  except ValueError:
+    groups = []
+  if len(groups) != 3 or not all(0 <= g < run.split.train.num_classes for g in groups):
+    raise ConfigError(f"sample.arithmetic={cfg.sample.arithmetic!r}: give three class labels, e.g. '7,1,3'")
+  z = np.asarray(sample_latent(key, pool, cfg.model))
+  x = run.generate(key, pool, z=z)
+  _, probs = metrics.classifier_for(run.split, cfg)(x)
+  means, rows = [], []
+  for g in groups:
+    conf = np.where(probs.argmax(1) == g, probs[:, g], -1.0)
+    idx = np.argsort(-conf)[:members]
+    if conf[idx[-1]] < 0:
+      raise GanjaxError(f"latent arithmetic: fewer than {members} of {pool} samples are classified as {g}")
+    means.append(z[idx].mean(0))
+    rows.append(np.concatenate([x[idx], run.generate(key, 1, z=means[-1][None])]))
+  result = means[0] - means[1] + means[2]
+  jitter = noise * np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (members, z.shape[1])))
+  rows.append(run.generate(key, members + 1, z=np.concatenate([result[None], result[None] + jitter])))
+  return np.concatenate(rows)

@@ -1,0 +1,87 @@
+"""Every stabilizer composes with every adversarial method: each method family takes one step with
+all the stabilizers its `ADVERSARIAL` declaration and its networks allow switched on at once, and
+each shows its defining effect in the new state (EMA = decay * old + (1 - decay) * new, and used by
+`generate`; the replay memory's fresh rows; the historical means; clipping; spectral norm's
+committed power iteration; the penalty; instance noise)."""
+
+import jax
+import numpy as np
+import pytest
+
+from ganjax import algorithms, data, stabilizers
+from ganjax.algorithms.common import D_LAYER_OPTIONS, d_mixes_samples
+
+METHODS = ["gan.py", "cgan.py", "acgan.py", "infogan.py", "sgan.py", "ali.py", "ebgan.py", "bgan.py:discrete",
+           "gman.py", "unrolled_gan.py"]
+DECAY, CLIP, NOISE = 0.5, 0.5, 0.3
+
+
+def everything_on(c, caps):
+  g = c.gan
+  g.ema_decay, g.historical_averaging, g.instance_noise, g.clip = DECAY, 0.1, NOISE, CLIP
+  fakes_per_step = c.batch_size * (c.bgan.num_samples if c.algorithm == "bgan" else 1)
+  g.replay_size, g.replay_fraction = 2 * fakes_per_step, 0.5
+  if caps.objective:
+    g.real_label = 0.9
+  if caps.features:
+    g.g_objective = "feature_matching"
+  if caps.d_layers and c.model.discriminator in D_LAYER_OPTIONS["spectral_norm"]:
+    g.spectral_norm = True
+  if caps.penalty and d_mixes_samples(c) is None:
+    g.penalty = "r1"
+  elif caps.d_layers:
+    g.minibatch_features = (3, 2)
+  return fakes_per_step
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+@pytest.mark.parametrize("config", METHODS)
+def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
+  name, _, arg = config.partition(":")
+  c = config_of(name, arg or None)
+  method = algorithms.get(c.algorithm)
+  caps = method.ADVERSARIAL
+  fakes_per_step = everything_on(c, caps)
+  algorithms.check(method, c)  # every one of them is allowed here
+  split = data.load(c)
+  example = method.example_batch(c, split.train) if hasattr(method, "example_batch") else split.train.get(np.arange(2))
+  state = jax.jit(lambda k, e: method.init(c, k, e))(jax.random.key(0), example)
+  batch = split.train.get(np.arange(algorithms.rows_per_step(method, c)))
+  new, m = jax.jit(method.train_step)(state, batch, jax.random.key(1))
+  assert all(np.isfinite(np.asarray(v)).all() for v in jax.tree.leaves(m))
+
+  gen = caps.generators[0]
+  for e, old, p in zip(leaves(new.extra["g_ema"]), leaves(state.players[gen].params), leaves(new.players[gen].params)):
+    np.testing.assert_allclose(e, DECAY * old + (1 - DECAY) * p, rtol=1e-5, atol=1e-7)
+  if hasattr(method, "generate"):  # samples come from the EMA weights
+    with_ema = method.generate(new, jax.random.key(2), 4)
+    swapped = new.with_players(**{gen: new.players[gen].replace(params=new.extra["g_ema"])})
+    np.testing.assert_allclose(with_ema, method.generate(swapped.replace(extra={**new.extra, "g_ema": new.extra["g_ema"]}),
+                                                         jax.random.key(2), 4), rtol=1e-6)
+    plain = new.replace(extra={k: v for k, v in new.extra.items() if k != "g_ema"})
+    if not set(np.unique(with_ema)) <= {-1.0, 1.0}:  # (binary samples rarely flip after one step)
+      assert not np.allclose(with_ema, method.generate(plain, jax.random.key(2), 4))
+  assert all(np.array_equal(a, b) for a, b in zip(leaves(stabilizers.sampler(new, gen).params), leaves(new.extra["g_ema"])))
+  for player in caps.generators + caps.discriminators:  # the historical means of theta_0, theta_1
+    for h, old, p in zip(leaves(new.extra[f"hist_{player}"]), leaves(state.players[player].params),
+                         leaves(new.players[player].params)):
+      np.testing.assert_allclose(h, (old + p) / 2, rtol=1e-5, atol=1e-7)
+  written = np.any(np.asarray(jax.tree.leaves(new.extra["replay"])[0] != jax.tree.leaves(state.extra["replay"])[0]).reshape(
+      c.gan.replay_size, -1), axis=1)
+  assert written.sum() == stabilizers.replay_count(0.5, fakes_per_step)  # fresh samples replaced old ones
+  for d in caps.discriminators:
+    assert max(float(np.abs(x).max()) for x in leaves(new.players[d].params)) <= CLIP  # weights clipped
+  assert float(m["d/instance_noise"]) == pytest.approx(NOISE)
+  if c.gan.penalty != "none":
+    assert float(m["d/penalty"]) > 0
+  if c.gan.spectral_norm:  # one power iteration committed per D update
+    spec = new.players[caps.discriminators[0]].model_state["spectral"]
+    flat = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_flatten_with_path(spec)[0]}
+    us = [k for k in flat if k.endswith("/u']")]
+    assert us and all(np.array_equal(flat[k], flat[k.replace("/u']", "/u_next']")]) for k in us)
+    old = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_flatten_with_path(
+        state.players[caps.discriminators[0]].model_state["spectral"])[0]}
+    assert any(not np.allclose(flat[k], old[k]) for k in us)
