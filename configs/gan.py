@@ -2,7 +2,7 @@
 
   python -m ganjax.main --config=configs/gan.py --workdir=/tmp/gan
   python -m ganjax.main --config=configs/gan.py:ring8 --workdir=/tmp/gan_ring8   # mode-collapse benchmark
-  python -m ganjax.main --config=configs/gan.py --config.loss=minimax --workdir=/tmp/gan_minimax
+  python -m ganjax.main --config=configs/gan.py --config.gan.loss=minimax --workdir=/tmp/gan_minimax
 """
 
 from ganjax import base_config

@@ -2,7 +2,7 @@
 (mean over the batch) unless it says otherwise.
 
 Adversarial objectives are pairs (discriminator loss, generator loss) in `GAN_LOSSES`, chosen by
-`config.loss`: the GAN's (below), least squares, hinge and Wasserstein; the discriminator penalties
+`config.gan.loss`: the GAN's (below), least squares, hinge and Wasserstein; the discriminator penalties
 (WGAN-GP's gradient penalty, R1, DRAGAN) follow them. With D(x) = sigmoid(logit), Goodfellow et al. (2014) Eq. 1 is
     min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))],
 so the discriminator minimises softplus(-l_real) + softplus(l_fake) and the minimax generator

@@ -50,6 +50,18 @@ def test_replay_mix_serves_old_samples_at_the_configured_rate_and_stores_fresh_o
   np.testing.assert_array_equal(untouched, buffer)
 
 
+def test_replay_keeps_pairs_together(config_of):
+  """ALI's fakes are (G(z), z) pairs, cGAN's (x, y): a replayed row is a whole pair from one slot."""
+  buffer = (1000.0 + jnp.arange(50.0)[:, None], 2000 + jnp.arange(50))
+  fresh = (jnp.arange(20.0)[:, None], 100 + jnp.arange(20))
+  (x, z), (bx, bz) = stabilizers.replay_mix(buffer, fresh, 0.5, jax.random.key(3))
+  np.testing.assert_array_equal(np.asarray(x[:10, 0]) - 1000, np.asarray(z[:10]) - 2000)  # old pairs, intact
+  np.testing.assert_array_equal(x[10:, 0], jnp.arange(10.0, 20.0))  # fresh pairs, intact
+  np.testing.assert_array_equal(np.asarray(bz)[np.asarray(bx[:, 0]) < 1000] - 100,
+                                np.asarray(bx[:, 0])[np.asarray(bx[:, 0]) < 1000])  # written as pairs too
+  assert bz.dtype == buffer[1].dtype
+
+
 def test_replay_buffer_lives_in_the_state_and_feeds_d(config_of):
   c, state, batch = setup(config_of, replay_size=32, replay_fraction=0.5)
   buf = state.extra["replay"]
@@ -332,3 +344,14 @@ def test_a_step_that_skips_a_switched_on_stabilizer_is_refused(config_of):
 
   with pytest.raises(ConfigError, match="never applies instance_noise"):
     jax.jit(forgetful_step)(state, batch, jax.random.key(0))
+
+
+@pytest.mark.parametrize("config,algorithm,block", [("vae.py", "gan", "gan"), ("gan.py", "infogan", "info"),
+                                                    ("gan.py", "unrolled_gan", "unrolled")])
+def test_a_method_on_a_config_without_its_block_is_one_line(config_of, config, algorithm, block):
+  from ganjax import train
+
+  c = config_of(config)
+  c.algorithm = algorithm
+  with pytest.raises(ConfigError, match=f"algorithm '{algorithm}' reads config.{block}, which this config lacks"):
+    train.validate(c)

@@ -64,9 +64,16 @@ def rows_per_step(method, config) -> int:
 
 
 def check(method, config):
-  """The method's own config errors, then those of the stabilizers it would be given."""
+  """The blocks the method reads are there; the method's own config errors; then those of the
+  stabilizers it would be given."""
   from ganjax import stabilizers
+  from ganjax.errors import ConfigError
 
+  needs = ((getattr(method, "CONFIG_BLOCK", None),) + (("gan",) if hasattr(method, "ADVERSARIAL") else ()))
+  for block in filter(None, needs):
+    if block not in config:
+      raise ConfigError(f"algorithm {config.algorithm!r} reads config.{block}, which this config lacks "
+                        f"(start from the method's own config file in configs/)")
   if hasattr(method, "check"):
     method.check(config)
   stabilizers.check(config, getattr(method, "ADVERSARIAL", None), config.algorithm)

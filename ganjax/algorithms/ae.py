@@ -30,6 +30,8 @@ from ganjax.algorithms.common import compute_dtype, grad_norm, to_unit
 from ganjax.errors import choose
 from ganjax.networks.autoencoder import Autoencoder
 
+CONFIG_BLOCK = "ae"  # its own config block, config.ae
+
 NOISES = ("none", "gaussian", "masking", "salt_pepper", "uniform_mix")
 
 

@@ -30,6 +30,7 @@ from ganjax.algorithms.common import (compute_dtype, discriminator_network, gene
                                       mean_prob, sample_latent)
 from ganjax.networks.layers import JointDiscriminator
 
+CONFIG_BLOCK = "ali"  # its own config block, config.ali
 ADVERSARIAL = stabilizers.Adversarial(generators=("g", "e"), objective=False, features=False, penalty=False, why={
     "objective": "its loss is ALI's own (Eq. 1-2, G and E on the swapped labels)",
     "features": "D scores (x, z) pairs, and G and E train jointly on them",

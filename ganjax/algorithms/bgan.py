@@ -29,6 +29,7 @@ from ganjax import losses, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, mean_prob, sample_latent, to_unit
 
+CONFIG_BLOCK = "bgan"  # its own config block, config.bgan
 ADVERSARIAL = stabilizers.Adversarial(objective=False, features=False, why={
     "objective": "its generator loss is the importance-weighted policy gradient of Eq. 10",
     "features": "G's samples are discrete: no gradient reaches G through them"})

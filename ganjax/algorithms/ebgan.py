@@ -25,6 +25,7 @@ from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm
 from ganjax.networks.autoencoder import Autoencoder
 
 _ENERGY = "D is an autoencoder whose output is an energy (Eq. 1-2, 7)"
+CONFIG_BLOCK = "ebgan"  # its own config block, config.ebgan
 ADVERSARIAL = stabilizers.Adversarial(objective=False, features=False, penalty=False, d_layers=False, why={
     "objective": f"its loss is EBGAN's margin loss; {_ENERGY}", "features": _ENERGY, "penalty": _ENERGY,
     "d_layers": "its discriminator is the autoencoder of `ganjax.networks.autoencoder`"})

@@ -3,17 +3,17 @@ change the losses: LSGAN, hinge, WGAN and WGAN-GP. One module, one config each.
 
 The objective is Eq. 1 of Goodfellow et al.,
     min_G max_D  V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))],
-trained by alternating `config.d_steps` discriminator updates (Algorithm 1's k; each on its own
+trained by alternating `gan.d_steps` discriminator updates (Algorithm 1's k; each on its own
 real micro-batch and fresh noise) with one generator update. The generator loss is
-`config.loss`: "non_saturating" (the paper's -log D(G(z)), default) or "minimax" (log(1 - D(G(z)))),
+`gan.loss`: "non_saturating" (the paper's -log D(G(z)), default) or "minimax" (log(1 - D(G(z)))),
 from `ganjax.losses.GAN_LOSSES`. DCGAN is the same objective with the convolutional players of
 `ganjax.networks.dcgan` and Adam(2e-4, beta1=0.5): see `configs/dcgan.py`.
 
 The same step trains the other objectives of `GAN_LOSSES`: "least_squares" (Mao et al. 2017, Eq. 2),
 "hinge", and "wasserstein" (Arjovsky et al. 2017, Algorithm 1: critic weights clipped to
 [-`clip`, `clip`] after each critic update, `configs/wgan.py`), with an optional penalty on D
-(`config.penalty`: "gradient" = WGAN-GP, Gulrajani et al. 2017, Algorithm 1, `configs/wgan_gp.py`;
-"r1"; "dragan") weighted by `config.penalty_weight`, and "boundary_seeking" (BGAN, Hjelm et al.
+(`gan.penalty`: "gradient" = WGAN-GP, Gulrajani et al. 2017, Algorithm 1, `configs/wgan_gp.py`;
+"r1"; "dragan") weighted by `gan.penalty_weight`, and "boundary_seeking" (BGAN, Hjelm et al.
 2018, Eq. 8; `configs/bgan.py`; the discrete BGAN is `ganjax.algorithms.bgan`).
 
 Every stabilizer of `ganjax.stabilizers` composes with this step (`ADVERSARIAL` below), through

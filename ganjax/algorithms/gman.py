@@ -22,6 +22,7 @@ from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
 
+CONFIG_BLOCK = "gman"  # its own config block, config.gman
 ADVERSARIAL = stabilizers.Adversarial(features=False, penalty=False, why={
     "features": "its N discriminators have N feature layers (feature matching is not defined for the ensemble)",
     "penalty": "a penalty on the stacked ensemble is not implemented"})

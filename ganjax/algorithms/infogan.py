@@ -36,6 +36,7 @@ from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
 
 CLASS_MATCHING = "hungarian"
+CONFIG_BLOCK = "info"  # its own config block, config.info
 ADVERSARIAL = stabilizers.Adversarial()
 SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 

@@ -32,6 +32,7 @@ from ganjax.algorithms.common import discriminator_network, generator_network, g
 from ganjax.errors import ConfigError
 
 CLASS_MATCHING = "identity"
+CONFIG_BLOCK = "sgan"  # its own config block, config.sgan
 ADVERSARIAL = stabilizers.Adversarial(objective=False, why={
     "objective": "its discriminator loss is the K+1-class loss of Salimans et al. (Sec. 5)"})
 SHARDED_EXTRA = stabilizers.SHARDED_EXTRA

@@ -23,6 +23,7 @@ from ganjax import losses, stabilizers
 from ganjax.algorithms import gan
 from ganjax.algorithms.common import grad_norm, sample_latent
 
+CONFIG_BLOCK = "unrolled"  # its own config block, config.unrolled
 ADVERSARIAL = stabilizers.Adversarial(why={"d_steps": "theta_D^K unrolls D's single update per G update (Eq. 5-7)"})
 SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 init, generate, DENSITY_DECODER = gan.init, gan.generate, gan.DENSITY_DECODER

@@ -26,6 +26,8 @@ from ganjax import losses, networks
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, grad_norm, sample_latent, to_unit
 
+CONFIG_BLOCK = "vae"  # its own config block, config.vae
+
 
 class VAE(nn.Module):
   encoder: nn.Module

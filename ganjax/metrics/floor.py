@@ -1,0 +1,57 @@
+"""The real-vs-real floor of a dataset: the sample-quality metrics of `eval.num_samples` real
+training images (drawn at random over the whole training split, `metrics.real_reference`) against
+the held-out images, in the same classifier features as a run's evaluation -- what a perfect
+generator scores at this sample size. Nothing is trained but the (cached) feature classifier.
+
+  python -m ganjax.metrics.floor --config=configs/dcgan.py --config.data.name=idx:../shared/data/mnist \
+      --config.data.holdout=2000      # 32x32, as the DCGAN and AC-GAN rows
+  python -m ganjax.metrics.floor --config=configs/gan.py --config.data.name=idx:../shared/data/mnist \
+      --config.data.holdout=2000      # 28x28, as the MLP rows
+
+prints {"fid_real_reference": ..., "kid_real_reference": ..., "classifier_score_real_reference": ...}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from absl import app
+from ml_collections import config_flags
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Config file whose data and eval settings are used.")
+
+
+def floor(config) -> dict:
+  import numpy as np
+
+  from ganjax import data, metrics
+  from ganjax.metrics import fid as fid_lib
+  from ganjax.metrics import sets
+
+  split = data.load(config)
+  data.require_labels(split.train, "the classifier feature space")
+  net = metrics.classifier_for(split, config)
+  test = split.test.get(np.arange(split.test.size))
+  ref = metrics.real_reference(split.train, config.eval.num_samples)
+  test_f, _ = net(test["image"])
+  ref_f, ref_p = net(ref)
+  kid, _ = sets.kid(test_f, ref_f, subsets=config.eval.get("kid_subsets", 100))
+  return {"data": config.data.name, "num_real": int(len(ref)), "num_heldout": int(split.test.size),
+          "fid_real_reference": fid_lib.fid(ref_f, test_f), "kid_real_reference": kid,
+          "classifier_score_real_reference": fid_lib.classifier_score(ref_p)}
+
+
+def main(argv):
+  from ganjax.errors import GanjaxError
+
+  del argv
+  try:
+    print(json.dumps(floor(_CONFIG.value), indent=2))
+  except GanjaxError as e:
+    print(f"ganjax: error: {e}", file=sys.stderr)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  app.run(main)
