@@ -60,7 +60,7 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
 
   import jax
 
-  from ganjax import algorithms, parallel, train, xla
+  from ganjax import algorithms, train, xla
 
   config = config.copy_and_resolve_references()
   config.progress = False
@@ -150,7 +150,7 @@ def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, war
 
   import jax
 
-  from ganjax import algorithms, parallel, train, xla
+  from ganjax import train, xla
 
   configs = [config.copy_and_resolve_references(), with_field(config, assignment)]
   steps_fns, states = [], []

@@ -229,7 +229,7 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       loss_g.backward()
       og.step()
 
-  bf16 = c.get("dtype", "float32") == "bfloat16"
+  bf16 = c.dtype == "bfloat16"
   autocast = (torch.autocast(device_type=device, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext())
   sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
   with autocast:

@@ -59,7 +59,7 @@ def evaluate(run, step: int) -> dict:
   cfg = run.config
   key = jax.random.fold_in(jax.random.fold_in(run.base_key, EVAL_KEY), step)
   out = {"step": int(step)}
-  stages = _Stages(cfg.get("progress", True) and jax.process_index() == 0, out)
+  stages = _Stages(cfg.progress and jax.process_index() == 0, out)
   if run.generate_fn is None or "image" not in run.split.train.element_spec:
     samples = None
   else:

@@ -53,7 +53,7 @@ def sample(config, workdir, num: int = 0) -> dict:
     strip = run.generate(key, rows * steps, z=z.reshape(rows * steps, -1))
     out_pictures["interpolation"] = images.grid(strip, ncol=steps)
     paths["interpolation"] = os.path.join(run.workdir, "interpolation.png")
-  if cfg.sample.get("arithmetic"):  # Radford et al. 2015, Sec. 6.3: mean z of A - B + C
+  if cfg.sample.arithmetic:  # Radford et al. 2015, Sec. 6.3: mean z of A - B + C
     out_pictures["arithmetic"] = images.grid(latent_arithmetic(run, jax.random.fold_in(key, 3)), ncol=8)
     paths["arithmetic"] = os.path.join(run.workdir, "arithmetic.png")
   if hasattr(run.method, "sample_grids"):  # method-specific pictures: rows per class, traversals, ...

@@ -45,7 +45,7 @@ class Run:
     xla.setup_compilation_cache(config)
     self.config, self.workdir = config, os.path.abspath(os.path.expanduser(str(workdir)))
     self.method = algorithms.get(config.algorithm)
-    self.mesh = parallel.make_mesh(config.mesh.get("num_devices", 0))
+    self.mesh = parallel.make_mesh(config.mesh.num_devices)
     parallel.check_batch_size(config.batch_size, self.mesh)
     self.splits = data.load_streams(config)  # every data problem stops here, before compiling anything
     self.split = next(iter(self.splits.values()))  # the first stream: what evaluation scores against
@@ -67,7 +67,7 @@ class Run:
                                                    getattr(self.method, "SHARDED_EXTRA", ()))
     self.state = jax.jit(init, out_shardings=self.state_sharding)(init_key, example)
     self.checkpoints = checkpoint.Checkpointer(os.path.join(self.workdir, "checkpoints"),
-                                               config.get("keep_checkpoints", 3))
+                                               config.keep_checkpoints)
     self.restored_step = None
     if restore and self.checkpoints.latest_step() is not None:
       self.state = self.checkpoints.restore(checkpoint.abstract(self.state, self.state_sharding), self.iterators())
@@ -201,7 +201,7 @@ def _train(config, workdir, hooks, preemption):
   if jax.process_index() == 0:
     with open(os.path.join(run.workdir, "config.json"), "w") as f:
       f.write(cfg.to_json_best_effort(indent=2))
-  writer = MetricWriter(run.workdir, start, cfg.num_steps, cfg.get("progress", True))
+  writer = MetricWriter(run.workdir, start, cfg.num_steps, cfg.progress)
   step_fn = make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(cfg))
   history, last_saved, last_log_time = [], ckpts.latest_step(), time.perf_counter()
   last_log_step, last_eval = start, None

@@ -12,7 +12,7 @@ from absl import logging
 
 
 def setup_compilation_cache(config):
-  path = config.get("compilation_cache")
+  path = config.compilation_cache
   if path:
     jax.config.update("jax_compilation_cache_dir", os.path.expanduser(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
@@ -42,6 +42,6 @@ def _compiler_accepts(option: str, value: str) -> bool:
 def compiler_options(config) -> Optional[dict]:
   """XLA compile options for the train step: on the CPU backend, convolutions kept out of YNNPACK
   unless `config.cpu_ynn_convolutions`; None (XLA's defaults) elsewhere."""
-  if jax.default_backend() != "cpu" or config.get("cpu_ynn_convolutions", False):
+  if jax.default_backend() != "cpu" or config.cpu_ynn_convolutions:
     return None
   return {_YNN_OPTION: _YNN_WITHOUT_CONVOLUTIONS} if _compiler_accepts(_YNN_OPTION, _YNN_WITHOUT_CONVOLUTIONS) else None

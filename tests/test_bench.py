@@ -94,7 +94,7 @@ def test_cpu_compiler_options_keep_convolutions_out_of_ynnpack():
 
   if jax.default_backend() != "cpu" or "convolution" not in ynn_ops(None):
     pytest.skip("this XLA does not hand convolutions to YNNPACK")
-  options = xla.compiler_options(ConfigDict({}))
+  options = xla.compiler_options(ConfigDict({"cpu_ynn_convolutions": False}))
   assert ynn_ops(options) == {"dot"}
   assert xla.compiler_options(ConfigDict({"cpu_ynn_convolutions": True})) is None
   assert not xla._compiler_accepts("xla_cpu_experimental_ynn_fusion_type", "NO_SUCH_FUSION_TYPE")

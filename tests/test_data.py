@@ -5,7 +5,6 @@ import http.server
 import struct
 import threading
 
-import ml_collections
 import numpy as np
 import pytest
 from PIL import Image
@@ -16,10 +15,12 @@ from ganjax.errors import DataError
 
 
 def cfg(name, **data_kw):
-  d = {"name": name, "image_size": 0, "holdout": 0.2, "cache_dir": "", "mirrors": (), "tfds_dir": "",
-       "eval_split": "test"}
-  d.update(data_kw)
-  return ml_collections.ConfigDict({"seed": 0, "data": d})
+  from ganjax import base_config
+
+  c = base_config.get_config()
+  c.data.name, c.data.holdout = name, 0.2
+  c.data.update(data_kw)
+  return c
 
 
 def write_idx(path, array, gz=False):

@@ -3,7 +3,6 @@ property that makes the trick that trick: replay memory, the unrolled GAN and GM
 their own), virtual batch norm (in G, where Salimans et al. put it, and in D), spectral norm's one
 power iteration per update, and the one-line refusals."""
 
-import json
 
 import flax.linen as nn
 import jax
@@ -171,8 +170,7 @@ def _gman(config_of, n, softness=0.0):
   return c, gman.init(c, jax.random.key(0), batch), batch
 
 
-@pytest.mark.parametrize("softness", [0.0, 2.0])
-def test_ensemble_members_are_independent_and_g_faces_their_soft_mean(config_of, softness):
+def test_ensemble_members_are_independent_and_g_faces_their_soft_mean(config_of, softness=2.0):
   from ganjax.algorithms import gman
 
   c, state, batch = _gman(config_of, 3, softness)

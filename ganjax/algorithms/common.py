@@ -11,7 +11,7 @@ from ganjax.errors import choose
 
 def sample_latent(key, n: int, model_cfg):
   """The prior p(z): `model.latent_dist` is "normal" (N(0, I)) or "uniform" (U[-1, 1])."""
-  dist = choose("latent_dist", model_cfg.get("latent_dist", "normal"), {"normal": 0, "uniform": 1})
+  dist = choose("latent_dist", model_cfg.latent_dist, {"normal": 0, "uniform": 1})
   shape = (n, model_cfg.latent_dim)
   if dist == 0:
     return jax.random.normal(key, shape)
@@ -22,7 +22,7 @@ def compute_dtype(config):
   """`config.dtype`: the networks' computation dtype. Parameters, optimizer states, losses and
   batch-norm statistics stay float32; bfloat16 needs no loss scaling. float64 (under
   `jax.enable_x64`) is for finite-difference gradient checks."""
-  return choose("dtype", config.get("dtype", "float32"),
+  return choose("dtype", config.dtype,
                 {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16, "float64": jnp.float64})
 
 

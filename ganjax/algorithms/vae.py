@@ -61,14 +61,14 @@ def _model(config, sample_shape):
   dtype = compute_dtype(config)
   return VAE(networks.encoder(m.encoder, latent_dim=m.latent_dim, dtype=dtype, **enc_kw),
              networks.generator(m.generator, out_shape=tuple(sample_shape), output_activation="none",
-                                dtype=dtype, **dec_kw), gaussian, config.vae.get("posterior", "gaussian") == "fixed_sigma")
+                                dtype=dtype, **dec_kw), gaussian, config.vae.posterior == "fixed_sigma")
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
   from ganjax.errors import choose
 
   choose("vae.likelihood", config.vae.likelihood, {"bernoulli": 0, "gaussian": 1})
-  choose("vae.posterior", config.vae.get("posterior", "gaussian"), {"gaussian": 0, "fixed_sigma": 1})
+  choose("vae.posterior", config.vae.posterior, {"gaussian": 0, "fixed_sigma": 1})
   shape = example_batch["image"].shape[1:]
   model = _model(config, shape)
   variables = model.init(key, jnp.zeros((2, *shape)), jax.random.key(0), train=False)
@@ -183,6 +183,6 @@ def evaluate(state, images, key) -> dict:
   rec, kl, _ = elbo_terms(state.vae, state.vae.params, state.vae.model_state, x,
                           jax.random.fold_in(key, 1), train=False)
   out = {"elbo": rec - kl, "reconstruction": rec, "kl": kl}
-  if cfg.vae.get("iwae_samples", 0):
+  if cfg.vae.iwae_samples:
     out["iwae"] = iwae_bound(state, x, jax.random.fold_in(key, 2), cfg.vae.iwae_samples)
   return out

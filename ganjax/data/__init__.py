@@ -105,13 +105,13 @@ def _tfds_or_fetch(name: str, cfg) -> Split:
   import tensorflow_datasets as tfds
 
   try:
-    prepared = tfds.builder(name, data_dir=cfg.get("tfds_dir") or None).is_prepared()
+    prepared = tfds.builder(name, data_dir=cfg.tfds_dir or None).is_prepared()
   except Exception:
     prepared = False
   if prepared:
-    return Split(sources.tfds_source(name, "train", cfg.get("tfds_dir"), cfg.image_size),
-                 sources.tfds_source(name, "test", cfg.get("tfds_dir"), cfg.image_size))
-  directory = fetch_lib.fetch(name, cfg.get("cache_dir") or None, list(cfg.get("mirrors") or []) or None)
+    return Split(sources.tfds_source(name, "train", cfg.tfds_dir, cfg.image_size),
+                 sources.tfds_source(name, "test", cfg.tfds_dir, cfg.image_size))
+  directory = fetch_lib.fetch(name, cfg.cache_dir or None, list(cfg.mirrors or []) or None)
   # train files first, t10k last: hold out exactly the official 10,000 test images.
   return _holdout(sources.idx(directory, cfg.image_size, name), 10_000)
 
@@ -127,9 +127,9 @@ def load(config) -> Split:
     src = sources.mixture(kind, config.seed)
     return _holdout(src, cfg.holdout)
   if kind == "signals":
-    return _holdout(sources.signals(config.seed, length=cfg.get("window", 64)), cfg.holdout)
+    return _holdout(sources.signals(config.seed, length=cfg.window), cfg.holdout)
   if kind == "csv" and arg:
-    return _holdout(sources.csv_windows(arg, cfg.get("window", 64), cfg.get("window_stride", 0)), cfg.holdout)
+    return _holdout(sources.csv_windows(arg, cfg.window, cfg.window_stride), cfg.holdout)
   if kind == "idx":
     return _holdout(sources.idx(arg, cfg.image_size), cfg.holdout)
   if kind == "folder":
@@ -137,13 +137,13 @@ def load(config) -> Split:
   if kind == "paired" and arg:
     return _holdout(sources.paired_folders(arg, cfg.image_size), cfg.holdout, random=True)
   if kind == "text" and arg:
-    return _holdout(sources.text_windows(arg, cfg.get("window", 64), cfg.get("window_stride", 0)), cfg.holdout)
+    return _holdout(sources.text_windows(arg, cfg.window, cfg.window_stride), cfg.holdout)
   if kind in ("mnist", "fashion_mnist") and not arg:
     return _tfds_or_fetch(kind, cfg)
   if kind == "tfds" and arg:
     tfds_name, _, split = arg.partition(":")
-    train = sources.tfds_source(tfds_name, split or "train", cfg.get("tfds_dir"), cfg.image_size)
-    test = sources.tfds_source(tfds_name, cfg.get("eval_split") or "test", cfg.get("tfds_dir"), cfg.image_size)
+    train = sources.tfds_source(tfds_name, split or "train", cfg.tfds_dir, cfg.image_size)
+    test = sources.tfds_source(tfds_name, cfg.eval_split or "test", cfg.tfds_dir, cfg.image_size)
     return Split(train, test)
   raise DataError(f"unknown data.name {name!r}; valid: {', '.join(NAMES)}")
 
@@ -151,7 +151,7 @@ def load(config) -> Split:
 def load_streams(config) -> dict:
   """{stream: Split} for the named streams of `config.data.streams` (each a data name; the other
   `data` fields are shared), or {None: load(config)} for the one stream `data.name`."""
-  streams = dict(config.data.get("streams") or {})
+  streams = dict(config.data.streams)
   if not streams:
     return {None: load(config)}
   out = {}

@@ -42,7 +42,7 @@ def classifier_for(split, config):
   """The dataset's feature classifier (trained on up to 20,000 training images, cached): a function
   images -> (features, class probabilities)."""
   train = _take(split.train, 20_000)
-  cache = config.eval.get("cache_dir") or default_cache_dir()
+  cache = config.eval.cache_dir or default_cache_dir()
   return classifier_lib.load_or_train(train["image"], train["label"], split.train.num_classes, cache,
                                       config.eval.classifier_steps, seed=0)
 
@@ -104,15 +104,15 @@ def sample_quality(samples, split, config, labels=None) -> dict:
   out["fid_real_reference"] = fid_lib.fid(ref_f, test_f)
   out["classifier_score"] = fid_lib.classifier_score(gen_p)
   out["classifier_score_real_reference"] = fid_lib.classifier_score(ref_p)
-  out["kid"], out["kid_std"] = sets.kid(test_f, gen_f, subsets=config.eval.get("kid_subsets", 100))
-  out["kid_real_reference"], _ = sets.kid(test_f, ref_f, subsets=config.eval.get("kid_subsets", 100))
+  out["kid"], out["kid_std"] = sets.kid(test_f, gen_f, subsets=config.eval.kid_subsets)
+  out["kid_real_reference"], _ = sets.kid(test_f, ref_f, subsets=config.eval.kid_subsets)
   out["precision"], out["recall"] = sets.precision_recall(test_f, gen_f)
   out["density"], out["coverage"] = sets.density_coverage(test_f, gen_f)
   out["diversity"] = sets.mean_pairwise_distance(gen_f) / sets.mean_pairwise_distance(test_f)
   out["distinct_classes_in_100"] = float(len(np.unique(gen_p[:100].argmax(1))))
   out["nn_distance_generated"], out["nn_distance_heldout"], out["nn_ratio"] = sets.overfitting_ratio(
       samples[:1000], test["image"][:1000], train["image"])
-  if config.eval.get("inception_weights"):  # FID in the Inception-v3 pool features of user-supplied weights
+  if config.eval.inception_weights:  # FID in the Inception-v3 pool features of user-supplied weights
     from ganjax.metrics import inception
 
     features = inception.load(config.eval.inception_weights)

@@ -113,7 +113,7 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
     raise ConfigError(f"AIS estimates log p(x) = log E_z p(x | z) for a generator that maps z ~ N(0, I) alone to "
                       f"continuous samples; algorithm {config.algorithm!r} does not declare DENSITY_DECODER (its "
                       "generator is conditioned on labels or codes, or its samples are discrete)")
-  if config.model.get("latent_dist", "normal") != "normal":
+  if config.model.latent_dist != "normal":
     raise ConfigError(f"AIS's prior is N(0, I), but model.latent_dist={config.model.latent_dist!r}")
   run = train.Run(config, workdir, need_data_iterator=False)
   if run.restored_step is None:

@@ -36,7 +36,7 @@ def floor(config) -> dict:
   ref = metrics.real_reference(split.train, config.eval.num_samples)
   test_f, _ = net(test["image"])
   ref_f, ref_p = net(ref)
-  kid, _ = sets.kid(test_f, ref_f, subsets=config.eval.get("kid_subsets", 100))
+  kid, _ = sets.kid(test_f, ref_f, subsets=config.eval.kid_subsets)
   return {"data": config.data.name, "num_real": int(len(ref)), "num_heldout": int(split.test.size),
           "fid_real_reference": fid_lib.fid(ref_f, test_f), "kid_real_reference": kid,
           "classifier_score_real_reference": fid_lib.classifier_score(ref_p)}
