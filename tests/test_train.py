@@ -43,6 +43,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   assert checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2, 4]
   result = json.load(open(tmp_path / "eval.json"))
   assert result["step"] == 4
+  assert result["seconds/samples"] >= 0  # every stage reports its own time
   if c.data.name in ("ring8", "grid25"):
     assert 0 <= result["modes_covered"] <= 8
   elif c.data.name == "signals":  # time series: no image metrics, the code's clustering accuracy
