@@ -45,8 +45,8 @@ VARIANTS = {
     "wgan_clip_dsteps": ("wgan.py", {}),
     "wgan_gp_r1": ("wgan_gp.py", {"gan.penalty": "r1"}),
     "gan_sn": ("gan.py", {"gan.spectral_norm": True}),
-    "unrolled": ("unrolled_gan.py", {}),  # recorded as gan.py:ring8 with unrolled_steps=5 and Metz's rates
-    "gman": ("gman.py", {"gman.softness": 1.0}),  # recorded as dcgan.py with num_discriminators=5
+    "unrolled": ("unrolled_gan.py", {"unrolled.steps": 5}),  # recorded as gan.py:ring8 with unrolled_steps=5 and Metz's rates
+    "gman": ("gman.py", {"gman.num_discriminators": 5, "gman.softness": 1.0}),  # recorded as dcgan.py with num_discriminators=5
 }
 
 

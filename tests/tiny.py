@@ -42,4 +42,8 @@ def tiny(config, steps: int = 4):
   c.sample.interpolation_steps = 3
   if c.data.name in ("ring8", "grid25"):
     c.data.holdout = 0.01
+  if "unrolled" in c:
+    c.unrolled.steps = 2
+  if "gman" in c:
+    c.gman.num_discriminators = 2
   return c
