@@ -57,7 +57,7 @@ class Run:
     self.base_key = jax.random.key(config.seed)
     self.step_key = jax.random.fold_in(self.base_key, STEP_KEY)  # step t uses fold_in(step_key, t)
     trains = self.split.train if self.single else {name: s.train for name, s in self.splits.items()}
-    if hasattr(self.method, "example_batch"):  # what init sees of the data (SGAN: its labeled set)
+    if hasattr(self.method, "example_batch"):  # what init sees of the data (e.g. a labeled subset)
       example = self.method.example_batch(config, trains)
     else:
       example = (trains.get(np.arange(2)) if self.single else {name: t.get(np.arange(2)) for name, t in trains.items()})
