@@ -25,8 +25,7 @@ from ganjax.errors import choose
 
 def d_loss_bce(real_logits, fake_logits, real_target: float = 1.0):
   """-E[log D(x)] - E[log(1 - D(G(z)))]; `real_target` < 1 is one-sided label smoothing."""
-  real = optax.sigmoid_binary_cross_entropy(real_logits, jnp.full_like(real_logits, real_target))
-  return jnp.mean(real) + jnp.mean(jax.nn.softplus(fake_logits))
+  return d_real_term("non_saturating", real_logits, real_target) + jnp.mean(jax.nn.softplus(fake_logits))
 
 
 def g_loss_minimax(fake_logits):
@@ -43,7 +42,7 @@ def g_loss_non_saturating(fake_logits):
 
 def d_loss_least_squares(real_out, fake_out, real_target: float = 1.0):
   """1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2] with a = 0, b = `real_target` (= 1): raw outputs."""
-  return 0.5 * jnp.mean((real_out - real_target)**2) + 0.5 * jnp.mean(fake_out**2)
+  return d_real_term("least_squares", real_out, real_target) + 0.5 * jnp.mean(fake_out**2)
 
 
 def g_loss_least_squares(fake_out):
@@ -54,8 +53,7 @@ def g_loss_least_squares(fake_out):
 # ---------------------------------------------------------------- hinge (Lim & Ye 2017; Miyato et al. 2018)
 
 def d_loss_hinge(real_out, fake_out, real_target: float = 1.0):
-  del real_target
-  return jnp.mean(jax.nn.relu(1.0 - real_out)) + jnp.mean(jax.nn.relu(1.0 + fake_out))
+  return d_real_term("hinge", real_out, real_target) + jnp.mean(jax.nn.relu(1.0 + fake_out))
 
 
 def g_loss_critic(fake_out):
