@@ -64,7 +64,11 @@ def get_config():
   c.eval.classifier_steps = 2000  # training steps of the metric classifier (cached per dataset)
   c.eval.cache_dir = ""  # classifier cache ("" = $GANJAX_CACHE or ~/.cache/ganjax)
   c.eval.inception_weights = ""  # an .npz of Inception-v3 FID weights (PyTorch names): adds inception_fid
-  c.eval.kid_subsets = 100  # random subsets (of up to 1,000 per set) KID is averaged over
+  c.eval.kid_subsets = 100  # random subsets KID is averaged over
+  c.eval.kid_subset_size = 0  # samples per KID subset; 0: 1,000 (torch-fidelity's), at most half the smaller set
+  c.eval.features = "auto"  # feature space of fid/kid/precision/...: auto (classifier if labelled, else self) |
+  #                           classifier | self (SimCLR encoder trained on the images, no labels) | inception
+  c.eval.self_features_steps = 1000  # training steps of the self-supervised feature encoder (cached per dataset)
 
   c.sample = ml_collections.ConfigDict()
   c.sample.num = 64

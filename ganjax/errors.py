@@ -21,6 +21,10 @@ class DivergenceError(GanjaxError):
   pass
 
 
+class MetricError(GanjaxError):
+  """A metric that cannot be computed faithfully on these inputs (e.g. FID's matrix square root)."""
+
+
 def choose(kind: str, name: str, table: dict):
   """Looks `name` up in a plain dict; an unknown name is an error that lists the valid ones."""
   try:

@@ -67,7 +67,7 @@ def evaluate(run, step: int) -> dict:
       samples, labels = _samples(run, key)
   if samples is not None:
     with stages("sample quality"):
-      out.update(metrics.sample_quality(samples, run.split, cfg, labels))
+      out.update(metrics.sample_quality(samples, run.split, cfg, labels, progress=stages.show))
   if samples is not None and samples.ndim == 4 and jax.process_index() == 0:  # the overfitting test's picture
     train_images = run.split.train.get(np.arange(min(20_000, run.split.train.size)))["image"]
     _, nearest = metrics.sets.nearest_neighbour_distances(samples[:10], train_images)

@@ -24,7 +24,7 @@ from typing import Callable, Optional
 import jax
 import numpy as np
 
-from ganjax import algorithms, checkpoint, data, evaluation, parallel, sampling, xla
+from ganjax import algorithms, checkpoint, data, evaluation, metrics, parallel, sampling, xla
 from ganjax.errors import ConfigError, DivergenceError
 from ganjax.state import INIT_KEY, STEP_KEY
 
@@ -49,6 +49,8 @@ class Run:
     parallel.check_batch_size(config.batch_size, self.mesh)
     self.splits = data.load_streams(config)  # every data problem stops here, before compiling anything
     self.split = next(iter(self.splits.values()))  # the first stream: what evaluation scores against
+    if config.eval_every >= 0:  # the final evaluation's settings must fit this data: refuse now, not after training
+      metrics.check(config, self.split, config.eval.num_samples)
     self.single = list(self.splits) == [None]
     rows = algorithms.rows_per_step(self.method, config)
     self.pipelines = ({name: data.make(split.train, rows, config.seed, stream=i)
@@ -221,7 +223,7 @@ def _train(config, workdir, hooks, preemption):
   def run_eval(step):
     nonlocal last_eval
     result = evaluation.evaluate(run, step)
-    writer.scalars(step, {f"eval/{k}": v for k, v in result.items() if k != "step"})
+    writer.scalars(step, {f"eval/{k}": v for k, v in result.items() if k != "step" and not isinstance(v, str)})
     evaluation.write_json(run, result)
     last_eval = step
 

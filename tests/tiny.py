@@ -37,6 +37,7 @@ def tiny(config, steps: int = 4):
   c.eval.batch_size = 32
   c.eval.classifier_steps = 10
   c.eval.kid_subsets = 3
+  c.eval.self_features_steps = 10
   c.sample.num = 16
   c.sample.interpolation_rows = 2
   c.sample.interpolation_steps = 3

@@ -88,20 +88,27 @@ class FeatureNet:
     return float((self(images)[1].argmax(1) == np.asarray(labels)).mean())
 
 
-def load_or_train(images, labels, num_classes: int, cache_dir, steps: int = 2000, seed: int = 0) -> FeatureNet:
-  key = fingerprint(images, labels, num_classes, steps, seed)
-  path = os.path.join(os.path.expanduser(str(cache_dir)), "classifiers", f"{key}.msgpack")
-  template = Classifier(num_classes).init(jax.random.key(0), jnp.asarray(images[:2]))
+def cached_params(cache_dir, kind: str, key: str, template, train_fn):
+  """Parameters cached under `<cache_dir>/<kind>/<key>.msgpack`, or `train_fn()` written there
+  atomically; a corrupt cache entry is retrained, never trusted."""
+  path = os.path.join(os.path.expanduser(str(cache_dir)), kind, f"{key}.msgpack")
   if os.path.exists(path):
     try:
       with open(path, "rb") as f:
-        return FeatureNet(flax.serialization.from_bytes(template, f.read()), num_classes)
-    except Exception:  # a corrupt cache entry is retrained, never trusted
+        return flax.serialization.from_bytes(template, f.read())
+    except Exception:
       pass
-  params = train_classifier(images, labels, num_classes, steps, seed=seed)
+  params = train_fn()
   os.makedirs(os.path.dirname(path), exist_ok=True)
   tmp = path + f".tmp{os.getpid()}"
   with open(tmp, "wb") as f:
     f.write(flax.serialization.to_bytes(params))
   os.replace(tmp, path)
+  return params
+
+
+def load_or_train(images, labels, num_classes: int, cache_dir, steps: int = 2000, seed: int = 0) -> FeatureNet:
+  template = Classifier(num_classes).init(jax.random.key(0), jnp.asarray(images[:2]))
+  params = cached_params(cache_dir, "classifiers", fingerprint(images, labels, num_classes, steps, seed), template,
+                         lambda: train_classifier(images, labels, num_classes, steps, seed=seed))
   return FeatureNet(params, num_classes)
