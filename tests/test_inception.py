@@ -25,3 +25,12 @@ def test_weights_load_from_pytorch_names_and_give_2048_pool_features(tmp_path):
   np.savez(tmp_path / "bad.npz", **state_dict)
   with pytest.raises(ConfigError, match="missing Mixed_6b.branch7x7_2.conv.weight"):
     inception.load(str(tmp_path / "bad.npz"))
+
+
+def test_resize_is_pytorch_fids_bilinear_without_antialiasing():
+  """F.interpolate(bilinear, align_corners=False) shrinking 4 -> 2 samples at source 0.5 and 2.5:
+  the mean of pixel pairs. (Antialiasing would blend in the neighbours: 4% off FID on photos.)"""
+  x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+  out = inception.preprocess(x, size=2)
+  np.testing.assert_allclose(out[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]])
+  assert out.shape == (1, 2, 2, 3)

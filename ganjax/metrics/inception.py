@@ -12,8 +12,10 @@ Weights: an `.npz` whose keys are the PyTorch state-dict names of that port (e.g
 `pt_inception-2015-12-05-6726825d.pth` once with
 `python -c "import torch, numpy as np; sd = torch.load('pt_inception.pth'); np.savez('inception_fid.npz', **{k: v.numpy() for k, v in sd.items()})"`
 and pass `--config.eval.inception_weights=inception_fid.npz`: eval.json then has `inception_fid`.
-The architecture and the weight mapping are tested here with random weights; the figures have not
-been checked against pytorch-fid on this offline machine (no weights available).
+`launch/compare_inception.py` compares this network with pytorch-fid's on the same weights and
+images (features and FID within 1e-3 relative); with `--weights=random` (no file needed) they agree
+to 4e-7 relative here, upsampling 28 x 28 digits and downsampling 400 x 400 photos. Real weights
+were not available on this offline machine.
 """
 
 from __future__ import annotations
@@ -125,14 +127,21 @@ class InceptionE(nn.Module):
     return jnp.concatenate([b1, b3, bd, bp], -1)
 
 
+def preprocess(x, size: int = 299):
+  """Grey -> RGB, then bilinear resizing to size x size as pytorch-fid's `F.interpolate(...,
+  mode="bilinear", align_corners=False)`: half-pixel centres and no antialiasing when shrinking
+  (jax.image.resize's default antialiasing changed FID by 4% on 400 x 400 photos)."""
+  if x.shape[-1] == 1:
+    x = jnp.repeat(x, 3, axis=-1)
+  return jax.image.resize(x, (x.shape[0], size, size, 3), "bilinear", antialias=False)
+
+
 class InceptionV3(nn.Module):
   """Images (B, H, W, C) in [-1, 1] -> (B, 2048) pool features."""
 
   @nn.compact
   def __call__(self, x):
-    if x.shape[-1] == 1:
-      x = jnp.repeat(x, 3, axis=-1)
-    x = jax.image.resize(x, (x.shape[0], 299, 299, 3), "bilinear")
+    x = preprocess(x)
     x = BasicConv(32, (3, 3), (2, 2), name="Conv2d_1a_3x3")(x)
     x = BasicConv(32, (3, 3), name="Conv2d_2a_3x3")(x)
     x = BasicConv(64, (3, 3), padding=(1, 1), name="Conv2d_2b_3x3")(x)
