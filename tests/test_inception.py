@@ -1,4 +1,8 @@
-"""The Inception-v3 FID network and its weight loader, with random weights (no real ones offline)."""
+"""The Inception-v3 FID network and its weight loader, with random weights (no real ones offline);
+with pytorch-fid's weights, `GANJAX_INCEPTION_PTH=FILE.pth python -m pytest tests/test_inception.py`
+also compares it with pytorch-fid (`launch/compare_inception.py`)."""
+
+import os
 
 import jax
 import jax.numpy as jnp
@@ -7,6 +11,7 @@ import pytest
 
 from ganjax.errors import ConfigError
 from ganjax.metrics import inception
+from tiny import ROOT
 
 
 def test_weights_load_from_pytorch_names_and_give_2048_pool_features(tmp_path):
@@ -34,3 +39,21 @@ def test_resize_is_pytorch_fids_bilinear_without_antialiasing():
   out = inception.preprocess(x, size=2)
   np.testing.assert_allclose(out[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]])
   assert out.shape == (1, 2, 2, 3)
+
+
+@pytest.mark.skipif(not os.environ.get("GANJAX_INCEPTION_PTH"),
+                    reason="needs pytorch-fid's weights: GANJAX_INCEPTION_PTH=pt_inception-2015-12-05-6726825d.pth")
+def test_features_and_fid_equal_pytorch_fids_on_its_weights(tmp_path):
+  """With the real weights (and `pip install pytorch-fid`): launch/compare_inception.py within 1e-3."""
+  pytest.importorskip("pytorch_fid")
+  import importlib.util
+
+  from PIL import Image
+  from sklearn.datasets import load_digits
+
+  for i, img in enumerate((load_digits().images[:40] * 15.9).astype(np.uint8)):
+    Image.fromarray(img).resize((32, 32)).save(tmp_path / f"{i:02d}.png")
+  spec = importlib.util.spec_from_file_location("compare_inception", ROOT / "launch" / "compare_inception.py")
+  script = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(script)
+  assert script.main([f"--weights={os.environ['GANJAX_INCEPTION_PTH']}", f"--real={tmp_path}", "--num=20"]) == 0
