@@ -83,7 +83,8 @@ def eval_table(workdirs, keys=None) -> str:
   keys = _keys(evals, keys)
   lines = ["| workdir | step | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 2)]
   for w, e in evals:
-    cells = [f"{e[k]:.4g}" if isinstance(e.get(k), (int, float)) else "–" for k in keys]
+    cells = [f"{e[k]:.4g}" if isinstance(e.get(k), (int, float)) else str(e[k]) if isinstance(e.get(k), str) else "–"
+             for k in keys]
     lines.append(f"| {os.path.basename(os.path.normpath(w))} | {e.get('step')} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 

@@ -25,13 +25,16 @@ def main(argv=None) -> dict:
   p.add_argument("--real", type=int, default=50_000)
   p.add_argument("--fake", type=int, default=50_000)
   p.add_argument("--dim", type=int, default=128)
-  p.add_argument("--backend", default="auto", choices=["auto", "numpy", "jax"])
+  p.add_argument("--backend", default="auto", choices=["auto", "numpy", "jax"],
+                 help="auto: JAX when it is imported and has an accelerator (pass --backend=jax to import it)")
   p.add_argument("--block_mib", type=float, default=64)
   p.add_argument("--kid_subsets", type=int, default=100)
   p.add_argument("--json", default="")
   args = p.parse_args(argv)
   if args.backend == "jax":
-    import jax  # noqa: F401  (so that "auto" inside sets would find it too)
+    import importlib
+
+    importlib.import_module("jax")
   from ganjax.metrics import sets
 
   rng = np.random.default_rng(0)

@@ -22,19 +22,26 @@ import optax
 FEATURES = 128
 
 
+def body(x):
+  """The feature body of both trained feature networks (the classifier, the SimCLR encoder): three
+  3x3 convolutions (32/64/128, strides 1/2/2) or a 256-unit layer for vectors, then FEATURES ReLU
+  units. Call it inside an `nn.compact` method: its layers belong to the caller."""
+  if x.ndim == 4:
+    h = x
+    for ch, stride in ((32, 1), (64, 2), (128, 2)):
+      h = nn.relu(nn.Conv(ch, (3, 3), (stride, stride), padding="SAME")(h))
+    h = h.reshape((h.shape[0], -1))
+  else:
+    h = nn.relu(nn.Dense(256)(x.reshape((x.shape[0], -1))))
+  return nn.relu(nn.Dense(FEATURES)(h))
+
+
 class Classifier(nn.Module):
   num_classes: int
 
   @nn.compact
   def __call__(self, x):
-    if x.ndim == 4:
-      h = x
-      for ch, stride in ((32, 1), (64, 2), (128, 2)):
-        h = nn.relu(nn.Conv(ch, (3, 3), (stride, stride), padding="SAME")(h))
-      h = h.reshape((h.shape[0], -1))
-    else:
-      h = nn.relu(nn.Dense(256)(x.reshape((x.shape[0], -1))))
-    features = nn.relu(nn.Dense(FEATURES)(h))
+    features = body(x)
     return features, nn.Dense(self.num_classes)(features)
 
 
@@ -68,6 +75,22 @@ def train_classifier(images, labels, num_classes: int, steps: int = 2000, batch:
   return params
 
 
+def batched(apply, x, batch: int = 500):
+  """apply(rows) over x in chunks of `batch` rows, the last one zero-padded, so that a jitted
+  `apply` compiles once whatever len(x) is; outputs (an array or a tuple of arrays) concatenated."""
+  outs = []
+  for i in range(0, len(x), batch):
+    chunk = np.asarray(x[i:i + batch])
+    n = len(chunk)
+    size = batch if len(x) > batch else max(8, 1 << (len(x) - 1).bit_length())  # small sets: a power of 2
+    padded = np.concatenate([chunk, np.zeros((size - n, *chunk.shape[1:]), chunk.dtype)]) if size > n else chunk
+    out = apply(jnp.asarray(padded))
+    outs.append(tuple(np.asarray(o)[:n] for o in out) if isinstance(out, tuple) else np.asarray(out)[:n])
+  if isinstance(outs[0], tuple):
+    return tuple(np.concatenate(parts) for parts in zip(*outs))
+  return np.concatenate(outs)
+
+
 class FeatureNet:
   """A trained classifier: `features(x)` (B, 128) and `probs(x)` (B, num_classes), batched."""
 
@@ -77,12 +100,7 @@ class FeatureNet:
     self._apply = jax.jit(lambda p, x: (lambda f, l: (f, jax.nn.softmax(l)))(*model.apply(p, x)))
 
   def __call__(self, x, batch: int = 500):
-    feats, probs = [], []
-    for i in range(0, len(x), batch):
-      f, p = self._apply(self.params, jnp.asarray(x[i:i + batch]))
-      feats.append(np.asarray(f))
-      probs.append(np.asarray(p))
-    return np.concatenate(feats), np.concatenate(probs)
+    return batched(lambda b: self._apply(self.params, b), x, batch)
 
   def accuracy(self, images, labels) -> float:
     return float((self(images)[1].argmax(1) == np.asarray(labels)).mean())

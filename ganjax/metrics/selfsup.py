@@ -32,21 +32,14 @@ import optax
 
 from ganjax.metrics import classifier
 
-FEATURES = 128
+FEATURES = classifier.FEATURES
 TEMPERATURE = 0.5
 
 
 class Encoder(nn.Module):
   @nn.compact
   def __call__(self, x):
-    if x.ndim == 4:
-      h = x
-      for ch, stride in ((32, 1), (64, 2), (128, 2)):
-        h = nn.relu(nn.Conv(ch, (3, 3), (stride, stride), padding="SAME")(h))
-      h = h.reshape((h.shape[0], -1))
-    else:
-      h = nn.relu(nn.Dense(256)(x.reshape((x.shape[0], -1))))
-    return nn.relu(nn.Dense(FEATURES)(h))
+    return classifier.body(x)
 
 
 class SimCLR(nn.Module):
@@ -129,17 +122,17 @@ class SelfFeatures:
     self.params = params
     model = SimCLR()
     self._apply = jax.jit(lambda p, x: model.apply(p, x)[0])
+    self._augment = jax.jit(augment)
 
   def __call__(self, x, batch: int = 500):
-    return np.concatenate([np.asarray(self._apply(self.params, jnp.asarray(x[i:i + batch])))
-                           for i in range(0, len(x), batch)])
+    return classifier.batched(lambda b: self._apply(self.params, b), x, batch)
 
   def pair_accuracy(self, images, n: int = 1000, seed: int = 0) -> float:
     """Of up to n images, the fraction whose second augmented view's nearest neighbour (cosine)
     among all second views is its own."""
     x = jnp.asarray(images[:n])
     k1, k2 = jax.random.split(jax.random.key(seed))
-    a, b = self(np.asarray(augment(k1, x))), self(np.asarray(augment(k2, x)))
+    a, b = self(np.asarray(self._augment(k1, x))), self(np.asarray(self._augment(k2, x)))
     a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
     return float(np.mean((a @ b.T).argmax(1) == np.arange(len(a))))
