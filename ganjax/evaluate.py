@@ -128,7 +128,8 @@ def evaluate_files(real: str, fake: str, features: str = "auto", train: str = ""
     say(f"feature space: {kind} ({'loading' if kind == 'inception' else 'training or loading from the cache'})")
     space = features_lib.make(kind, t["images"], t["labels"], t["num_classes"],
                               cache_dir=cache_dir or default_cache_dir(), classifier_steps=classifier_steps,
-                              self_steps=self_features_steps, inception_weights=inception_weights)
+                              self_steps=self_features_steps, inception_weights=inception_weights,
+                              progress=progress)
     out["features"] = kind
     if r["labels"] is not None or kind == "self":
       out.update(space.trust(r["images"], r["labels"]))

@@ -19,6 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ganjax.metrics import sets
+
 FEATURES = 128
 
 
@@ -53,7 +55,9 @@ def fingerprint(images, labels, num_classes: int, steps: int, seed: int) -> str:
   return h.hexdigest()[:16]
 
 
-def train_classifier(images, labels, num_classes: int, steps: int = 2000, batch: int = 128, seed: int = 0):
+def train_classifier(images, labels, num_classes: int, steps: int = 2000, batch: int = 128, seed: int = 0,
+                     progress: bool = False):
+
   model = Classifier(num_classes)
   params = model.init(jax.random.key(seed), jnp.asarray(images[:2]))
   tx = optax.adam(1e-3)
@@ -69,7 +73,7 @@ def train_classifier(images, labels, num_classes: int, steps: int = 2000, batch:
     return optax.apply_updates(params, updates), opt
 
   rng = np.random.default_rng(seed)
-  for _ in range(steps):
+  for _ in sets.progress_bar(range(steps), "training the feature classifier", progress, "step"):
     idx = rng.integers(0, len(images), min(batch, len(images)))
     params, opt = step(params, opt, jnp.asarray(images[idx]), jnp.asarray(labels[idx]))
   return params
@@ -125,8 +129,9 @@ def cached_params(cache_dir, kind: str, key: str, template, train_fn):
   return params
 
 
-def load_or_train(images, labels, num_classes: int, cache_dir, steps: int = 2000, seed: int = 0) -> FeatureNet:
+def load_or_train(images, labels, num_classes: int, cache_dir, steps: int = 2000, seed: int = 0,
+                  progress: bool = False) -> FeatureNet:
   template = Classifier(num_classes).init(jax.random.key(0), jnp.asarray(images[:2]))
   params = cached_params(cache_dir, "classifiers", fingerprint(images, labels, num_classes, steps, seed), template,
-                         lambda: train_classifier(images, labels, num_classes, steps, seed=seed))
+                         lambda: train_classifier(images, labels, num_classes, steps, seed=seed, progress=progress))
   return FeatureNet(params, num_classes)

@@ -53,19 +53,20 @@ def resolve(kind: str, has_labels: bool, inception_weights: str = "") -> str:
 
 def make(kind: str, train_images, train_labels=None, num_classes: int = 0, *, cache_dir: str,
          classifier_steps: int = 2000, self_steps: int = 1000, inception_weights: str = "",
-         seed: int = 0) -> FeatureSpace:
+         seed: int = 0, progress: bool = False) -> FeatureSpace:
   """The feature space `kind` (already resolved), trained on `train_images` where it is trained."""
   if kind == "classifier":
     from ganjax.metrics import classifier
 
-    net = classifier.load_or_train(train_images, train_labels, num_classes, cache_dir, classifier_steps, seed=seed)
+    net = classifier.load_or_train(train_images, train_labels, num_classes, cache_dir, classifier_steps, seed=seed,
+                                  progress=progress)
     return FeatureSpace("classifier", lambda x: net(x)[0], lambda x: net(x)[1],
                         lambda images, labels=None: ({} if labels is None else
                                                      {"classifier/test_accuracy": net.accuracy(images, labels)}))
   if kind == "self":
     from ganjax.metrics import selfsup
 
-    net = selfsup.load_or_train(train_images, cache_dir, self_steps, seed=seed)
+    net = selfsup.load_or_train(train_images, cache_dir, self_steps, seed=seed, progress=progress)
 
     def trust(images, labels=None):
       out = {"self/pair_accuracy": net.pair_accuracy(images)}

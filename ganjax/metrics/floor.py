@@ -1,14 +1,16 @@
 """The real-vs-real floor of a dataset: the sample-quality metrics of `eval.num_samples` real
 training images (drawn at random over the whole training split, `metrics.real_reference`) against
-the held-out images, in the same classifier features as a run's evaluation -- what a perfect
-generator scores at this sample size. Nothing is trained but the (cached) feature classifier.
+the held-out images, in the same feature space as a run's evaluation (`eval.features`: the
+classifier for labelled data, the self-supervised encoder otherwise) -- what a perfect generator
+scores at this sample size. Nothing is trained but the (cached) feature network.
 
   python -m ganjax.metrics.floor --config=configs/dcgan.py --config.data.name=idx:../shared/data/mnist \
       --config.data.holdout=2000      # 32x32, as the DCGAN and AC-GAN rows
   python -m ganjax.metrics.floor --config=configs/gan.py --config.data.name=idx:../shared/data/mnist \
       --config.data.holdout=2000      # 28x28, as the MLP rows
 
-prints {"fid_real_reference": ..., "kid_real_reference": ..., "classifier_score_real_reference": ...}.
+prints {"features": ..., "fid_real_reference": ..., "kid_real_reference": ..., and with the classifier
+"classifier_score_real_reference": ...}.
 """
 
 from __future__ import annotations
@@ -30,16 +32,17 @@ def floor(config) -> dict:
   from ganjax.metrics import sets
 
   split = data.load(config)
-  data.require_labels(split.train, "the classifier feature space")
-  net = metrics.classifier_for(split, config)
+  space = metrics.feature_space(split, config)
   test = split.test.get(np.arange(split.test.size))
   ref = metrics.real_reference(split.train, config.eval.num_samples)
-  test_f, _ = net(test["image"])
-  ref_f, ref_p = net(ref)
-  kid, _ = sets.kid(test_f, ref_f, subsets=config.eval.kid_subsets)
-  return {"data": config.data.name, "num_real": int(len(ref)), "num_heldout": int(split.test.size),
-          "fid_real_reference": fid_lib.fid(ref_f, test_f), "kid_real_reference": kid,
-          "classifier_score_real_reference": fid_lib.classifier_score(ref_p)}
+  test_f, ref_f = space.features(test["image"]), space.features(ref)
+  kid, _ = sets.kid(test_f, ref_f, config.eval.kid_subsets, metrics.kid_subset_size(config, len(test_f), len(ref_f)))
+  out = {"data": config.data.name, "features": space.name, "num_real": int(len(ref)),
+         "num_heldout": int(split.test.size), "fid_real_reference": fid_lib.fid(ref_f, test_f),
+         "kid_real_reference": kid}
+  if space.probs is not None:
+    out["classifier_score_real_reference"] = fid_lib.classifier_score(space.probs(ref))
+  return out
 
 
 def main(argv):

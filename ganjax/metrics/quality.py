@@ -88,7 +88,7 @@ def linear_probe(train_x, train_y, test_x, test_y) -> float:
   return float(model.score(flat(test_x), np.asarray(test_y)))
 
 
-def feature_space(split, config):
+def feature_space(split, config, progress: bool = False):
   """The run's primary feature space (`eval.features`, "auto": the classifier for labelled data,
   else the self-supervised encoder), trained on up to 20,000 training images and cached."""
   kind = features_lib.resolve(config.eval.features, split.train.has_labels, config.eval.inception_weights)
@@ -96,7 +96,7 @@ def feature_space(split, config):
   return features_lib.make(kind, train["image"], train.get("label"), split.train.num_classes,
                            cache_dir=config.eval.cache_dir or default_cache_dir(),
                            classifier_steps=config.eval.classifier_steps, self_steps=config.eval.self_features_steps,
-                           inception_weights=config.eval.inception_weights)
+                           inception_weights=config.eval.inception_weights, progress=progress)
 
 
 def kid_subset_size(config, n_real: int, n_fake: int) -> int:
@@ -114,6 +114,7 @@ def check(config, split, num_samples: int):
     return
   features_lib.resolve(config.eval.features, split.train.has_labels, config.eval.inception_weights)
   kid_subset_size(config, split.test.size, num_samples)
+  kid_subset_size(config, split.test.size, min(num_samples, split.train.size))  # the real-vs-real reference
 
 
 def compare(real_f, fake_f, ref_f, config, prefix: str = "", progress: bool = False) -> dict:
@@ -141,7 +142,7 @@ def sample_quality(samples, split, config, labels=None, progress: bool = False) 
   train = _take(split.train, 20_000)
   test = _take(split.test, split.test.size)
   t = time.perf_counter()
-  space = feature_space(split, config)
+  space = feature_space(split, config, progress)
   out = {"features": space.name}
   out.update(space.trust(test["image"], test.get("label")))
   test_f, gen_f = space.features(test["image"]), space.features(samples)

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ganjax.metrics import classifier
+from ganjax.metrics import classifier, sets
 
 FEATURES = classifier.FEATURES
 TEMPERATURE = 0.5
@@ -90,7 +90,7 @@ def fingerprint(images, steps: int, seed: int) -> str:
   return h.hexdigest()[:16]
 
 
-def train(images, steps: int = 2000, batch: int = 128, seed: int = 0):
+def train(images, steps: int = 2000, batch: int = 128, seed: int = 0, progress: bool = False):
   model = SimCLR()
   params = model.init(jax.random.key(seed), jnp.asarray(images[:2]))
   tx = optax.adam(1e-3)
@@ -109,7 +109,7 @@ def train(images, steps: int = 2000, batch: int = 128, seed: int = 0):
 
   rng = np.random.default_rng(seed)
   key = jax.random.key(seed + 1)
-  for t in range(steps):
+  for t in sets.progress_bar(range(steps), "training the self-supervised feature encoder", progress, "step"):
     idx = rng.choice(len(images), min(batch, len(images)), replace=False)
     params, opt, _ = step(params, opt, jnp.asarray(images[idx]), jax.random.fold_in(key, t))
   return params
@@ -138,7 +138,7 @@ class SelfFeatures:
     return float(np.mean((a @ b.T).argmax(1) == np.arange(len(a))))
 
 
-def load_or_train(images, cache_dir, steps: int = 2000, seed: int = 0) -> SelfFeatures:
+def load_or_train(images, cache_dir, steps: int = 2000, seed: int = 0, progress: bool = False) -> SelfFeatures:
   template = SimCLR().init(jax.random.key(0), jnp.asarray(images[:2]))
   return SelfFeatures(classifier.cached_params(cache_dir, "self_features", fingerprint(images, steps, seed), template,
-                                               lambda: train(images, steps, seed=seed)))
+                                               lambda: train(images, steps, seed=seed, progress=progress)))

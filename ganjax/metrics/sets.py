@@ -121,12 +121,13 @@ def _row_blocks(n_rows: int, n_cols: int, block_bytes: int):
   return [slice(i, min(n_rows, i + rows)) for i in range(0, n_rows, rows)]
 
 
-def _progress(blocks, desc: str, progress: bool):
+def progress_bar(items, desc: str, progress: bool, unit: str = "block"):
+  """`items`, with a tqdm bar on stderr when `progress`."""
   if not progress:
-    return blocks
+    return items
   from tqdm import tqdm
 
-  return tqdm(blocks, desc=f"ganjax: {desc}", unit="block", file=sys.stderr, leave=False)
+  return tqdm(items, desc=f"ganjax: {desc}", unit=unit, file=sys.stderr, leave=False)
 
 
 def knn_sq_radii(x, ks, *, backend: str = "auto", block_bytes: int = BLOCK_BYTES, progress: bool = False,
@@ -139,7 +140,7 @@ def knn_sq_radii(x, ks, *, backend: str = "auto", block_bytes: int = BLOCK_BYTES
     raise ConfigError(f"{len(x)} points are too few for {max(ks)}-nearest-neighbour balls")
   xd = ops.put(x)
   out = {k: [] for k in ks}
-  for s in _progress(_row_blocks(len(x), len(x), block_bytes), f"{max(ks)}-NN radii of {len(x)}", progress):
+  for s in progress_bar(_row_blocks(len(x), len(x), block_bytes), f"{max(ks)}-NN radii of {len(x)}", progress):
     for k, r in zip(ks, ops.smallest(ops.sq_dists(xd[s], xd), ks)):  # column 0: the point itself
       out[k].append(ops.get(r))
   return {k: np.concatenate(v).astype(np.float64) for k, v in out.items()}
@@ -161,7 +162,7 @@ def manifold_metrics(real, fake, *, k_pr: int = 3, k_dc: int = 5, backend: str =
   precise, inside_count = [], 0.0
   recalled = xp.zeros(len(real), bool)
   nearest_fake = xp.full(len(real), np.inf, dtype=real_d.dtype)
-  for s in _progress(_row_blocks(len(fake), len(real), block_bytes), f"memberships {len(fake)} x {len(real)}",
+  for s in progress_bar(_row_blocks(len(fake), len(real), block_bytes), f"memberships {len(fake)} x {len(real)}",
                      progress):
     d2 = ops.sq_dists(fake_d[s], real_d)  # (block of fake, real)
     precise.append(ops.get(xp.any(d2 <= pr_real[None, :], axis=1)))
@@ -210,7 +211,7 @@ def kid(real, fake, subsets: int = 100, subset_size: int = 1000, seed: int = 0,
   m, d = subset_size, real.shape[1]
   rng = np.random.default_rng(seed)
   values = []
-  for _ in _progress(range(subsets), "KID subsets", progress):
+  for _ in progress_bar(range(subsets), "KID subsets", progress):
     x = real[rng.choice(len(real), m, replace=False)]
     y = fake[rng.choice(len(fake), m, replace=False)]
     kxx, kyy, kxy = ((x @ x.T) / d + 1)**3, ((y @ y.T) / d + 1)**3, ((x @ y.T) / d + 1)**3
