@@ -141,7 +141,7 @@ def evaluate_files(real: str, fake: str, features: str = "auto", train: str = ""
       out["classifier_score"] = fid_lib.classifier_score(space.probs(f["images"]))
   out["n_real"], out["n_fake"] = len(real_f), len(fake_f)
   out["seconds/load_and_features"] = round(time.perf_counter() - t0, 3)
-  size = kid_subset_size or min(1000, min(len(real_f), len(fake_f)) // 2)
+  size = sets.kid_subset_size(kid_subset_size, len(real_f), len(fake_f), kid_subsets)
   out["kid_subset_size"] = size
   say("FID, KID, precision/recall, density/coverage")
   out.update(sets.score(real_f, fake_f, kid_subsets=kid_subsets, kid_subset_size=size, progress=progress))

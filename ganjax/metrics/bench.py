@@ -43,7 +43,8 @@ def main(argv=None) -> dict:
   before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
   block = int(args.block_mib * 2**20) if args.block_mib > 0 else 1 << 62
   t = time.perf_counter()
-  out = sets.score(real, fake, kid_subsets=args.kid_subsets, kid_subset_size=min(1000, min(args.real, args.fake) // 2),
+  out = sets.score(real, fake, kid_subsets=args.kid_subsets,
+                   kid_subset_size=sets.kid_subset_size(0, args.real, args.fake, args.kid_subsets),
                    backend=args.backend, block_bytes=block, progress=sys.stderr.isatty())
   out["seconds/total"] = round(time.perf_counter() - t, 3)
   out.update(real=args.real, fake=args.fake, dim=args.dim, block_mib=args.block_mib, backend=args.backend,

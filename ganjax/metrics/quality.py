@@ -102,9 +102,7 @@ def feature_space(split, config, progress: bool = False):
 def kid_subset_size(config, n_real: int, n_fake: int) -> int:
   """`eval.kid_subset_size`, or with 0 the usual 1,000 capped at half the smaller set (so that the
   subsets stay random); an explicit size that leaves no randomness is refused."""
-  size = config.eval.kid_subset_size or min(1000, min(n_real, n_fake) // 2)
-  sets.check_kid_subset_size(size, n_real, n_fake, config.eval.kid_subsets)
-  return size
+  return sets.kid_subset_size(config.eval.kid_subset_size, n_real, n_fake, config.eval.kid_subsets)
 
 
 def check(config, split, num_samples: int):

@@ -203,6 +203,14 @@ def check_kid_subset_size(subset_size: int, n_real: int, n_fake: int, subsets: i
                       f"subsets would be the whole set (kid_std 0); lower eval.kid_subset_size")
 
 
+def kid_subset_size(requested: int, n_real: int, n_fake: int, subsets: int = 100) -> int:
+  """`requested`, or with 0 torch-fidelity's 1,000 capped at half the smaller set (so that the
+  subsets stay random); checked by `check_kid_subset_size`."""
+  size = requested or min(1000, min(n_real, n_fake) // 2)
+  check_kid_subset_size(size, n_real, n_fake, subsets)
+  return size
+
+
 def kid(real, fake, subsets: int = 100, subset_size: int = 1000, seed: int = 0,
         progress: bool = False) -> tuple[float, float]:
   """(mean, std) of the unbiased polynomial-kernel MMD^2 over random subsets."""
