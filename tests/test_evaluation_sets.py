@@ -155,3 +155,25 @@ def test_evaluate_cli_scores_folders_and_arrays(tmp_path, capsys):
   np.savez(tmp_path / "small.npz", images=np.zeros((5, 4, 4, 1), np.uint8))
   with pytest.raises(DataError, match="--image_size"):
     evaluate.evaluate_files(tmp_path / "real", tmp_path / "small.npz")
+
+
+def test_inception_weights_add_the_whole_suite_in_inception_features(config_of, monkeypatch):
+  """With eval.inception_weights every set metric is reported again, prefixed inception_ (the network
+  itself is replaced by a cheap projection here; tests/test_inception.py tests the real one)."""
+  from ganjax import data
+  from ganjax.metrics import features
+
+  make = features.make
+  monkeypatch.setattr(features, "make", lambda kind, *a, **k: (
+      features.FeatureSpace("inception", lambda x: np.asarray(x).reshape(len(x), -1)[:, ::3]) if kind == "inception"
+      else make(kind, *a, **k)))
+  c = config_of("gan.py")
+  c.eval.inception_weights, c.eval.features = "weights.npz", "self"
+  split = data.load(c)
+  samples = split.test.get(np.arange(64))["image"] + 0.1
+  out = quality.sample_quality(samples, split, c)
+  assert out["features"] == "self"
+  for key in ("fid", "fid_real_reference", "kid", "kid_std", "precision", "recall", "density", "coverage"):
+    assert np.isfinite(out[f"inception_{key}"]), key
+  assert out["inception_fid"] != out["fid"] and out["inception_kid"] != out["kid"]  # another feature space
+  assert "seconds/inception_kid" in out and "seconds/inception_features" in out
