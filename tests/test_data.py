@@ -256,8 +256,27 @@ def test_fetch_rejects_a_bad_checksum_and_keeps_cache_clean(tmp_path, mirror, mo
 
 
 def test_fetch_offline_names_the_alternatives(tmp_path):
-  with pytest.raises(DataError, match="Offline\\? Use data.name=digits .*idx:<dir>"):
-    fetch.fetch("fashion_mnist", tmp_path, ["http://127.0.0.1:9/"], timeout=2)
+  with pytest.raises(DataError, match="Offline\\? Use data.name=digits .*idx:<dir>.*apt-get install dataset-fashion"):
+    fetch.fetch("fashion_mnist", tmp_path, ["http://127.0.0.1:9/"], timeout=2, system_dirs=[])
+
+
+def test_a_system_copy_is_used_when_its_decompressed_contents_verify(tmp_path, monkeypatch):
+  """Debian's dataset-fashion-mnist recompressed the .gz files: contents are checked, not the .gz."""
+  import gzip
+
+  system = tmp_path / "usr-share"
+  system.mkdir()
+  expected = {}
+  for name in fetch.FILES["fashion_mnist"]:
+    with gzip.open(system / name, "wb", compresslevel=1) as f:  # another compression than upstream's
+      f.write(name.encode() * 10)
+    expected[name] = fetch.content_md5(system / name)
+  monkeypatch.setitem(fetch.CONTENT_MD5, "fashion_mnist", expected)
+  assert fetch.fetch("fashion_mnist", tmp_path / "cache", ["http://127.0.0.1:9/"], system_dirs=[system]) == system
+  with gzip.open(system / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+    f.write(b"something else")
+  with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz decompresses to contents with MD5"):
+    fetch.fetch("fashion_mnist", tmp_path / "cache", ["http://127.0.0.1:9/"], system_dirs=[system])
 
 
 # ---------------------------------------------------------------- TFDS through tfds.data_source
