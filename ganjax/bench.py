@@ -97,7 +97,8 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
       jax.block_until_ready(run.next_batch())
       n_data += 1
     data_rate = n_data * algorithms.rows_per_step(run.method, config) / (time.perf_counter() - t0)
-    example_shape = run.split.train.element_spec["image"][0]
+    spec = run.split.train.element_spec
+    example_shape = next(iter(spec.get(k, (None,))[0] for k in ("image", "b", "tokens") if k in spec), ())
     run.checkpoints.close()
   device = jax.devices()[0]
   mem = device.memory_stats() or {}

@@ -92,6 +92,13 @@ def evaluate(run, step: int) -> dict:
     out["linear_probe/latent_accuracy"] = metrics.linear_probe(code(train["image"]), train["label"],
                                                                code(test["image"]), test["label"])
     out["linear_probe/pixel_accuracy"] = metrics.linear_probe(train["image"], train["label"], test["image"], test["label"])
+  if run.translate_fn is not None and "b" in run.split.test.element_spec:  # image-to-image: against the truth
+    stages.start("translations")
+    test = run.split.test.get(np.arange(min(run.split.test.size, cfg.eval.num_samples)))
+    outputs = np.concatenate([
+        parallel.local_copy(run.translate_fn(run.state, test["a"][i:i + cfg.eval.batch_size], jax.random.fold_in(key, i)))
+        for i in range(0, len(test["a"]), cfg.eval.batch_size)])
+    out.update(metrics.translation_quality(outputs, test, run.split, cfg))
   if run.evaluate_fn is not None:
     stages.start("held-out metrics")
     test = run.split.test

@@ -85,6 +85,7 @@ class Run:
     self.generate_labeled_fn = jitted("generate_labeled", 2)
     self.predict_fn = jitted("predict_class")
     self.encode_fn = jitted("encode")
+    self.translate_fn = jitted("translate")
 
   def iterators(self):
     """The grain iterators to checkpoint: one, or {stream: iterator}; None without data iterators."""

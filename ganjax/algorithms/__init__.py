@@ -25,6 +25,8 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
   | generate_labeled(state, key, n)         | (samples, requested labels): class accuracy at evaluation      |
   | predict_class(state, x), CLASS_MATCHING | "identity" | "hungarian" accuracy of its class predictions    |
   | sample_grids(state, key, test)          | {name: (images, columns)}: extra pictures of --mode=sample     |
+  | translate(state, x, key)                | image-to-image: A images -> B; evaluation scores it against    |
+  |                                         | the held-out pairs (`ganjax.metrics.translation`)              |
   | DENSITY_DECODER = True                  | generate(state, None, n, z) is a continuous map of z ~ N(0, I) |
   |                                         | alone: AIS log-likelihoods apply (`ganjax.metrics.ais`)        |
 
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ganjax.algorithms import acgan, ae, ali, bgan, cgan, ebgan, gan, gman, infogan, sgan, unrolled_gan, vae
+from ganjax.algorithms import acgan, ae, ali, bgan, cgan, ebgan, gan, gman, infogan, pix2pix, sgan, unrolled_gan, vae
 from ganjax.errors import choose
 
 
@@ -47,7 +49,8 @@ class Method(Protocol):
 
 
 ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": ebgan, "bgan": bgan, "cgan": cgan,
-              "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae}
+              "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae,
+              "pix2pix": pix2pix}
 
 
 def get(name: str):

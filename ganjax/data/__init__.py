@@ -23,6 +23,8 @@ Names (`config.data.name`):
   folder:<dir>         a folder of images; class subfolders give labels
   paired:<dir>         paired images: <dir>/a/NAME and <dir>/b/NAME, batches {"a": ..., "b": ...}
   text:<file>          windows of character tokens of a UTF-8 text file, batches {"tokens": int32}
+  edges:<data name>    pix2pix's edges -> image pairs of any image data: {"a": Canny edges, "b": image};
+                       mnist_edges = edges:mnist, fashion_edges = edges:fashion_mnist
   mnist | fashion_mnist  prepared TFDS data if present, else IDX files fetched once and verified
   tfds:<name>[:<split>]  prepared TFDS data through tfds.data_source (no TensorFlow at train time)
 """
@@ -44,8 +46,8 @@ from ganjax.errors import DataError
 __all__ = ["Source", "Split", "load", "load_streams", "make", "Pipeline", "NAMES"]
 
 NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
-         "text:<file>", "mnist",
-         "fashion_mnist", "tfds:<name>[:<split>]")
+         "text:<file>", "edges:<data name>",
+         "mnist_edges", "fashion_edges", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
 
 
 @dataclasses.dataclass
@@ -138,6 +140,14 @@ def load(config) -> Split:
     return _holdout(sources.paired_folders(arg, cfg.image_size), cfg.holdout, random=True)
   if kind == "text" and arg:
     return _holdout(sources.text_windows(arg, cfg.window, cfg.window_stride), cfg.holdout)
+  if kind in ("edges", "mnist_edges", "fashion_edges"):  # pix2pix's edges -> image pairs of any image data
+    inner = {"mnist_edges": "mnist", "fashion_edges": "fashion_mnist"}.get(kind, arg)
+    if not inner:
+      raise DataError("edges:<data name> needs the images to take edges of, e.g. edges:digits")
+    c = config.copy_and_resolve_references()
+    c.data.name = inner
+    split = load(c)
+    return Split(sources.edge_pairs(split.train, cfg.edge_sigma), sources.edge_pairs(split.test, cfg.edge_sigma))
   if kind in ("mnist", "fashion_mnist") and not arg:
     return _tfds_or_fetch(kind, cfg)
   if kind == "tfds" and arg:

@@ -304,6 +304,24 @@ def _read_images(files, image_size: int, what: str) -> list:
   return images
 
 
+def edge_pairs(src: Source, sigma: float = 1.0) -> Source:
+  """pix2pix's edges -> image pairs from any image source: {"a": the Canny edge map of each image
+  (scikit-image's `feature.canny` on the grey image, `sigma`; edges +1 on -1), "b": the image,
+  "label" where the source has labels}. Deterministic: no randomness at all."""
+  from skimage.feature import canny
+
+  batch = src.get(np.arange(src.size))
+  images = batch["image"]
+  if images.ndim != 4:
+    raise DataError(f"edges: {src.name} holds no images (shape {images.shape[1:]})")
+  grey = images.mean(-1) if images.shape[-1] > 1 else images[..., 0]
+  edges = np.stack([canny(g, sigma=sigma) for g in (grey + 1.0) / 2.0])[..., None]
+  arrays = {"a": np.where(edges, 1.0, -1.0).astype(np.float32), "b": images}
+  if "label" in batch:
+    arrays["label"] = batch["label"]
+  return from_arrays(f"edges:{src.name}", arrays, src.num_classes, official_test=src.official_test)
+
+
 def paired_folders(directory, image_size: int = 0) -> Source:
   """Paired images (pix2pix-style data): `dir/a/NAME` and `dir/b/NAME` belong together, matched by
   file name; examples are {"a": image, "b": image} (each side may have its own channel count)."""

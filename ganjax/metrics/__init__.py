@@ -9,6 +9,7 @@
   inception   the FID Inception-v3 (user-supplied weights)
   quality     `sample_quality`: every image metric of a run's samples; also `class_accuracy`,
               `linear_probe`, `real_reference`, `classifier_for`
+  translation image-to-image metrics against the ground truth (L1, PSNR, SSIM, class accuracy, FID)
   ais         annealed importance sampling;  floor  the real-vs-real floor (`python -m`)
 
 The names of `quality` are also available here (`ganjax.metrics.sample_quality`), imported on
@@ -19,10 +20,13 @@ import importlib
 
 _QUALITY = ("sample_quality", "class_accuracy", "linear_probe", "real_reference", "classifier_for",
             "feature_space", "kid_subset_size", "check", "compare")
-_SUBMODULES = ("sets", "fid", "modes", "features", "classifier", "selfsup", "inception", "quality", "ais", "floor")
+_SUBMODULES = ("sets", "fid", "modes", "features", "classifier", "selfsup", "inception", "quality", "ais", "floor",
+               "translation")
 
 
 def __getattr__(name):
+  if name == "translation_quality":
+    return importlib.import_module("ganjax.metrics.translation").translation_quality
   if name in _QUALITY:
     return getattr(importlib.import_module("ganjax.metrics.quality"), name)
   if name in _SUBMODULES:

@@ -68,12 +68,12 @@ def class_accuracy(pred, labels, matching: str = "identity"):
   return "cluster_accuracy", float(confusion[rows, cols].sum() / len(pred))
 
 
-def real_reference(train, n: int, seed: int = 0):
+def real_reference(train, n: int, seed: int = 0, key: str = "image"):
   """The real-vs-real reference set: `n` training images (as many as the generated set) drawn at
   random from `seed` over the whole training split. (The first n would come from one end of the
   file, which on the MNIST test split is its easier half.)"""
   idx = np.sort(np.random.default_rng([seed, 99]).choice(train.size, min(n, train.size), replace=False))
-  return train.get(idx)["image"]
+  return train.get(idx)[key]
 
 
 def linear_probe(train_x, train_y, test_x, test_y) -> float:
@@ -88,12 +88,12 @@ def linear_probe(train_x, train_y, test_x, test_y) -> float:
   return float(model.score(flat(test_x), np.asarray(test_y)))
 
 
-def feature_space(split, config, progress: bool = False):
+def feature_space(split, config, progress: bool = False, key: str = "image"):
   """The run's primary feature space (`eval.features`, "auto": the classifier for labelled data,
-  else the self-supervised encoder), trained on up to 20,000 training images and cached."""
+  else the self-supervised encoder), trained on up to 20,000 training images (`key`) and cached."""
   kind = features_lib.resolve(config.eval.features, split.train.has_labels, config.eval.inception_weights)
   train = _take(split.train, 20_000)
-  return features_lib.make(kind, train["image"], train.get("label"), split.train.num_classes,
+  return features_lib.make(kind, train[key], train.get("label"), split.train.num_classes,
                            cache_dir=config.eval.cache_dir or default_cache_dir(),
                            classifier_steps=config.eval.classifier_steps, self_steps=config.eval.self_features_steps,
                            inception_weights=config.eval.inception_weights, progress=progress)

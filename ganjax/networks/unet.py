@@ -1,0 +1,63 @@
+"""The U-Net generator of pix2pix (Isola et al. 2017, Sec. 3.2.1 and App. 6.1.1).
+
+An encoder-decoder whose i-th decoder layer also receives the (n - i)-th encoder layer's output
+(skip connections, concatenated on channels), so that low-level structure shared by input and
+output (edges, layout) need not pass through the bottleneck. Encoder: 4x4 stride-2 convolutions
+C64-C128-C256-C512-C512-... down to 1 x 1 (channels `width * min(2^i, 8)`), BatchNorm after all but
+the first and the innermost one, LeakyReLU 0.2. Decoder: 4x4 stride-2 transposed convolutions
+mirroring the encoder, BatchNorm, ReLU, dropout 0.5 in the `dropout_layers` = 3 innermost ones —
+pix2pix's only noise source, kept on at test time — and a tanh output with `out_channels`. Weights
+from N(0, 0.02). Image sizes: powers of two >= 8 (32 x 32 takes 5 levels; the paper's 256 x 256 8).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from ganjax.networks.dcgan import batch_norm
+from ganjax.networks.layers import Conv, ConvTranspose
+
+init = nn.initializers.normal(0.02)
+
+
+def levels(size: int) -> int:
+  n = int(round(math.log2(size)))
+  if size < 8 or 2**n != size:
+    raise ValueError(f"the U-Net needs a power-of-two image size >= 8, got {size}")
+  return n
+
+
+class UNet(nn.Module):
+  out_channels: int
+  width: int = 64
+  dropout_layers: int = 3
+  dropout_rate: float = 0.5
+  conv_impl: str = "auto"
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    n = levels(x.shape[1])
+    channels = [self.width * min(2**i, 8) for i in range(n)]
+    skips, h = [], x.astype(self.dtype)
+    for i, ch in enumerate(channels):  # encoder: size / 2^(i+1)
+      h = Conv(ch, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name=f"down{i}")(h)
+      if 0 < i < n - 1:
+        h = batch_norm(train, self.dtype)(h)
+      h = nn.leaky_relu(h, 0.2) if i < n - 1 else nn.relu(h)
+      skips.append(h)
+    for j, ch in enumerate(reversed(channels[:-1])):  # decoder, innermost first
+      if j > 0:
+        h = jnp.concatenate([h, skips[n - 1 - j]], axis=-1)
+      h = ConvTranspose(ch, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name=f"up{j}")(h)
+      h = batch_norm(train, self.dtype)(h)
+      if j < self.dropout_layers:
+        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+      h = nn.relu(h)
+    h = jnp.concatenate([h, skips[0]], axis=-1)
+    h = ConvTranspose(self.out_channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name="out")(h)
+    return jnp.tanh(h.astype(jnp.float32))
