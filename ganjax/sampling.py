@@ -12,11 +12,28 @@ from ganjax import images, metrics, parallel
 from ganjax.state import SAMPLE_KEY
 
 
+def translations(run, key, n: int = 8) -> np.ndarray:
+  """Image-to-image methods (`translate`): rows of input | output | target for n held-out pairs
+  (a grey input is shown in the target's channels)."""
+  test = run.split.test.get(np.arange(min(n, run.split.test.size)))
+  x, y = test["a"], test["b"]
+  out = parallel.local_copy(run.translate_fn(run.state, x, key))
+  x = np.repeat(x, y.shape[-1], -1) if x.shape[-1] != y.shape[-1] else x
+  return np.stack([x, out, y], axis=1).reshape((-1, *y.shape[1:]))
+
+
 def write_samples(run, step: int, writer=None, n: int = 0):
+  """The periodic picture samples/step_<step>.png: samples of a generator, or a translation method's
+  input | output | target rows."""
   n = n or run.config.sample.num
-  samples = run.generate(jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), step), n)
-  ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
-  picture = images.render(samples, ref)
+  key = jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), step)
+  if run.generate_fn is None:
+    samples = translations(run, key)
+    picture = images.grid(samples, ncol=3)
+  else:
+    samples = run.generate(key, n)
+    ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
+    picture = images.render(samples, ref)
   if jax.process_index() == 0:
     os.makedirs(os.path.join(run.workdir, "samples"), exist_ok=True)
     images.save_png(os.path.join(run.workdir, "samples", f"step_{step:08d}.png"), picture,
@@ -56,6 +73,9 @@ def sample(config, workdir, num: int = 0) -> dict:
   if cfg.sample.arithmetic:  # Radford et al. 2015, Sec. 6.3: mean z of A - B + C
     out_pictures["arithmetic"] = images.grid(latent_arithmetic(run, jax.random.fold_in(key, 3)), ncol=8)
     paths["arithmetic"] = os.path.join(run.workdir, "arithmetic.png")
+  if run.translate_fn is not None:  # image-to-image: input | output | target rows
+    out_pictures["translations"] = images.grid(translations(run, jax.random.fold_in(key, 4), 16), ncol=3)
+    paths["translations"] = os.path.join(run.workdir, "translations.png")
   if hasattr(run.method, "sample_grids"):  # method-specific pictures: rows per class, traversals, ...
     grids = run.method.sample_grids(run.state, jax.random.fold_in(key, 2), run.split.test)
     for name, (pictures, ncol) in grids.items():

@@ -247,7 +247,7 @@ def _train(config, workdir, hooks, preemption):
       if at_log_step or step % cfg.checkpoint_every == 0 or stop:
         flush(step)
       run.state = state
-      if cfg.sample_every and step % cfg.sample_every == 0 and run.generate_fn is not None:
+      if cfg.sample_every and step % cfg.sample_every == 0 and (run.generate_fn or run.translate_fn) is not None:
         sampling.write_samples(run, step, writer)
       if cfg.eval_every > 0 and step % cfg.eval_every == 0:
         run_eval(step)

@@ -15,8 +15,8 @@ The paper's ablation (Table 1) is `pix2pix.gan_weight` = 0 (L1 only, `configs/pi
 `pix2pix.l1_weight` = 0 (cGAN only, `:cgan`); D is trained in every variant.
 
 Hooks: `translate(state, x, key)` maps A images to B (evaluation scores it against the ground truth:
-L1, PSNR, SSIM, the B-domain classifier's accuracy and FID, `ganjax.metrics.translation`);
-`sample_grids` shows input | output | target rows.
+L1, PSNR, SSIM, the B-domain classifier's accuracy and FID, `ganjax.metrics.translation`; the
+periodic samples and `--mode=sample`'s translations.png show input | output | target rows).
 """
 
 from __future__ import annotations
@@ -107,12 +107,3 @@ def translate(state, x, key):
   g = stabilizers.sampler(state)
   return g.apply(g.params, x, train=True, rngs={"dropout": key})[0]
 
-
-def sample_grids(state, key, test):
-  """Rows of input | output | target for 8 held-out pairs."""
-  batch = test.get(jnp.arange(min(8, test.size)))
-  x, y = batch["a"], batch["b"]
-  out = translate(state, jnp.asarray(x), key)
-  grey_to = lambda v: jnp.repeat(v, y.shape[-1], -1) if v.shape[-1] != y.shape[-1] else v  # noqa: E731
-  rows = jnp.stack([grey_to(jnp.asarray(x)), out, jnp.asarray(y)], axis=1).reshape((-1, *y.shape[1:]))
-  return {"translations": (rows, 3)}
