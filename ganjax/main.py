@@ -1,6 +1,7 @@
 """Entry point, intentionally kept short: flags, optional jax.distributed, dispatch by --mode.
 
   python -m ganjax.main --config=configs/dcgan.py --workdir=/tmp/dcgan [--mode=train|sample|eval]
+  python -m ganjax.main --config=configs/pix2pix.py --workdir=/tmp/pix2pix --mode=translate --input=FILE_OR_DIR --output=DIR
       [--config.<field>=<value> ...] [--distributed --coordinator=HOST:PORT --num_processes=N --process_id=I]
 """
 
@@ -11,7 +12,9 @@ from ml_collections import config_flags
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/dcgan.py[:arg].")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, metrics, samples and eval.json go here.")
-_MODE = flags.DEFINE_enum("mode", "train", ["train", "sample", "eval"], "What to do.")
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "sample", "eval", "translate"], "What to do.")
+_INPUT = flags.DEFINE_string("input", None, "--mode=translate: an image file or a folder of A-domain images.")
+_OUTPUT = flags.DEFINE_string("output", None, "--mode=translate: the folder the translated PNGs are written to.")
 _DISTRIBUTED = flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize (multi-process).")
 _COORDINATOR = flags.DEFINE_string("coordinator", None, "host:port of process 0 (auto-detected on TPU/SLURM).")
 _NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Number of processes (auto-detected if unset).")
@@ -38,6 +41,11 @@ def main(argv):
   try:
     if _MODE.value == "train":
       train.train(_CONFIG.value, _WORKDIR.value)
+    elif _MODE.value == "translate":
+      if not _INPUT.value or not _OUTPUT.value:
+        raise GanjaxError("--mode=translate needs --input=FILE_OR_DIR and --output=DIR")
+      paths = sampling.translate_files(_CONFIG.value, _WORKDIR.value, _INPUT.value, _OUTPUT.value)
+      print(f"translated {len(paths)} images into {_OUTPUT.value}")
     elif _MODE.value == "sample":
       for name, path in sampling.sample(_CONFIG.value, _WORKDIR.value).items():
         print(f"{name}: {path}")

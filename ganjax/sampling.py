@@ -122,3 +122,55 @@ def latent_arithmetic(run, key, pool: int = 2000, members: int = 7, noise: float
   jitter = noise * np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (members, z.shape[1])))
   rows.append(run.generate(key, members + 1, z=np.concatenate([result[None], result[None] + jitter])))
   return np.concatenate(rows)
+
+
+def translate_files(config, workdir, input_path: str, output_dir: str) -> list:
+  """`--mode=translate`: runs a trained image-to-image model (`translate`) on one image file or on
+  every image of a folder (A-domain images only, no partner needed) and writes each output as a PNG
+  of the same name into `output_dir`. Inputs are converted to the training data's A channels and
+  resized to its A size; returns the written paths."""
+  import pathlib
+
+  from PIL import Image
+
+  from ganjax.data import sources
+  from ganjax.errors import CheckpointError, ConfigError, DataError
+  from ganjax.train import Run
+
+  run = Run(config, workdir, need_data_iterator=False)
+  if run.translate_fn is None:
+    raise ConfigError(f"algorithm {config.algorithm!r} does not translate images (no `translate` hook)")
+  if run.restored_step is None:
+    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
+  src = pathlib.Path(input_path).expanduser()
+  if src.is_dir():
+    files = sorted(p for p in src.iterdir() if p.suffix.lower() in sources.IMAGE_SUFFIXES)
+  elif src.is_file():
+    files = [src]
+  else:
+    raise DataError(f"translate: {src} is neither an image file nor a folder")
+  if not files:
+    raise DataError(f"translate: no images ({', '.join(sorted(sources.IMAGE_SUFFIXES))}) in {src}")
+  (h, w, c), _ = run.split.train.element_spec["a"]
+  x = []
+  for p in files:
+    try:
+      with Image.open(p) as im:
+        im = im.convert("L" if c == 1 else "RGB").resize((w, h), Image.BILINEAR)
+        x.append(np.asarray(im, np.uint8).reshape(h, w, c))
+    except OSError as e:
+      raise DataError(f"translate: cannot read image {p} ({type(e).__name__})") from None
+  x = sources.to_unit_range(np.stack(x))
+  key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
+  batch = run.config.eval.batch_size
+  out = np.concatenate([parallel.local_copy(run.translate_fn(run.state, x[i:i + batch], jax.random.fold_in(key, i)))
+                        for i in range(0, len(x), batch)])
+  os.makedirs(output_dir, exist_ok=True)
+  paths = []
+  for p, img in zip(files, images.to_uint8(out)):
+    path = os.path.join(output_dir, p.stem + ".png")
+    if jax.process_index() == 0:
+      images.save_png(path, img)
+    paths.append(path)
+  run.checkpoints.close()
+  return paths
