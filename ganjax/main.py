@@ -1,8 +1,8 @@
 """Entry point, intentionally kept short: flags, optional jax.distributed, dispatch by --mode.
 
   python -m ganjax.main --config=configs/dcgan.py --workdir=/tmp/dcgan [--mode=train|sample|eval]
-  python -m ganjax.main --config=configs/pix2pix.py --workdir=/tmp/pix2pix --mode=translate --input=FILE_OR_DIR --output=DIR
       [--config.<field>=<value> ...] [--distributed --coordinator=HOST:PORT --num_processes=N --process_id=I]
+  python -m ganjax.main --config=configs/pix2pix.py --workdir=/tmp/pix2pix --mode=translate --input=FILE_OR_DIR --output=DIR
 """
 
 import sys
