@@ -16,13 +16,29 @@ import test_golden
 from tiny import CONFIGS, ROOT
 from ganjax import algorithms, checkpoint, evaluation, sampling, train
 from ganjax.state import SAMPLE_KEY
-from ganjax.errors import CheckpointError, DivergenceError
+from ganjax.errors import CheckpointError, DataError, DivergenceError
 
 CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("vae.py", "practical"), ("vae.py", "conv"), ("bgan.py", "discrete")]
 
 
 def leaves(state):
   return [np.asarray(x) for x in jax.tree.leaves(state)]
+
+
+def _translate_mode_runs_on_a_file_and_a_folder(c, workdir):
+  """--mode=translate of a trained image-to-image run (here pix2pix's, reused: one training)."""
+  from PIL import Image
+
+  (workdir / "in").mkdir()
+  for i in range(3):  # any size and colour: converted to the A domain's channels and size
+    Image.fromarray(np.random.default_rng(i).integers(0, 255, (20, 12, 3), dtype=np.uint8)).save(workdir / "in" / f"{i}.jpg")
+  paths = sampling.translate_files(c, workdir, str(workdir / "in"), str(workdir / "out"))
+  assert sorted(p.rsplit("/", 1)[1] for p in paths) == ["0.png", "1.png", "2.png"]
+  assert np.asarray(Image.open(paths[0])).shape == (8, 8)  # the B domain's size and (grey) channels
+  one = sampling.translate_files(c, workdir, str(workdir / "in" / "1.jpg"), str(workdir / "one"))
+  assert [p.rsplit("/", 1)[1] for p in one] == ["1.png"]
+  with pytest.raises(DataError, match="neither an image file nor a folder"):
+    sampling.translate_files(c, workdir, str(workdir / "missing"), str(workdir / "x"))
 
 
 @pytest.mark.parametrize("name,arg", CONFIG_ARGS)
@@ -48,6 +64,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
     assert 0 <= result["translation/class_accuracy"] <= 1 and 0 <= result["translation/class_accuracy_real"] <= 1
     assert result["translation/l1"] > 0 and -1 <= result["translation/ssim"] <= 1
     assert result["translation/fid_real_reference"] < result["translation/fid"]
+    _translate_mode_runs_on_a_file_and_a_folder(c, tmp_path)
     return
   assert result["seconds/samples"] >= 0  # every stage reports its own time
   if c.data.name in ("ring8", "grid25"):

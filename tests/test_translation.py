@@ -56,22 +56,3 @@ def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_pa
   translate = jax.jit(pix2pix.translate)
   assert not np.allclose(np.asarray(translate(new, x, jax.random.key(1))), np.asarray(translate(new, x, jax.random.key(2))))
 
-
-def test_translate_mode_runs_on_a_file_and_a_folder(config_of, tmp_path):
-  from PIL import Image
-
-  from ganjax import sampling
-  from ganjax.errors import DataError
-
-  c = config_of("pix2pix.py", steps=1)
-  train.train(c, tmp_path / "run")
-  (tmp_path / "in").mkdir()
-  for i in range(3):  # any size and colour: converted to the A domain's channels and size
-    Image.fromarray(np.random.default_rng(i).integers(0, 255, (20, 12, 3), dtype=np.uint8)).save(tmp_path / "in" / f"{i}.jpg")
-  paths = sampling.translate_files(c, tmp_path / "run", str(tmp_path / "in"), str(tmp_path / "out"))
-  assert sorted(p.rsplit("/", 1)[1] for p in paths) == ["0.png", "1.png", "2.png"]
-  assert np.asarray(Image.open(paths[0])).shape == (8, 8)  # the B domain's size and (grey) channels
-  one = sampling.translate_files(c, tmp_path / "run", str(tmp_path / "in" / "1.jpg"), str(tmp_path / "one"))
-  assert [p.rsplit("/", 1)[1] for p in one] == ["1.png"]
-  with pytest.raises(DataError, match="neither an image file nor a folder"):
-    sampling.translate_files(c, tmp_path / "run", str(tmp_path / "missing"), str(tmp_path / "x"))
