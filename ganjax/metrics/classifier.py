@@ -57,7 +57,6 @@ def fingerprint(images, labels, num_classes: int, steps: int, seed: int) -> str:
 
 def train_classifier(images, labels, num_classes: int, steps: int = 2000, batch: int = 128, seed: int = 0,
                      progress: bool = False):
-
   model = Classifier(num_classes)
   params = model.init(jax.random.key(seed), jnp.asarray(images[:2]))
   tx = optax.adam(1e-3)

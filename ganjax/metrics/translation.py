@@ -3,7 +3,7 @@ Isola et al. 2017, Sec. 4.2, with ganjax's own networks in place of their FCN an
 
   translation/l1, /psnr, /ssim   per-pixel L1 (images in [-1, 1]), PSNR (dB, data range 2) and SSIM
                                  (scikit-image's `peak_signal_noise_ratio` and `structural_similarity`,
-                                 7 x 7 Gaussian-free windows, channels averaged), mean over images
+                                 uniform 7 x 7 windows, channels averaged), mean over images
   translation/class_accuracy     the "FCN-score" analogue: a classifier trained on the real B images'
                                  labels classifies the translations (does a translated digit stay the
                                  same digit?); `..._real` is its accuracy on the real B images, the
