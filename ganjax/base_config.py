@@ -4,7 +4,9 @@ import ml_collections
 
 
 def adam(lr, b1=0.9, b2=0.999):
-  return ml_collections.ConfigDict({"name": "adam", "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8, "grad_clip": 0.0})
+  # lr_decay_start < 1: constant lr for that fraction of num_steps, then linearly to 0 (ganjax.state.optimizer)
+  return ml_collections.ConfigDict({"name": "adam", "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8, "grad_clip": 0.0,
+                                    "lr_decay_start": 1.0})
 
 
 def get_config():
@@ -30,6 +32,7 @@ def get_config():
   # Empty: the one stream `data.name`.
   c.data.streams = ml_collections.ConfigDict()
   c.data.image_size = 0  # resize images to this square size (0: keep)
+  c.data.swap_sides = False  # paired data: exchange "a" and "b" (pix2pix's --direction BtoA)
   c.data.edge_sigma = 1.0  # edges:<data>: the Canny detector's Gaussian sigma (pixels)
   c.data.holdout = 0.0  # held-out examples for evaluation: a fraction (< 1) or a count; 0: the official test split where the data has one, else 0.2 (ganjax.data)
   c.data.cache_dir = ""  # where fetched datasets go ("" = $GANJAX_CACHE or ~/.cache/ganjax)

@@ -92,13 +92,9 @@ def evaluate(run, step: int) -> dict:
     out["linear_probe/latent_accuracy"] = metrics.linear_probe(code(train["image"]), train["label"],
                                                                code(test["image"]), test["label"])
     out["linear_probe/pixel_accuracy"] = metrics.linear_probe(train["image"], train["label"], test["image"], test["label"])
-  if run.translate_fn is not None and "b" in run.split.test.element_spec:  # image-to-image: against the truth
+  if run.translate_fn is not None:  # image-to-image: A -> B (and B -> A), against the truth where there is one
     stages.start("translations")
-    test = run.split.test.get(np.arange(min(run.split.test.size, cfg.eval.num_samples)))
-    outputs = np.concatenate([
-        parallel.local_copy(run.translate_fn(run.state, test["a"][i:i + cfg.eval.batch_size], jax.random.fold_in(key, i)))
-        for i in range(0, len(test["a"]), cfg.eval.batch_size)])
-    out.update(metrics.translation_quality(outputs, test, run.split, cfg))
+    out.update(translation_metrics(run, key))
   if run.evaluate_fn is not None:
     stages.start("held-out metrics")
     test = run.split.test
@@ -114,6 +110,47 @@ def evaluate(run, step: int) -> dict:
   return out
 
 
+
+
+def side_split(run, side: str):
+  """(split, key): the first stream whose rows hold domain `side` ("a" or "b": one paired stream
+  holds both), else the stream named `side` when its rows are single-domain "image"s; or None."""
+  for split in run.splits.values():
+    if side in split.test.element_spec:
+      return split, side
+  split = run.splits.get(side)
+  if split is not None and "image" in split.test.element_spec:
+    return split, "image"
+  return None
+
+
+def translation_metrics(run, key) -> dict:
+  """`ganjax.metrics.translation` for A -> B (`translate`) and, where the method has it, B -> A
+  (`translate_back`), each with the cycle-reconstruction error when the method translates back."""
+  cfg, out = run.config, {}
+  directions = [("translation", run.translate_fn, run.translate_back_fn, "a", "b")]
+  if run.translate_back_fn is not None:
+    directions.append(("translation_ba", run.translate_back_fn, run.translate_fn, "b", "a"))
+  for prefix, forward, back, src, dst in directions:
+    source, target = side_split(run, src), side_split(run, dst)
+    if source is None or target is None:
+      continue
+    (source, src_key), (target, dst_key) = source, target
+    rows = source.test.get(np.arange(min(source.test.size, cfg.eval.num_samples)))
+    apply = lambda fn, x, salt: np.concatenate([  # noqa: E731
+        parallel.local_copy(fn(run.state, x[i:i + cfg.eval.batch_size], jax.random.fold_in(key, salt + i)))
+        for i in range(0, len(x), cfg.eval.batch_size)])
+    outputs = apply(forward, rows[src_key], 0 if src == "a" else 1 << 20)
+    paired = dst in rows  # the rows hold their partners: a ground truth
+    target_name = cfg.data.streams.get(dst, "") if cfg.data.streams else cfg.data.name
+    out.update(metrics.translation_quality(
+        outputs, target, cfg, side=dst_key, prefix=prefix, truth=rows[dst] if paired else None,
+        labels=rows.get("label"), target_name=target_name))
+    if back is not None:
+      from ganjax.metrics.translation import cycle_error
+
+      out[f"{prefix}/cycle_l1"] = cycle_error(apply(back, outputs, 2 << 20), rows[src_key])
+  return out
 
 
 def evaluate_checkpoint(config, workdir) -> dict:

@@ -3,6 +3,7 @@
   python -m ganjax.main --config=configs/dcgan.py --workdir=/tmp/dcgan [--mode=train|sample|eval]
       [--config.<field>=<value> ...] [--distributed --coordinator=HOST:PORT --num_processes=N --process_id=I]
   python -m ganjax.main --config=configs/pix2pix.py --workdir=/tmp/pix2pix --mode=translate --input=FILE_OR_DIR --output=DIR
+      [--direction=BtoA  (CycleGAN, DiscoGAN)]
 """
 
 import sys
@@ -14,6 +15,8 @@ _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. con
 _WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, metrics, samples and eval.json go here.")
 _MODE = flags.DEFINE_enum("mode", "train", ["train", "sample", "eval", "translate"], "What to do.")
 _INPUT = flags.DEFINE_string("input", None, "--mode=translate: an image file or a folder of A-domain images.")
+_DIRECTION = flags.DEFINE_enum("direction", "AtoB", ["AtoB", "BtoA"],
+                                "--mode=translate: A -> B, or B -> A for methods that translate back (CycleGAN, DiscoGAN).")
 _OUTPUT = flags.DEFINE_string("output", None, "--mode=translate: the folder the translated PNGs are written to.")
 _DISTRIBUTED = flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize (multi-process).")
 _COORDINATOR = flags.DEFINE_string("coordinator", None, "host:port of process 0 (auto-detected on TPU/SLURM).")
@@ -44,7 +47,8 @@ def main(argv):
     elif _MODE.value == "translate":
       if not _INPUT.value or not _OUTPUT.value:
         raise GanjaxError("--mode=translate needs --input=FILE_OR_DIR and --output=DIR")
-      paths = sampling.translate_files(_CONFIG.value, _WORKDIR.value, _INPUT.value, _OUTPUT.value)
+      paths = sampling.translate_files(_CONFIG.value, _WORKDIR.value, _INPUT.value, _OUTPUT.value,
+                                       _DIRECTION.value)
       print(f"translated {len(paths)} images into {_OUTPUT.value}")
     elif _MODE.value == "sample":
       for name, path in sampling.sample(_CONFIG.value, _WORKDIR.value).items():

@@ -12,14 +12,50 @@ from ganjax import images, metrics, parallel
 from ganjax.state import SAMPLE_KEY
 
 
-def translations(run, key, n: int = 8) -> np.ndarray:
-  """Image-to-image methods (`translate`): rows of input | output | target for n held-out pairs
-  (a grey input is shown in the target's channels)."""
-  test = run.split.test.get(np.arange(min(n, run.split.test.size)))
-  x, y = test["a"], test["b"]
-  out = parallel.local_copy(run.translate_fn(run.state, x, key))
-  x = np.repeat(x, y.shape[-1], -1) if x.shape[-1] != y.shape[-1] else x
-  return np.stack([x, out, y], axis=1).reshape((-1, *y.shape[1:]))
+def translations(run, key, n: int = 8) -> tuple:
+  """Image-to-image methods (`translate`): (rows, columns) of input | output | target for n held-out
+  A images -- input | G(x) | F(G(x)) | target for methods that translate back (the cycle
+  reconstruction), without the target on unpaired data -- then, for those methods, the same rows
+  for n B images (B -> A). A grey input is shown in the output's channels."""
+  from ganjax.evaluation import side_split
+
+  def rows(fn, back, src, dst, salt):
+    split, src_key = side_split(run, src)
+    test = split.test.get(np.arange(min(n, split.test.size)))
+    x = test[src_key]
+    out = parallel.local_copy(fn(run.state, x, jax.random.fold_in(key, salt)))
+    cols = [x, out]
+    if back is not None:
+      cols.append(parallel.local_copy(back(run.state, out, jax.random.fold_in(key, salt + 1))))
+    if dst in test:
+      cols.append(test[dst])
+    c = out.shape[-1]
+    return [np.repeat(v, c, -1) if v.shape[-1] != c else v for v in cols]
+
+  blocks = [rows(run.translate_fn, run.translate_back_fn, "a", "b", 0)]
+  if run.translate_back_fn is not None and side_split(run, "b") is not None:
+    blocks.append(rows(run.translate_back_fn, run.translate_fn, "b", "a", 2))
+  ncol = max(len(b) for b in blocks)
+  pictures = []
+  for cols in blocks:
+    if cols[0].shape[1:] != blocks[0][0].shape[1:] or len(cols) != ncol:  # differently sized domains: A -> B only
+      break
+    pictures.append(np.stack(cols, axis=1).reshape((-1, *cols[0].shape[1:])))
+  return np.concatenate(pictures), ncol
+
+
+def translation_picture(run, key, n: int = 8) -> np.ndarray:
+  """`translations` as one grid; for 2-D points (DiscoGAN's mixtures) a scatter of n * 100 mapped
+  A points over the B training points."""
+  from ganjax.evaluation import side_split
+
+  (src, src_key), (dst, dst_key) = side_split(run, "a"), side_split(run, "b")
+  if len(src.test.element_spec[src_key][0]) == 1:
+    x = src.test.get(np.arange(min(100 * n, src.test.size)))[src_key]
+    mapped = parallel.local_copy(run.translate_fn(run.state, x, key))
+    return images.render(mapped, dst.train.get(np.arange(min(2000, dst.train.size)))[dst_key])
+  rows, ncol = translations(run, key, n)
+  return images.grid(rows, ncol=ncol)
 
 
 def write_samples(run, step: int, writer=None, n: int = 0):
@@ -28,8 +64,7 @@ def write_samples(run, step: int, writer=None, n: int = 0):
   n = n or run.config.sample.num
   key = jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), step)
   if run.generate_fn is None:
-    samples = translations(run, key)
-    picture = images.grid(samples, ncol=3)
+    samples = picture = translation_picture(run, key)
   else:
     samples = run.generate(key, n)
     ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
@@ -74,7 +109,7 @@ def sample(config, workdir, num: int = 0) -> dict:
     out_pictures["arithmetic"] = images.grid(latent_arithmetic(run, jax.random.fold_in(key, 3)), ncol=8)
     paths["arithmetic"] = os.path.join(run.workdir, "arithmetic.png")
   if run.translate_fn is not None:  # image-to-image: input | output | target rows
-    out_pictures["translations"] = images.grid(translations(run, jax.random.fold_in(key, 4), 16), ncol=3)
+    out_pictures["translations"] = translation_picture(run, jax.random.fold_in(key, 4), 16)
     paths["translations"] = os.path.join(run.workdir, "translations.png")
   if hasattr(run.method, "sample_grids"):  # method-specific pictures: rows per class, traversals, ...
     grids = run.method.sample_grids(run.state, jax.random.fold_in(key, 2), run.split.test)
@@ -124,11 +159,12 @@ def latent_arithmetic(run, key, pool: int = 2000, members: int = 7, noise: float
   return np.concatenate(rows)
 
 
-def translate_files(config, workdir, input_path: str, output_dir: str) -> list:
-  """`--mode=translate`: runs a trained image-to-image model (`translate`) on one image file or on
-  every image of a folder (A-domain images only, no partner needed) and writes each output as a PNG
-  of the same name into `output_dir`. Inputs are converted to the training data's A channels and
-  resized to its A size; returns the written paths."""
+def translate_files(config, workdir, input_path: str, output_dir: str, direction: str = "AtoB") -> list:
+  """`--mode=translate`: runs a trained image-to-image model on one image file or on every image of
+  a folder (input-domain images only, no partner needed) and writes each output as a PNG of the
+  same name into `output_dir`: A -> B (`translate`), or with direction "BtoA" B -> A
+  (`translate_back`, CycleGAN / DiscoGAN). Inputs are converted to the training data's channels
+  and resized to its size for that domain; returns the written paths."""
   import pathlib
 
   from PIL import Image
@@ -137,9 +173,15 @@ def translate_files(config, workdir, input_path: str, output_dir: str) -> list:
   from ganjax.errors import CheckpointError, ConfigError, DataError
   from ganjax.train import Run
 
+  from ganjax.evaluation import side_split
+
+  if direction not in ("AtoB", "BtoA"):
+    raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
   run = Run(config, workdir, need_data_iterator=False)
-  if run.translate_fn is None:
-    raise ConfigError(f"algorithm {config.algorithm!r} does not translate images (no `translate` hook)")
+  fn, side = (run.translate_fn, "a") if direction == "AtoB" else (run.translate_back_fn, "b")
+  if fn is None:
+    raise ConfigError(f"algorithm {config.algorithm!r} does not translate {direction} (no "
+                      f"`{'translate' if direction == 'AtoB' else 'translate_back'}` hook)")
   if run.restored_step is None:
     raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
   src = pathlib.Path(input_path).expanduser()
@@ -151,7 +193,7 @@ def translate_files(config, workdir, input_path: str, output_dir: str) -> list:
     raise DataError(f"translate: {src} is neither an image file nor a folder")
   if not files:
     raise DataError(f"translate: no images ({', '.join(sorted(sources.IMAGE_SUFFIXES))}) in {src}")
-  (h, w, c), _ = run.split.train.element_spec["a"]
+  (h, w, c), _ = side_split(run, side).train.element_spec[side]
   x = []
   for p in files:
     try:
@@ -163,7 +205,7 @@ def translate_files(config, workdir, input_path: str, output_dir: str) -> list:
   x = sources.to_unit_range(np.stack(x))
   key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
   batch = run.config.eval.batch_size
-  out = np.concatenate([parallel.local_copy(run.translate_fn(run.state, x[i:i + batch], jax.random.fold_in(key, i)))
+  out = np.concatenate([parallel.local_copy(fn(run.state, x[i:i + batch], jax.random.fold_in(key, i)))
                         for i in range(0, len(x), batch)])
   os.makedirs(output_dir, exist_ok=True)
   paths = []

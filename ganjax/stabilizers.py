@@ -226,7 +226,8 @@ class Stabilizers:
     self._check_applied(caps)
     metrics = dict(metrics)
     if self.g.ema_decay:
-      self.extra["g_ema"] = ema_update(self.extra["g_ema"], players[caps.generators[0]].params, self.g.ema_decay)
+      for name in caps.generators:
+        self.extra[ema_key(name)] = ema_update(self.extra[ema_key(name)], players[name].params, self.g.ema_decay)
     if self.g.historical_averaging:  # step + 1 values (theta_0 .. theta_step) are in the means so far
       count = (state.step + 1).astype(jnp.float32)
       for name in caps.generators + caps.discriminators:
@@ -253,7 +254,7 @@ def init_extra(config, players: dict, caps: Adversarial, sample_fakes: Optional[
   (the initial generator's samples, in the structure of D's fakes)."""
   g, extra = config.gan, {}
   if g.ema_decay:
-    extra["g_ema"] = players[caps.generators[0]].params
+    extra.update({ema_key(n): players[n].params for n in caps.generators})
   if g.historical_averaging:
     extra.update({f"hist_{n}": players[n].params for n in caps.generators + caps.discriminators})
   if g.replay_size:
@@ -261,10 +262,15 @@ def init_extra(config, players: dict, caps: Adversarial, sample_fakes: Optional[
   return extra
 
 
+def ema_key(name: str) -> str:
+  """The state extra holding generator `name`'s EMA weights ("g_ema" for "g")."""
+  return f"{name}_ema"
+
+
 def sampler(state, name: str = "g"):
   """The generator player `name` to sample from: with its EMA weights when `gan.ema_decay` > 0."""
   player = state.players[name]
-  return player.replace(params=state.extra["g_ema"]) if "g_ema" in state.extra else player
+  return player.replace(params=state.extra[ema_key(name)]) if ema_key(name) in state.extra else player
 
 
 SHARDED_EXTRA = ("replay",)  # the replay memory's rows are split over the devices

@@ -84,18 +84,29 @@ def create(config, players: dict, extra: dict | None = None) -> TrainState:
                     config=ml_collections.FrozenConfigDict(config))
 
 
-def optimizer(cfg) -> optax.GradientTransformation:
-  """One player's optax transformation from `config.optim.<player>`."""
-  from ganjax.errors import choose
+def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
+  """One player's optax transformation from `config.optim.<player>`; with `lr_decay_start` = s < 1
+  (and the run's `num_steps`) the learning rate is constant for the first s * num_steps updates and
+  then decays linearly to 0 at num_steps (CycleGAN's schedule: s = 0.5)."""
+  from ganjax.errors import ConfigError, choose
+
+  lr, start = cfg.lr, cfg.get("lr_decay_start", 1.0)
+  if not 0.0 <= start <= 1.0:
+    raise ConfigError(f"optim lr_decay_start must be a fraction of num_steps in [0, 1], got {start}")
+  if start < 1.0:
+    if num_steps <= 0:
+      raise ConfigError("optim lr_decay_start < 1 needs the run's num_steps")
+    begin = int(round(start * num_steps))
+    lr = optax.linear_schedule(cfg.lr, 0.0, max(num_steps - begin, 1), transition_begin=begin)
 
   def adam(c):
-    return optax.adam(c.lr, b1=c.get("b1", 0.9), b2=c.get("b2", 0.999), eps=c.get("eps", 1e-8))
+    return optax.adam(lr, b1=c.get("b1", 0.9), b2=c.get("b2", 0.999), eps=c.get("eps", 1e-8))
 
   def rmsprop(c):
-    return optax.rmsprop(c.lr, decay=c.get("decay", 0.99), eps=c.get("eps", 1e-8))
+    return optax.rmsprop(lr, decay=c.get("decay", 0.99), eps=c.get("eps", 1e-8))
 
   def sgd(c):
-    return optax.sgd(c.lr, momentum=c.get("momentum") or None)
+    return optax.sgd(lr, momentum=c.get("momentum") or None)
 
   tx = choose("optimizer", cfg.name, {"adam": adam, "rmsprop": rmsprop, "sgd": sgd})(cfg)
   if cfg.get("grad_clip"):

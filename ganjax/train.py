@@ -34,6 +34,10 @@ def validate(config):
   for field in ("batch_size", "num_steps", "log_every", "checkpoint_every"):
     if not isinstance(config[field], int) or config[field] <= 0:
       raise ConfigError(f"config.{field} must be a positive integer, got {config[field]!r}")
+  for name, opt in config.optim.items():
+    start = opt.get("lr_decay_start", 1.0)
+    if not 0.0 <= start <= 1.0:
+      raise ConfigError(f"config.optim.{name}.lr_decay_start must be a fraction of num_steps in [0, 1], got {start}")
   algorithms.check(algorithms.get(config.algorithm), config)
 
 
@@ -86,6 +90,7 @@ class Run:
     self.predict_fn = jitted("predict_class")
     self.encode_fn = jitted("encode")
     self.translate_fn = jitted("translate")
+    self.translate_back_fn = jitted("translate_back")
 
   def iterators(self):
     """The grain iterators to checkpoint: one, or {stream: iterator}; None without data iterators."""

@@ -47,4 +47,6 @@ def tiny(config, steps: int = 4):
     c.unrolled.steps = 2
   if "gman" in c:
     c.gman.num_discriminators = 2
+  if "cyclegan" in c:
+    c.cyclegan.blocks = 1
   return c

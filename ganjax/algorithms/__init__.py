@@ -27,6 +27,8 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
   | sample_grids(state, key, test)          | {name: (images, columns)}: extra pictures of --mode=sample     |
   | translate(state, x, key)                | image-to-image: A images -> B; evaluation scores it against    |
   |                                         | the held-out pairs (`ganjax.metrics.translation`)              |
+  | translate_back(state, y, key)           | B images -> A (CycleGAN's F): scored the same way, with the    |
+  |                                         | cycle reconstructions; --mode=translate --direction=BtoA       |
   | DENSITY_DECODER = True                  | generate(state, None, n, z) is a continuous map of z ~ N(0, I) |
   |                                         | alone: AIS log-likelihoods apply (`ganjax.metrics.ais`)        |
 
@@ -38,7 +40,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ganjax.algorithms import acgan, ae, ali, bgan, cgan, ebgan, gan, gman, infogan, pix2pix, sgan, unrolled_gan, vae
+from ganjax.algorithms import (acgan, ae, ali, bgan, cgan, cyclegan, discogan, ebgan, gan, gman, infogan, pix2pix, sgan, unrolled_gan,
+                               vae)
 from ganjax.errors import choose
 
 
@@ -50,7 +53,7 @@ class Method(Protocol):
 
 ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": ebgan, "bgan": bgan, "cgan": cgan,
               "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae,
-              "pix2pix": pix2pix}
+              "pix2pix": pix2pix, "cyclegan": cyclegan, "discogan": discogan}
 
 
 def get(name: str):

@@ -63,7 +63,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   choose("ae.noise", config.ae.noise, {n: n for n in NOISES})
   shape = example_batch["image"].shape[1:]
   net = _network(config, shape)
-  player = state_lib.Player.create(net, state_lib.optimizer(config.optim.ae), net.init(key, jnp.zeros((2, *shape)), train=False))
+  player = state_lib.Player.create(net, state_lib.optimizer(config.optim.ae, config.num_steps), net.init(key, jnp.zeros((2, *shape)), train=False))
   d = config.model.latent_dim
   return state_lib.create(config, {"ae": player}, {"code_mean": jnp.zeros(d), "code_var": jnp.ones(d)})
 

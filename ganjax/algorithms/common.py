@@ -93,7 +93,7 @@ def init_player(config, name: str, module, key, *example_inputs):
   """A `Player` of `module`, initialised on `example_inputs`, with the optimizer `config.optim.<name>`."""
   from ganjax import state as state_lib
 
-  return state_lib.Player.create(module, state_lib.optimizer(config.optim[name]),
+  return state_lib.Player.create(module, state_lib.optimizer(config.optim[name], config.num_steps),
                                  module.init(key, *example_inputs, train=False))
 
 
@@ -101,6 +101,12 @@ def micro_batches(x, k: int):
   """(B*k, ...) -> (B, k, ...): `k` consecutive rows per example, so the `data` sharding of the
   leading axis is kept and `x[:, i]` is the i-th micro-batch (one per critic step)."""
   return x.reshape((x.shape[0] // k, k, *x.shape[1:])) if k > 1 else x[:, None]
+
+
+def domain(rows: dict, side: str):
+  """Domain `side`'s ("a" or "b") images of a stream's rows: its `side` key (paired data, one side
+  of CycleGAN's layout) or, for single-domain data, its "image" key (digits, ring8, ...)."""
+  return rows[side] if side in rows else rows["image"]
 
 
 def grad_norm(grads):

@@ -60,7 +60,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   kg, kd, kr = jax.random.split(key, 3)
   variables = ensemble_init(d, kd, config.gman.num_discriminators, jnp.zeros((2, *shape)), train=False)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
-             "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d), variables,
+             "d": state_lib.Player.create(d, state_lib.optimizer(config.optim.d, config.num_steps), variables,
                                           apply_fn=EnsembleApply(d.apply))}
   fakes = lambda k, n: players["g"](sample_latent(k, n, config.model))  # noqa: E731
   return state_lib.create(config, players, stabilizers.init_extra(config, players, ADVERSARIAL, fakes, kr))

@@ -72,7 +72,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   shape = example_batch["image"].shape[1:]
   model = _model(config, shape)
   variables = model.init(key, jnp.zeros((2, *shape)), jax.random.key(0), train=False)
-  return state_lib.create(config, {"vae": state_lib.Player.create(model, state_lib.optimizer(config.optim.vae), variables)})
+  return state_lib.create(config, {"vae": state_lib.Player.create(model, state_lib.optimizer(config.optim.vae, config.num_steps), variables)})
 
 
 def targets(config, images, key):

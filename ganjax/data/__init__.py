@@ -23,8 +23,14 @@ Names (`config.data.name`):
   folder:<dir>         a folder of images; class subfolders give labels
   paired:<dir>         paired images: <dir>/a/NAME and <dir>/b/NAME, batches {"a": ..., "b": ...}
   text:<file>          windows of character tokens of a UTF-8 text file, batches {"tokens": int32}
+  aligned:<dir>        pix2pix's layout: each image is A | B side by side; <dir>/train and <dir>/test (or
+                       val) when present (facades, maps, edges2shoes, ...)
+  unaligned:<dir>:a|b  one domain of CycleGAN's layout <dir>/trainA, trainB, testA, testB (horse2zebra,
+                       ...): rows {"a": image} or {"b": image}, one stream per domain
   edges:<data name>    pix2pix's edges -> image pairs of any image data: {"a": Canny edges, "b": image};
                        mnist_edges = edges:mnist, fashion_edges = edges:fashion_mnist
+  blend:<data name>    MNIST-M (Ganin et al. 2016) from any grey images: {"a": the digit (3 channels),
+                       "b": it blended with a photo patch, "label"}; mnist_m = blend:mnist
   mnist | fashion_mnist  prepared TFDS data if present, else IDX files fetched once and verified
   tfds:<name>[:<split>]  prepared TFDS data through tfds.data_source (no TensorFlow at train time)
 """
@@ -32,6 +38,7 @@ Names (`config.data.name`):
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Optional
 
 import grain
@@ -46,8 +53,8 @@ from ganjax.errors import DataError
 __all__ = ["Source", "Split", "load", "load_streams", "make", "Pipeline", "NAMES"]
 
 NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
-         "text:<file>", "edges:<data name>",
-         "mnist_edges", "fashion_edges", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
+         "text:<file>", "aligned:<dir>",
+         "unaligned:<dir>:a|b", "edges:<data name>", "mnist_edges", "fashion_edges", "blend:<data name>", "mnist_m", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
 
 
 @dataclasses.dataclass
@@ -118,8 +125,26 @@ def _tfds_or_fetch(name: str, cfg) -> Split:
   return _holdout(sources.idx(directory, cfg.image_size, name), 10_000)
 
 
+def _inner(config, name: str) -> Split:
+  """The data a derived source (edges:, blend:) is made from."""
+  c = config.copy_and_resolve_references()
+  c.data.name = name
+  return _load(c)
+
+
 def load(config) -> Split:
-  """Loads `config.data.name`, raising DataError with one clear line on any problem."""
+  """Loads `config.data.name`, raising DataError with one clear line on any problem; with
+  `data.swap_sides`, paired data's "a" and "b" trade places (pix2pix's --direction BtoA)."""
+  split = _load(config)
+  if config.data.get("swap_sides", False):
+    if "a" not in split.train.element_spec or "b" not in split.train.element_spec:
+      raise DataError(f"data.swap_sides needs paired data (rows with 'a' and 'b'); {config.data.name!r} has "
+                      f"{', '.join(split.train.element_spec)}")
+    split = Split(sources.swapped(split.train), sources.swapped(split.test))
+  return split
+
+
+def _load(config) -> Split:
   cfg = config.data
   name = cfg.name
   kind, _, arg = name.partition(":")
@@ -144,10 +169,36 @@ def load(config) -> Split:
     inner = {"mnist_edges": "mnist", "fashion_edges": "fashion_mnist"}.get(kind, arg)
     if not inner:
       raise DataError("edges:<data name> needs the images to take edges of, e.g. edges:digits")
-    c = config.copy_and_resolve_references()
-    c.data.name = inner
-    split = load(c)
+    split = _inner(config, inner)
     return Split(sources.edge_pairs(split.train, cfg.edge_sigma), sources.edge_pairs(split.test, cfg.edge_sigma))
+  if kind in ("blend", "mnist_m"):  # MNIST-M's recipe on any grey image data
+    inner = "mnist" if kind == "mnist_m" else arg
+    if not inner:
+      raise DataError("blend:<data name> needs the grey images to blend, e.g. blend:digits")
+    split = _inner(config, inner)
+    return Split(sources.blend_pairs(split.train), sources.blend_pairs(split.test))
+  if kind == "aligned" and arg:  # pix2pix's layout: A | B side by side; train/ and test/ (or val/) when present
+    root = os.path.expanduser(arg)
+    if os.path.isdir(os.path.join(root, "train")):
+      test_dir = next((os.path.join(root, t) for t in ("test", "val") if os.path.isdir(os.path.join(root, t))), None)
+      if test_dir is None:
+        raise DataError(f"aligned: {root} has train/ but neither test/ nor val/")
+      return Split(sources.aligned(os.path.join(root, "train"), cfg.image_size), sources.aligned(test_dir, cfg.image_size))
+    return _holdout(sources.aligned(root, cfg.image_size), cfg.holdout, random=True)
+  if kind == "unaligned" and arg:  # CycleGAN's layout: one side (a | b) of trainA/ trainB/ testA/ testB/
+    root, _, side = arg.rpartition(":")
+    if side not in ("a", "b") or not root:
+      raise DataError(f"unaligned:<dir>:a|b names one side of CycleGAN's layout, got {name!r}")
+    root = os.path.expanduser(root)
+    train = sources.one_side(os.path.join(root, "train" + side.upper()), side, cfg.image_size)
+    test_dir = os.path.join(root, "test" + side.upper())
+    if not os.path.isdir(test_dir):
+      return _holdout(train, cfg.holdout, random=True)
+    test = sources.one_side(test_dir, side, cfg.image_size)
+    if test.element_spec[side] != train.element_spec[side]:
+      raise DataError(f"unaligned: {test_dir} holds images of shape {test.element_spec[side][0]}, train{side.upper()}/ "
+                      f"{train.element_spec[side][0]}; set --config.data.image_size")
+    return Split(train, test)
   if kind in ("mnist", "fashion_mnist") and not arg:
     return _tfds_or_fetch(kind, cfg)
   if kind == "tfds" and arg:

@@ -9,6 +9,7 @@ never a stack trace halfway through training. Images come out as float32 in [-1,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import os
 import pathlib
@@ -320,6 +321,104 @@ def edge_pairs(src: Source, sigma: float = 1.0) -> Source:
   if "label" in batch:
     arrays["label"] = batch["label"]
   return from_arrays(f"edges:{src.name}", arrays, src.num_classes, official_test=src.official_test)
+
+
+PHOTOS = ("astronaut", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "china", "flower",
+          "chelsea")  # the colour photos that ship with scikit-image and scikit-learn (no download)
+
+
+@functools.lru_cache(maxsize=4)
+def photos(names=PHOTOS, short_side: int = 256) -> tuple:
+  """The named photos as uint8 RGB arrays, each resized (bilinear) so its shorter side is
+  `short_side` pixels (0: as shipped). scikit-learn's china.jpg and flower.jpg; the rest from
+  scikit-image's `skimage.data`."""
+  from PIL import Image
+
+  out = []
+  for name in names:
+    if name in ("china", "flower"):
+      from sklearn.datasets import load_sample_image
+
+      arr = load_sample_image(f"{name}.jpg")
+    else:
+      import skimage.data
+
+      arr = getattr(skimage.data, name)()
+    arr = np.asarray(arr)[..., :3]
+    if short_side:
+      h, w = arr.shape[:2]
+      scale = short_side / min(h, w)
+      arr = np.asarray(Image.fromarray(arr).resize((round(w * scale), round(h * scale)), Image.BILINEAR))
+    arr.setflags(write=False)
+    out.append(arr)
+  return tuple(out)
+
+
+def blend_pairs(src: Source, seed: int = 0) -> Source:
+  """MNIST-M (Ganin et al. 2016, Sec. 5.1) from any grey image source: each digit blended with a
+  colour patch cut at random from the photos (`photos()`; BSDS500 in the paper) as |patch - digit|
+  on the binarised digit (pixels > 0 of [-1, 1], i.e. above mid-grey), so the stroke inverts the
+  patch's colours. Pairs {"a": the digit replicated to 3 channels, "b": the blend, "label"}: an
+  unpaired method trains on them as two streams and is still scored against the known partner.
+  Deterministic: the patches depend on `seed` (0) only, never on the run's seed."""
+  batch = src.get(np.arange(src.size))
+  images = batch["image"]
+  if images.ndim != 4 or images.shape[-1] != 1:
+    raise DataError(f"blend: {src.name} holds no grey images (shape {images.shape[1:]})")
+  n, h, w = images.shape[:3]
+  pool = [p for p in photos() if p.shape[0] > h and p.shape[1] > w]
+  rng = np.random.default_rng([seed, 7001])
+  which = rng.integers(0, len(pool), n)
+  patches = np.empty((n, h, w, 3), np.float32)
+  for i, k in enumerate(which):
+    p = pool[k]
+    y, x = rng.integers(0, p.shape[0] - h + 1), rng.integers(0, p.shape[1] - w + 1)
+    patches[i] = p[y:y + h, x:x + w]
+  digit = (images > 0).astype(np.float32)  # binarised
+  blend = np.abs(patches / 255.0 - digit)
+  arrays = {"a": np.repeat(images, 3, -1), "b": (blend * 2.0 - 1.0).astype(np.float32)}
+  if "label" in batch:
+    arrays["label"] = batch["label"]
+  return from_arrays(f"blend:{src.name}", arrays, src.num_classes, official_test=src.official_test)
+
+
+def aligned(directory, image_size: int = 0) -> Source:
+  """pix2pix's own layout (facades, maps, edges2shoes): every image holds the A and B images side
+  by side, A on the left; examples are {"a": left half, "b": right half}, each resized to
+  image_size x image_size when > 0."""
+  directory = pathlib.Path(os.path.expanduser(str(directory)))
+  if not directory.is_dir():
+    raise DataError(f"aligned: {directory} is not a directory")
+  files = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+  if not files:
+    raise DataError(f"aligned: no images in {directory}")
+  pairs = _read_images(files, 0, "aligned")
+  if pairs[0].shape[1] % 2:
+    raise DataError(f"aligned: {files[0]} is {pairs[0].shape[1]} pixels wide, not two halves side by side")
+  half = pairs[0].shape[1] // 2
+  out = {}
+  for side, cut in (("a", slice(0, half)), ("b", slice(half, None))):
+    x = to_unit_range(np.stack([p[:, cut] for p in pairs]))
+    out[side] = resize(x, image_size)
+  return from_arrays("aligned", out)
+
+
+def one_side(directory, side: str, image_size: int = 0) -> Source:
+  """One domain of CycleGAN's unpaired layout: the images of `directory` as {side: image}."""
+  directory = pathlib.Path(os.path.expanduser(str(directory)))
+  if not directory.is_dir():
+    raise DataError(f"unaligned: {directory} is not a directory (the layout is trainA/, trainB/, testA/, testB/)")
+  files = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+  if not files:
+    raise DataError(f"unaligned: no images in {directory}")
+  return from_arrays(f"unaligned:{directory.name}", {side: to_unit_range(np.stack(_read_images(files, image_size, "unaligned")))})
+
+
+def swapped(src: Source) -> Source:
+  """Paired rows with "a" and "b" exchanged."""
+  swap = {"a": "b", "b": "a"}
+  return Source(f"{src.name}[swapped]", src.size, lambda idx: {swap.get(k, k): v for k, v in src.get(idx).items()},
+                {swap.get(k, k): v for k, v in src.element_spec.items()}, src.num_classes, src.official_test)
 
 
 def paired_folders(directory, image_size: int = 0) -> Source:

@@ -13,6 +13,11 @@ Isola et al. 2017, Sec. 4.2, with ganjax's own networks in place of their FCN an
                                  domain's feature space (the classifier, or the self-supervised
                                  encoder for unlabelled B images; named by translation/features), and
                                  the same for as many random real training B images
+  translation_ba/...             the same for B -> A, for methods that translate back (CycleGAN,
+                                 DiscoGAN); without a ground truth (unpaired data) only the FIDs and,
+                                 with labels, the class accuracy
+  translation/cycle_l1, translation_ba/cycle_l1
+                                 the cycle-reconstruction error |F(G(x)) - x| (and |G(F(y)) - y|)
 """
 
 from __future__ import annotations
@@ -35,19 +40,58 @@ def pixel_metrics(outputs, targets) -> dict:
           "translation/ssim": float(np.mean(ssim))}
 
 
-def translation_quality(outputs, test, split, config) -> dict:
-  """`outputs`: the translations of the held-out `test` batch's "a" images; its "b" images are the
-  ground truth. The B-domain feature space is trained on `split.train`'s "b" images."""
+def translation_quality(outputs, target, config, side: str = "b", prefix: str = "translation", truth=None,
+                        labels=None, target_name: str = "") -> dict:
+  """`outputs`: translations of held-out input-domain rows into the target domain, whose data is
+  the Split `target` with its images under `side`. `truth`: the outputs' known partners (paired
+  data), for the pixel metrics; `labels`: the inputs' labels, which with a ground truth hold for
+  the partners too (the class accuracy), and on a mixture are the source modes. The FIDs compare against the partners, or without them `target`'s held-out
+  images, in the target domain's feature space trained on `target.train`. Translations into a 2-D
+  mixture (`target_name` ring8 | grid25) get its mode metrics instead. Keys are `<prefix>/...`."""
   from ganjax.metrics import quality
 
-  out = pixel_metrics(outputs, test["b"])
-  space = quality.feature_space(split, config, key="b")
-  out["translation/features"] = space.name
-  real_f, gen_f = space.features(test["b"]), space.features(outputs)
-  ref = quality.real_reference(split.train, len(outputs), key="b")
-  out["translation/fid"] = fid_lib.fid(gen_f, real_f)
-  out["translation/fid_real_reference"] = fid_lib.fid(space.features(ref), real_f)
-  if space.probs is not None and "label" in test:
-    out["translation/class_accuracy"] = float(np.mean(space.probs(outputs).argmax(1) == test["label"]))
-    out["translation/class_accuracy_real"] = float(np.mean(space.probs(test["b"]).argmax(1) == test["label"]))
+  if target_name in ("ring8", "grid25"):
+    return {f"{prefix}/{k}": v for k, v in mixture_mapping(outputs, target_name, labels).items()}
+  out = {}
+  if truth is not None:
+    out.update({f"{prefix}/{k.split('/')[1]}": v for k, v in pixel_metrics(outputs, truth).items()})
+    real = truth
+  else:
+    real = target.test.get(np.arange(min(len(outputs), target.test.size)))[side]
+  space = quality.feature_space(target, config, key=side)
+  out[f"{prefix}/features"] = space.name
+  real_f, gen_f = space.features(real), space.features(outputs)
+  ref = quality.real_reference(target.train, len(outputs), key=side)
+  out[f"{prefix}/fid"] = fid_lib.fid(gen_f, real_f)
+  out[f"{prefix}/fid_real_reference"] = fid_lib.fid(space.features(ref), real_f)
+  if space.probs is not None and labels is not None and truth is not None:
+    out[f"{prefix}/class_accuracy"] = float(np.mean(space.probs(outputs).argmax(1) == labels))
+    out[f"{prefix}/class_accuracy_real"] = float(np.mean(space.probs(truth).argmax(1) == labels))
   return out
+
+
+def mixture_mapping(outputs, name: str, source_modes=None) -> dict:
+  """A map into a 2-D mixture (DiscoGAN's toy, Kim et al. 2017, Sec. 4.1): VEEGAN's modes covered
+  and high-quality fraction of the mapped points (`ganjax.metrics.modes`) and, given each input's
+  own mode, `distinct_targets`: how many different target modes the source modes are sent to (each
+  source mode's most frequent target among its high-quality images). A map that collapses modes
+  sends several source modes to one target; a one-to-one map keeps them apart."""
+  from ganjax.data.sources import MIXTURE_STD, mixture_centers
+  from ganjax.metrics.modes import mode_metrics
+
+  out = mode_metrics(outputs, name)
+  if source_modes is not None:
+    centers = mixture_centers(name)
+    x = np.asarray(outputs, np.float64)
+    dist = np.linalg.norm(x[:, None] - centers[None], axis=-1)
+    nearest, good = dist.argmin(1), dist.min(1) <= 3 * MIXTURE_STD
+    targets = {int(np.bincount(nearest[(source_modes == m) & good]).argmax())
+               for m in np.unique(source_modes) if ((source_modes == m) & good).any()}
+    out["distinct_targets"] = float(len(targets))
+    out["source_modes"] = float(len(np.unique(source_modes)))
+  return out
+
+
+def cycle_error(reconstructions, inputs) -> float:
+  """Mean absolute error of a cycle reconstruction F(G(x)) against x (images in [-1, 1])."""
+  return float(np.mean(np.abs(np.asarray(reconstructions, np.float64) - np.asarray(inputs, np.float64))))

@@ -3,6 +3,7 @@
 A fully convolutional classifier of N x N patches: C64-C128-C256-C512 of 4x4 convolutions (stride 2,
 the last stride 1), BatchNorm after all but the first, LeakyReLU 0.2, then a 4x4 stride-1
 convolution to one logit per patch position; the adversarial loss averages over the patches.
+CycleGAN's discriminators are the same network with instance norm (`norm="instance"`).
 `layers` = 3 is the paper's 70 x 70 PatchGAN (receptive field 70 pixels); 1 gives 16 x 16 and 2
 gives 34 x 34 (the paper's Table 2 compares these). For pix2pix the input is the (input, output)
 pair concatenated on channels.
@@ -15,8 +16,8 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.networks.dcgan import batch_norm
 from ganjax.networks.layers import Conv
+from ganjax.networks.resnet_generator import norm_layer
 
 init = nn.initializers.normal(0.02)
 
@@ -32,6 +33,7 @@ def receptive_field(layers: int) -> int:
 class PatchGAN(nn.Module):
   width: int = 64
   layers: int = 3
+  norm: str = "batch"  # batch (pix2pix) | instance (CycleGAN)
   conv_impl: str = "auto"
   dtype: Any = jnp.float32
 
@@ -43,6 +45,6 @@ class PatchGAN(nn.Module):
       h = Conv(self.width * min(2**i, 8), strides=(stride, stride), kernel_init=init, impl=self.conv_impl,
                dtype=self.dtype)(h)
       if i > 0:
-        h = batch_norm(train, self.dtype)(h)
+        h = norm_layer(self.norm, train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
     return Conv(1, strides=(1, 1), kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h).astype(jnp.float32)
