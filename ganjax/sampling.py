@@ -171,9 +171,8 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
 
   from ganjax.data import sources
   from ganjax.errors import CheckpointError, ConfigError, DataError
-  from ganjax.train import Run
-
   from ganjax.evaluation import side_split
+  from ganjax.train import Run
 
   if direction not in ("AtoB", "BtoA"):
     raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
@@ -193,7 +192,8 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
     raise DataError(f"translate: {src} is neither an image file nor a folder")
   if not files:
     raise DataError(f"translate: no images ({', '.join(sorted(sources.IMAGE_SUFFIXES))}) in {src}")
-  (h, w, c), _ = side_split(run, side).train.element_spec[side]
+  split, key_ = side_split(run, side)
+  (h, w, c), _ = split.train.element_spec[key_]
   x = []
   for p in files:
     try:

@@ -4,6 +4,10 @@ import os
 
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
 os.environ.setdefault("GANJAX_CACHE", os.path.join(os.environ.get("TMPDIR", "/tmp"), "ganjax-test-cache"))
+# One persistent XLA cache per test session, shared by the xdist workers: a program compiled again
+# (the same tiny config trained straight, stopped and resumed) is loaded, not recompiled.
+os.environ.setdefault("GANJAX_TEST_XLA_CACHE", os.path.join(
+    os.environ.get("TMPDIR", "/tmp"), f"ganjax-test-xla-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"))
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -12,7 +12,7 @@ from ganjax import algorithms, data, stabilizers
 from ganjax.algorithms.common import D_LAYER_OPTIONS, d_mixes_samples
 
 METHODS = ["gan.py", "cgan.py", "acgan.py", "infogan.py", "sgan.py", "ali.py", "ebgan.py", "bgan.py:discrete",
-           "gman.py", "unrolled_gan.py"]
+           "gman.py", "unrolled_gan.py", "pix2pix.py", "cyclegan.py", "discogan.py"]
 DECAY, CLIP, NOISE = 0.5, 0.5, 0.3
 
 
@@ -48,16 +48,21 @@ def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
   if "unrolled" in c:
     c.unrolled.steps = 1  # the composition, not the unrolling, is under test here
   algorithms.check(method, c)  # every one of them is allowed here
-  split = data.load(c)
-  example = method.example_batch(c, split.train) if hasattr(method, "example_batch") else split.train.get(np.arange(2))
+  splits = data.load_streams(c)
+  trains = splits[None].train if None in splits else {k: s.train for k, s in splits.items()}
+  rows = np.arange(algorithms.rows_per_step(method, c))
+  get = lambda idx: trains.get(idx) if None in splits else {k: t.get(idx) for k, t in trains.items()}  # noqa: E731
+  example = method.example_batch(c, trains) if hasattr(method, "example_batch") else get(np.arange(2))
   state = jax.jit(lambda k, e: method.init(c, k, e))(jax.random.key(0), example)
-  batch = split.train.get(np.arange(algorithms.rows_per_step(method, c)))
+  batch = get(rows)
   new, m = jax.jit(method.train_step)(state, batch, jax.random.key(1))
   assert all(np.isfinite(np.asarray(v)).all() for v in jax.tree.leaves(m))
 
   gen = caps.generators[0]
-  for e, old, p in zip(leaves(new.extra["g_ema"]), leaves(state.players[gen].params), leaves(new.players[gen].params)):
-    np.testing.assert_allclose(e, DECAY * old + (1 - DECAY) * p, rtol=1e-5, atol=1e-7)
+  for name in caps.generators:  # every generator's EMA
+    for e, old, p in zip(leaves(new.extra[stabilizers.ema_key(name)]), leaves(state.players[name].params),
+                         leaves(new.players[name].params)):
+      np.testing.assert_allclose(e, DECAY * old + (1 - DECAY) * p, rtol=1e-5, atol=1e-7)
   if hasattr(method, "generate"):  # samples come from the EMA weights
     with_ema = method.generate(new, jax.random.key(2), 4)
     swapped = new.with_players(**{gen: new.players[gen].replace(params=new.extra["g_ema"])})
@@ -77,8 +82,9 @@ def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
   for d in caps.discriminators:
     assert max(float(np.abs(x).max()) for x in leaves(new.players[d].params)) <= CLIP  # weights clipped
   assert float(m["d/instance_noise"]) == pytest.approx(NOISE)
-  if c.gan.penalty != "none":
-    assert float(m["d/penalty"]) > 0
+  if c.gan.penalty != "none":  # each discriminator's ("d/penalty", "d_b/penalty", ...)
+    penalties = [float(v) for k, v in m.items() if k.endswith("/penalty")]
+    assert len(penalties) >= len(caps.discriminators) and min(penalties) > 0
   if c.gan.spectral_norm:  # one power iteration committed per D update
     spec = new.players[caps.discriminators[0]].model_state["spectral"]
     flat = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_flatten_with_path(spec)[0]}

@@ -1,7 +1,6 @@
-"""Several players and several data streams through the loop, with methods of the tests' own:
-a four-player, two-stream method (CycleGAN's shape: two generators, two discriminators, unpaired
-domains a and b) that trains, checkpoints and resumes bitwise after SIGTERM on 1 and 4 devices;
-paired streams; integer token sequences."""
+"""Several players and several data streams through the loop: CycleGAN's four players on two
+unpaired streams train, checkpoint and resume bitwise after SIGTERM on 1 and 4 devices; paired
+data layouts; integer token sequences (with a method of the tests' own)."""
 
 import os
 import signal
@@ -14,66 +13,23 @@ import numpy as np
 import optax
 import pytest
 
-from ganjax import algorithms, base_config, checkpoint, data, losses, networks, train
+from ganjax import algorithms, base_config, checkpoint, data, train
 from ganjax import state as state_lib
-from ganjax.algorithms.common import grad_norm, init_player
+from ganjax.data import sources
 from ganjax.errors import DataError
 
 
-# ---------------------------------------------------------------- a four-player, two-stream method
-
-def _cycle_init(config, key, batch):
-  shape = batch["a"]["image"].shape[1:]
-  flat = int(np.prod(shape))
-  g = networks.generator("mlp", out_shape=shape, hidden=(16,))
-  d = networks.discriminator("mlp", hidden=(16,))
-  keys = jax.random.split(key, 4)
-  players = {"g_ab": init_player(config, "g_ab", g, keys[0], jnp.zeros((2, flat))),
-             "g_ba": init_player(config, "g_ba", g, keys[1], jnp.zeros((2, flat))),
-             "d_a": init_player(config, "d_a", d, keys[2], jnp.zeros((2, *shape))),
-             "d_b": init_player(config, "d_b", d, keys[3], jnp.zeros((2, *shape)))}
-  return state_lib.create(config, players)
-
-
-def _cycle_step(state, batch, key):
-  a, b = batch["a"]["image"], batch["b"]["image"]
-  p = state.players
-  flat = lambda x: x.reshape((x.shape[0], -1))  # noqa: E731
-  fake_b = jax.lax.stop_gradient(p["g_ab"](flat(a)))
-  fake_a = jax.lax.stop_gradient(p["g_ba"](flat(b)))
-
-  def d_loss(params, name, real, fake):
-    return losses.d_loss_least_squares(p[name].apply(params, real)[0], p[name].apply(params, fake)[0])
-
-  la, ga = jax.value_and_grad(d_loss)(p["d_a"].params, "d_a", a, fake_a)
-  lb, gb = jax.value_and_grad(d_loss)(p["d_b"].params, "d_b", b, fake_b)
-
-  def g_loss(params):
-    fb, fa = p["g_ab"].apply(params["g_ab"], flat(a))[0], p["g_ba"].apply(params["g_ba"], flat(b))[0]
-    cycle = jnp.mean(jnp.abs(p["g_ba"].apply(params["g_ba"], flat(fb))[0] - a)) + \
-        jnp.mean(jnp.abs(p["g_ab"].apply(params["g_ab"], flat(fa))[0] - b))
-    adv = losses.g_loss_least_squares(p["d_b"](fb)) + losses.g_loss_least_squares(p["d_a"](fa))
-    return adv + 10.0 * cycle
-
-  lg, gg = jax.value_and_grad(g_loss)({"g_ab": p["g_ab"].params, "g_ba": p["g_ba"].params})
-  new = {"d_a": p["d_a"].update(ga), "d_b": p["d_b"].update(gb), "g_ab": p["g_ab"].update(gg["g_ab"]),
-         "g_ba": p["g_ba"].update(gg["g_ba"])}
-  metrics = {"d_a/loss": la, "d_b/loss": lb, "g/loss": lg, "g/grad_norm": grad_norm(gg),
-             "data/a_mean": jnp.mean(a), "data/b_mean": jnp.mean(b)}
-  return state.replace(step=state.step + 1).with_players(**new), metrics
-
-
-algorithms.register("tiny_cycle", types.SimpleNamespace(init=_cycle_init, train_step=_cycle_step))
-
+# ---------------------------------------------------------------- four players, two streams: CycleGAN
 
 def cycle_config(devices: int, steps: int = 6):
-  c = base_config.get_config()
-  c.algorithm = "tiny_cycle"
-  c.batch_size, c.num_steps, c.log_every, c.checkpoint_every = 8, steps, 2, 100
-  c.sample_every, c.eval_every, c.progress, c.compilation_cache = 0, -1, False, ""
+  """CycleGAN (`configs/cyclegan.py`, tiny): G, F, D_B, D_A on two streams, with its image history
+  (the replay memory, rows split over the devices) and its decaying learning rates."""
+  from tiny import load_config, tiny
+
+  c = tiny(load_config("cyclegan.py"), steps)
+  c.checkpoint_every = 100
+  c.eval_every = -1
   c.mesh.num_devices = devices
-  c.data.streams = ml_collections.ConfigDict({"a": "digits", "b": "digits"})
-  c.optim = ml_collections.ConfigDict({name: base_config.adam(1e-3) for name in ("g_ab", "g_ba", "d_a", "d_b")})
   return c
 
 
@@ -88,7 +44,7 @@ def _sigterm_at(step_to_stop):
 def test_four_players_two_streams_resume_bitwise_after_sigterm(tmp_path, devices):
   c = cycle_config(devices)
   straight = train.train(c, tmp_path / "straight")
-  assert set(straight.players) == {"g_ab", "g_ba", "d_a", "d_b"}
+  assert set(straight.players) == {"g", "f", "d_a", "d_b"} and "replay" in straight.extra
   for player in straight.players.values():  # each its own optax state, from config.optim.<player>
     assert int(jax.tree.leaves(player.opt_state)[0]) == 6
   stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])
@@ -105,7 +61,7 @@ def test_unpaired_streams_are_shuffled_and_positioned_on_their_own(tmp_path):
   c = cycle_config(1)
   run = train.Run(c, tmp_path, restore=False)
   first = run.next_batch()
-  a, b = np.asarray(first["a"]["image"]), np.asarray(first["b"]["image"])
+  a, b = np.asarray(first["a"]["a"]), np.asarray(first["b"]["a"])
   assert a.shape == b.shape and not np.array_equal(a, b)  # the same data, independent orders
   pa, pb = run.pipelines["a"], run.pipelines["b"]
   assert not np.array_equal(pa.indices(0), pb.indices(0))
@@ -185,3 +141,63 @@ def test_token_sequences_train_a_tiny_language_model(tmp_path):
   with pytest.raises(DataError, match="fewer than one window"):
     c.data.window = 10_000
     data.load(c)
+
+
+def test_pix2pix_aligned_and_cyclegan_unaligned_layouts(tmp_path):
+  """aligned:<dir>: each file is A | B side by side, train/ and test/ kept apart; swap_sides is
+  pix2pix's BtoA. unaligned:<dir>:a|b: trainA/testA or trainB/testB, each its own size."""
+  for part, n in (("train", 5), ("test", 2)):
+    for i in range(n):
+      _png(tmp_path / "ab" / part / f"{i}.png", 0, (4, 8, 3))
+  from PIL import Image
+
+  Image.fromarray(np.concatenate([np.full((4, 4, 3), 40, np.uint8), np.full((4, 4, 3), 200, np.uint8)], 1)).save(
+      tmp_path / "ab" / "train" / "0.png")
+  c = base_config.get_config()
+  c.data.name = f"aligned:{tmp_path / 'ab'}"
+  split = data.load(c)
+  assert (split.train.size, split.test.size) == (5, 2)
+  row = split.train.get(np.arange(1))
+  np.testing.assert_allclose([row["a"].max(), row["b"].min()], [40 / 127.5 - 1, 200 / 127.5 - 1], atol=1e-6)
+  c.data.swap_sides = True
+  np.testing.assert_array_equal(data.load(c).train.get(np.arange(1))["a"], row["b"])
+  for side, n in (("trainA", 6), ("testA", 2), ("trainB", 3), ("testB", 1)):
+    for i in range(n):
+      _png(tmp_path / "h2z" / side / f"{i}.png", 10 * i, (4, 4, 3))
+  c.data.swap_sides = False
+  sizes = {}
+  for side in "ab":
+    c.data.name = f"unaligned:{tmp_path / 'h2z'}:{side}"
+    s = data.load(c)
+    sizes[side] = (s.train.size, s.test.size, list(s.train.element_spec))
+  assert sizes == {"a": (6, 2, ["a"]), "b": (3, 1, ["b"])}
+  _png(tmp_path / "odd" / "0.png", 0, (4, 7))
+  for name, message in ((f"aligned:{tmp_path / 'odd'}", "7 pixels wide, not two halves"),
+                        (f"unaligned:{tmp_path / 'h2z'}:c", "names one side"),
+                        (f"unaligned:{tmp_path / 'nope'}:a", "is not a directory")):
+    c.data.name = name
+    with pytest.raises(DataError, match=message):
+      data.load(c)
+
+
+def test_blend_is_mnist_m_and_cyclegan_refuses_an_identity_loss_across_channel_counts(tmp_path):
+  """blend:<data>: |patch - digit| on the binarised digit (the stroke inverts the photo patch), the
+  digit as 3-channel "a"; an identity loss between 1- and 3-channel domains is one clear line."""
+  from tiny import load_config
+
+  c = base_config.get_config()
+  c.data.name = "blend:digits"
+  rows = data.load(c).train.get(np.arange(50))
+  assert rows["a"].shape[-1] == rows["b"].shape[-1] == 3
+  for i in (0, 7):  # undo the blend: the patch must be a crop of one of the photos, pixel for pixel
+    digit = rows["a"][i, ..., :1] > 0
+    blend = (rows["b"][i] + 1) / 2
+    patch = np.round(np.where(digit, 1 - blend, blend) * 255).astype(np.uint8)
+    assert digit.mean() > 0.1 and any(
+        np.all(np.lib.stride_tricks.sliding_window_view(p, patch.shape) == patch, axis=(-3, -2, -1)).any()
+        for p in sources.photos())
+  c = load_config("cyclegan.py")
+  c.data.streams.a = "digits"  # one-domain data: its grey "image"s are domain A
+  c.compilation_cache = ""
+  with pytest.raises(DataError, match="A has 1 channels and B 3; set --config.cyclegan.identity_weight=0"):
+    train.Run(c, tmp_path)

@@ -66,6 +66,19 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
     assert result["translation/fid_real_reference"] < result["translation/fid"]
     _translate_mode_runs_on_a_file_and_a_folder(c, tmp_path)
     return
+  if c.algorithm in ("cyclegan", "discogan"):  # both directions, with the cycle reconstructions
+    for side in ("translation", "translation_ba"):
+      assert result[f"{side}/cycle_l1"] > 0
+      if c.data.streams.a in ("ring8",):  # DiscoGAN's mixtures: modes, not pixels
+        assert 0 <= result[f"{side}/distinct_targets"] <= result[f"{side}/source_modes"]
+      else:
+        assert -1 <= result[f"{side}/ssim"] <= 1 and 0 <= result[f"{side}/class_accuracy"] <= 1
+    if c.algorithm == "cyclegan":
+      from PIL import Image
+
+      paths = sampling.translate_files(c, tmp_path, str(tmp_path / "samples"), str(tmp_path / "back"), "BtoA")
+      assert len(paths) == 2 and np.asarray(Image.open(paths[0])).shape == (8, 8, 3)  # B -> A
+    return
   assert result["seconds/samples"] >= 0  # every stage reports its own time
   if c.data.name in ("ring8", "grid25"):
     assert 0 <= result["modes_covered"] <= 8

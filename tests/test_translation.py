@@ -141,4 +141,5 @@ def test_mixture_mapping_counts_the_target_modes_source_modes_go_to():
   assert mixture_mapping(one_to_one, "grid25", modes)["distinct_targets"] == 8
   assert mixture_mapping(one_to_one, "grid25", modes)["modes_covered"] == 8
   assert mixture_mapping(collapsed, "grid25", modes)["distinct_targets"] == 1
-  assert mixture_mapping(collapsed + 1.0, "grid25", modes)["distinct_targets"] == 0  # no high-quality point
+  far = mixture_mapping(collapsed + 0.5, "grid25", modes)  # off the modes: no high-quality point, same target
+  assert far["distinct_targets"] == 1 and far["high_quality_fraction"] == 0 and far["modes_covered"] == 0

@@ -1,6 +1,7 @@
 """Tiny versions of the real configs (importable without side effects, also by subprocesses)."""
 
 import importlib.util
+import os
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -24,7 +25,7 @@ def tiny(config, steps: int = 4):
   c.checkpoint_every = 2
   c.eval_every = -1
   c.progress = False
-  c.compilation_cache = ""
+  c.compilation_cache = os.environ.get("GANJAX_TEST_XLA_CACHE", "")  # per test session (tests/conftest.py)
   c.model.latent_dim = 4
   c.model.g_hidden = (16,)
   c.model.d_hidden = (16,)

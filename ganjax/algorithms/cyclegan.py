@@ -5,7 +5,7 @@ Two generators G: A -> B and F: B -> A (players "g", "f"; ResNet-block generator
 `ganjax.networks.resnet_generator`) and two discriminators D_B, D_A ("d_b", "d_a"; 70 x 70 PatchGANs
 with instance norm), trained on *unpaired* data: two streams (`data.streams.a`, `data.streams.b`),
 each shuffled on its own, of which the step reads the "a" images of the first and the "b" images
-of the second. The full objective, Eq. 3 (Eq. 1 in its least-squares form, Sec. 4):
+of the second (a stream of one-domain data gives its "image"s, `common.domain`). The full objective, Eq. 3 (Eq. 1 in its least-squares form, Sec. 4):
     L(G, F, D_A, D_B) = L_GAN(G, D_B, A, B) + L_GAN(F, D_A, B, A) + lambda * L_cyc(G, F)
     L_GAN(G, D_B)     = E_b[(D_B(b) - 1)^2] + E_a[D_B(G(a))^2]        (D_B minimises; G minimises
                         E_a[(D_B(G(a)) - 1)^2])
@@ -35,7 +35,7 @@ import numpy as np
 
 from ganjax import stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import compute_dtype, grad_norm, init_player
+from ganjax.algorithms.common import compute_dtype, domain, grad_norm, init_player
 from ganjax.errors import ConfigError, DataError
 from ganjax.networks.patchgan import PatchGAN
 from ganjax.networks.resnet_generator import ResnetGenerator
@@ -59,13 +59,10 @@ def check(config):
 
 
 def example_batch(config, train):
-  a, b = train["a"], train["b"]
-  if "a" not in a.element_spec or "b" not in b.element_spec:
-    raise DataError(f"cyclegan reads 'a' images from data.streams.a ({config.data.streams.a!r}: "
-                    f"{', '.join(a.element_spec)}) and 'b' images from data.streams.b ({config.data.streams.b!r}: "
-                    f"{', '.join(b.element_spec)}): name paired data or unaligned:<dir>:a / unaligned:<dir>:b")
-  batch = {"a": a.get(np.arange(2)), "b": b.get(np.arange(2))}
-  sa, sb = batch["a"]["a"].shape[1:], batch["b"]["b"].shape[1:]
+  batch = {"a": train["a"].get(np.arange(2)), "b": train["b"].get(np.arange(2))}
+  sa, sb = domain(batch["a"], "a").shape[1:], domain(batch["b"], "b").shape[1:]
+  if len(sa) != 3 or len(sb) != 3:
+    raise DataError(f"cyclegan translates images; data.streams.a gives {sa} and data.streams.b {sb}")
   if config.cyclegan.identity_weight and sa[-1] != sb[-1]:
     raise DataError(f"the identity loss feeds B images to G: A -> B, but A has {sa[-1]} channels and B {sb[-1]}; "
                     "set --config.cyclegan.identity_weight=0")
@@ -73,7 +70,7 @@ def example_batch(config, train):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  a, b = example_batch["a"]["a"], example_batch["b"]["b"]
+  a, b = domain(example_batch["a"], "a"), domain(example_batch["b"], "b")
   m, p = config.model, config.cyclegan
   gen = lambda ch: ResnetGenerator(ch, width=m.width, blocks=p.blocks, dtype=compute_dtype(config))  # noqa: E731
   dis = PatchGAN(width=m.width, layers=p.patch_layers, norm="instance", conv_impl=m.conv_impl, dtype=compute_dtype(config))
@@ -93,7 +90,7 @@ def l1(x, y):
 def train_step(state, batch, key):
   stab = stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, f, d_b, d_a, p = state.g, state.f, state.d_b, state.d_a, state.config.cyclegan
-  a, b = batch["a"]["a"], batch["b"]["b"]
+  a, b = domain(batch["a"], "a"), domain(batch["b"], "b")
   unhalved = 2.0 if state.config.gan.loss == "least_squares" else 1.0  # Eq. 1's squares; ganjax's are halved
 
   def g_objective(params):

@@ -34,8 +34,9 @@ from ganjax.networks.unet import UNet
 
 CONFIG_BLOCK = "pix2pix"
 ADVERSARIAL = stabilizers.Adversarial(
-    features=False, d_layers=False,
+    features=False, d_layers=False, penalty=False,
     why={"features": "the PatchGAN sows no features to match",
+         "penalty": "its PatchGAN's batch norm mixes the samples, which a per-sample gradient penalty cannot allow",
          "d_layers": "its discriminator is the PatchGAN (ganjax.networks.patchgan), not common.discriminator_network"})
 SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
@@ -80,8 +81,7 @@ def train_step(state, batch, key):
     real_out, ms = d.apply(params, real_in, train=True)
     fake_out, ms = d.apply(params, fake_in, model_state=ms, train=True)
     loss, aux = stab.d_loss(real_out, fake_out)
-    critic = lambda v: jnp.mean(d.apply(params, v, model_state=ms, train=True)[0], axis=(1, 2, 3))  # noqa: E731
-    loss, reg = stab.d_regularize(0.5 * loss, "d", params, critic, real_in, fake_in, jax.random.fold_in(key, 5))
+    loss, reg = stab.d_regularize(0.5 * loss, "d", params)
     return loss, (ms, {**aux, **reg})
 
   (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)

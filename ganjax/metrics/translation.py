@@ -74,9 +74,10 @@ def mixture_mapping(outputs, name: str, source_modes=None) -> dict:
   """A map into a 2-D mixture (DiscoGAN's toy, Kim et al. 2017, Sec. 4.1): VEEGAN's modes covered
   and high-quality fraction of the mapped points (`ganjax.metrics.modes`) and, given each input's
   own mode, `distinct_targets`: how many different target modes the source modes are sent to (each
-  source mode's most frequent target among its high-quality images). A map that collapses modes
-  sends several source modes to one target; a one-to-one map keeps them apart."""
-  from ganjax.data.sources import MIXTURE_STD, mixture_centers
+  source mode's most frequent nearest target mode among its mapped points, high quality or not). A
+  map that collapses modes sends several source modes to one target; a one-to-one map keeps them
+  apart."""
+  from ganjax.data.sources import mixture_centers
   from ganjax.metrics.modes import mode_metrics
 
   out = mode_metrics(outputs, name)
@@ -84,9 +85,8 @@ def mixture_mapping(outputs, name: str, source_modes=None) -> dict:
     centers = mixture_centers(name)
     x = np.asarray(outputs, np.float64)
     dist = np.linalg.norm(x[:, None] - centers[None], axis=-1)
-    nearest, good = dist.argmin(1), dist.min(1) <= 3 * MIXTURE_STD
-    targets = {int(np.bincount(nearest[(source_modes == m) & good]).argmax())
-               for m in np.unique(source_modes) if ((source_modes == m) & good).any()}
+    nearest = dist.argmin(1)
+    targets = {int(np.bincount(nearest[source_modes == m]).argmax()) for m in np.unique(source_modes)}
     out["distinct_targets"] = float(len(targets))
     out["source_modes"] = float(len(np.unique(source_modes)))
   return out
