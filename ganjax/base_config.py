@@ -33,6 +33,7 @@ def get_config():
   c.data.streams = ml_collections.ConfigDict()
   c.data.image_size = 0  # resize images to this square size (0: keep)
   c.data.swap_sides = False  # paired data: exchange "a" and "b" (pix2pix's --direction BtoA)
+  c.data.sr_factor = 4  # downsampled:<data>: the super-resolution factor (SRGAN's r)
   c.data.edge_sigma = 1.0  # edges:<data>: the Canny detector's Gaussian sigma (pixels)
   c.data.holdout = 0.0  # held-out examples for evaluation: a fraction (< 1) or a count; 0: the official test split where the data has one, else 0.2 (ganjax.data)
   c.data.cache_dir = ""  # where fetched datasets go ("" = $GANJAX_CACHE or ~/.cache/ganjax)

@@ -16,7 +16,7 @@ def translations(run, key, n: int = 8) -> tuple:
   """Image-to-image methods (`translate`): (rows, columns) of input | output | target for n held-out
   A images -- input | G(x) | F(G(x)) | target for methods that translate back (the cycle
   reconstruction), without the target on unpaired data -- then, for those methods, the same rows
-  for n B images (B -> A). A grey input is shown in the output's channels."""
+  for n B images (B -> A). A grey input is shown in the output's channels, a smaller one enlarged."""
   from ganjax.evaluation import side_split
 
   def rows(fn, back, src, dst, salt):
@@ -29,8 +29,11 @@ def translations(run, key, n: int = 8) -> tuple:
       cols.append(parallel.local_copy(back(run.state, out, jax.random.fold_in(key, salt + 1))))
     if dst in test:
       cols.append(test[dst])
-    c = out.shape[-1]
-    return [np.repeat(v, c, -1) if v.shape[-1] != c else v for v in cols]
+    c, size = out.shape[-1], out.shape[1]
+    cols = [np.repeat(v, c, -1) if v.shape[-1] != c else v for v in cols]
+    # a smaller input (super-resolution) is shown enlarged, pixel for pixel
+    return [np.repeat(np.repeat(v, size // v.shape[1], 1), size // v.shape[1], 2) if v.shape[1] < size else v
+            for v in cols]
 
   blocks = [rows(run.translate_fn, run.translate_back_fn, "a", "b", 0)]
   if run.translate_back_fn is not None and side_split(run, "b") is not None:

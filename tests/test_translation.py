@@ -2,6 +2,8 @@
 Eq. 4's generator objective from the networks' outputs, D's halved objective, the L1-only ablation,
 and dropout as the test-time noise."""
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -143,3 +145,109 @@ def test_mixture_mapping_counts_the_target_modes_source_modes_go_to():
   assert mixture_mapping(collapsed, "grid25", modes)["distinct_targets"] == 1
   far = mixture_mapping(collapsed + 0.5, "grid25", modes)  # off the modes: no high-quality point, same target
   assert far["distinct_targets"] == 1 and far["high_quality_fraction"] == 0 and far["modes_covered"] == 0
+
+
+def test_srgan_perceptual_loss_is_eq_3_in_the_classifiers_own_features(config_of, tmp_path):
+  """Ledig et al. 2017, Eq. 3-6: l_SR = mean (phi(I_HR) - phi(G(I_LR)))^2 + 1e-3 * -log D(G(I_LR)), with
+  phi the trained classifier's third convolution after ReLU, read from the classifier module itself
+  (flax's captured intermediates), not from ganjax.perceptual; D on Eq. 2's log loss."""
+  from ganjax.algorithms import srgan
+  from ganjax.metrics.classifier import Classifier
+
+  c = config_of("srgan.py", steps=1)
+  c.srgan.pretrain_steps = 0
+  run = train.Run(c, tmp_path)
+  batch, key = run.next_batch(), jax.random.key(2)
+  new, m = jax.jit(srgan.train_step)(run.state, batch, key)
+  s = run.state
+  lr, hr = np.asarray(batch["a"]), np.asarray(batch["b"])
+  assert lr.shape[1] * 4 == hr.shape[1]  # 4x bicubic down-sampling
+  sr = s.g.apply(s.g.params, lr)[0]
+  classifier = Classifier(10)
+
+  def phi(x):
+    _, state = classifier.apply({"params": s.extra["phi"]}, x, capture_intermediates=True, mutable=["intermediates"])
+    return np.asarray(jax.nn.relu(state["intermediates"]["Conv_2"]["__call__"][0]), np.float64)
+
+  content = np.mean((phi(hr) - phi(sr)) ** 2)
+  adversarial = np.mean(np.logaddexp(0.0, -np.asarray(new.d.apply(new.d.params, sr)[0], np.float64)))
+  np.testing.assert_allclose(float(m["g/content"]), content, rtol=1e-4)
+  np.testing.assert_allclose(float(m["g/loss"]), content + 1e-3 * adversarial, rtol=1e-4)
+  assert float(m["g/mse"]) == pytest.approx(float(np.mean((np.asarray(sr) - hr) ** 2)), rel=1e-4)
+
+
+def test_texture_loss_is_enhancenets_gram_distance_on_patches():
+  """Sajjadi et al. 2017, Eq. 4: ||G(phi(x)) - G(phi(y))||^2 with G = phi^T phi per 16 x 16 window."""
+  from ganjax import perceptual
+
+  rng = np.random.default_rng(0)
+  f, r = rng.normal(size=(2, 32, 16, 3)), rng.normal(size=(2, 32, 16, 3))
+  expected = []
+  for i in range(2):
+    for y in (0, 16):
+      window = lambda v: v[i, y:y + 16, :, :].reshape(256, 3)  # noqa: E731
+      gf, gr = window(f).T @ window(f) / 256, window(r).T @ window(r) / 256
+      expected.append(np.mean((gf - gr) ** 2))
+  np.testing.assert_allclose(float(perceptual.texture_loss([f], [r], 16)), np.mean(expected), rtol=1e-5)
+  assert float(perceptual.texture_loss([f], [f], 16)) == 0.0
+
+
+def test_pixel_shuffle_is_pytorchs_depth_to_space():
+  from ganjax.networks.srresnet import pixel_shuffle
+
+  x = np.random.default_rng(0).normal(size=(1, 3, 2, 8)).astype(np.float32)  # NHWC, C = 2 * 2^2
+  y = np.asarray(pixel_shuffle(jnp.asarray(x), 2))
+  for h, w, c, i, j in [(0, 0, 0, 0, 0), (2, 1, 1, 0, 1), (1, 0, 1, 1, 1), (2, 1, 0, 1, 0)]:
+    assert y[0, 2 * h + i, 2 * w + j, c] == x[0, h, w, c * 4 + i * 2 + j]  # out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w]
+
+
+def test_vgg19_maps_torchvisions_names_and_convolves_like_pytorch(tmp_path):
+  """torchvision's `features.<i>.weight` (O, I, kh, kw) land on the right layers, and conv1_1 of
+  a random checkpoint equals PyTorch's cross-correlation written out in numpy at an interior pixel."""
+  from ganjax.errors import ConfigError
+  from ganjax.networks import vgg
+
+  rng = np.random.default_rng(0)
+  convs = [(n, i) for n, i, k in vgg.layers() if k == "conv"]
+  assert len(convs) == 16 and convs[0] == ("conv1_1", 0) and convs[-1] == ("conv5_4", 34)  # torchvision's indices
+  arrays, cin = {}, 3
+  for (name, index), cout in zip(convs, [c for c in vgg.CHANNELS if c != "M"]):
+    arrays[f"features.{index}.weight"] = rng.normal(size=(cout, cin, 3, 3)).astype(np.float32) * 0.1
+    arrays[f"features.{index}.bias"] = rng.normal(size=(cout,)).astype(np.float32)
+    cin = cout
+  np.savez(tmp_path / "vgg19.npz", **arrays)
+  params = vgg.load(tmp_path / "vgg19.npz")
+  x = rng.uniform(-1, 1, size=(1, 8, 8, 3)).astype(np.float32)
+  out = np.asarray(vgg.features(params, jnp.asarray(x), ["conv1_1"])[0])
+  xn = ((x + 1) / 2 - vgg.MEAN) / vgg.STD
+  w, b = arrays["features.0.weight"], arrays["features.0.bias"]
+  patch = xn[0, 3:6, 4:7, :]  # the 3x3 window around (4, 5)
+  expected = np.einsum("oikl,kli->o", w, patch) + b
+  np.testing.assert_allclose(out[0, 4, 5], expected, rtol=1e-4, atol=1e-4)
+  shapes = [f.shape for f in vgg.features(params, jnp.asarray(np.zeros((1, 32, 32, 1), np.float32)), ["relu2_1", "relu5_4"])]
+  assert shapes == [(1, 16, 16, 128), (1, 2, 2, 512)]  # grey images go in as 3 channels
+  del arrays["features.34.weight"]
+  np.savez(tmp_path / "broken.npz", **arrays)
+  with pytest.raises(ConfigError, match="lack features.34.weight"):
+    vgg.load(tmp_path / "broken.npz")
+
+
+def test_vgg19_equals_torchvisions_with_the_same_random_weights(tmp_path):
+  """With GANJAX_TORCH_CHECKS=1 and PyTorch installed (neither is needed by ganjax; 14 s here):
+  relu5_4 of torchvision's vgg19 with random weights, through the .npz conversion, equals ganjax's."""
+  if os.environ.get("GANJAX_TORCH_CHECKS") != "1":
+    pytest.skip("set GANJAX_TORCH_CHECKS=1 (with torch and torchvision installed) to compare with torchvision")
+  torch = pytest.importorskip("torch")
+  torchvision = pytest.importorskip("torchvision")
+  from ganjax.networks import vgg
+
+  torch.manual_seed(0)
+  model = torchvision.models.vgg19(weights=None).eval()
+  torch.save(model.state_dict(), tmp_path / "vgg19.pth")
+  vgg._convert(str(tmp_path / "vgg19.pth"), str(tmp_path / "vgg19.npz"))
+  x = np.random.default_rng(0).uniform(-1, 1, size=(2, 32, 32, 3)).astype(np.float32)
+  with torch.no_grad():
+    xt = torch.from_numpy(((((x + 1) / 2) - vgg.MEAN) / vgg.STD).transpose(0, 3, 1, 2))
+    ref = model.features[:36](xt).numpy().transpose(0, 2, 3, 1)  # through relu5_4 (index 35)
+  out = np.asarray(vgg.features(vgg.load(tmp_path / "vgg19.npz"), jnp.asarray(x), ["relu5_4"])[0])
+  np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * float(np.abs(ref).max()))

@@ -50,6 +50,11 @@ def tiny(config, steps: int = 4):
     c.gman.num_discriminators = 2
   if "cyclegan" in c:
     c.cyclegan.blocks = 1
+  if "srgan" in c:
+    c.srgan.blocks = 1
+    c.srgan.pretrain_steps = min(c.srgan.pretrain_steps, 2)
+  if "perceptual" in c:
+    c.perceptual.steps = 10
   if "gan" in c and c.gan.replay_size:
     c.gan.replay_size = 16  # rows divisible by the tests' 4 devices
   return c

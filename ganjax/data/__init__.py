@@ -29,6 +29,9 @@ Names (`config.data.name`):
                        ...): rows {"a": image} or {"b": image}, one stream per domain
   edges:<data name>    pix2pix's edges -> image pairs of any image data: {"a": Canny edges, "b": image};
                        mnist_edges = edges:mnist, fashion_edges = edges:fashion_mnist
+  downsampled:<data>   super-resolution pairs {"a": bicubic 1/data.sr_factor (4) image, "b": the image}
+  photos               data.image_size (32) patches of the photos shipped with scikit-image and
+                       scikit-learn; the held-out split is the tiles of one photo (chelsea) never trained on
   blend:<data name>    MNIST-M (Ganin et al. 2016) from any grey images: {"a": the digit (3 channels),
                        "b": it blended with a photo patch, "label"}; mnist_m = blend:mnist
   mnist | fashion_mnist  prepared TFDS data if present, else IDX files fetched once and verified
@@ -54,7 +57,8 @@ __all__ = ["Source", "Split", "load", "load_streams", "make", "Pipeline", "NAMES
 
 NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
          "text:<file>", "aligned:<dir>",
-         "unaligned:<dir>:a|b", "edges:<data name>", "mnist_edges", "fashion_edges", "blend:<data name>", "mnist_m", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
+         "unaligned:<dir>:a|b", "edges:<data name>", "mnist_edges", "fashion_edges", "blend:<data name>", "mnist_m",
+         "downsampled:<data name>", "photos", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
 
 
 @dataclasses.dataclass
@@ -177,6 +181,14 @@ def _load(config) -> Split:
       raise DataError("blend:<data name> needs the grey images to blend, e.g. blend:digits")
     split = _inner(config, inner)
     return Split(sources.blend_pairs(split.train), sources.blend_pairs(split.test))
+  if kind == "downsampled":  # super-resolution pairs: 1 / data.sr_factor bicubic inputs
+    if not arg:
+      raise DataError("downsampled:<data name> needs the images to shrink, e.g. downsampled:fashion_mnist")
+    split = _inner(config, arg)
+    factor = cfg.get("sr_factor", 4)
+    return Split(sources.downsampled(split.train, factor), sources.downsampled(split.test, factor))
+  if kind == "photos" and not arg:  # patches of the photos in scikit-image / scikit-learn, one photo held out
+    return Split(*sources.photo_patches(cfg.image_size or 32))
   if kind == "aligned" and arg:  # pix2pix's layout: A | B side by side; train/ and test/ (or val/) when present
     root = os.path.expanduser(arg)
     if os.path.isdir(os.path.join(root, "train")):

@@ -382,6 +382,53 @@ def blend_pairs(src: Source, seed: int = 0) -> Source:
   return from_arrays(f"blend:{src.name}", arrays, src.num_classes, official_test=src.official_test)
 
 
+def downsampled(src: Source, factor: int = 4) -> Source:
+  """Super-resolution pairs from any image source (SRGAN, Ledig et al. 2017, Sec. 3.1: low-resolution
+  images by bicubic down-sampling with factor r = 4): {"a": the image shrunk `factor` times (PIL's
+  bicubic), "b": the image, "label" where the source has them}. 28 x 28 digits give 7 x 7 inputs."""
+  from PIL import Image
+
+  batch = src.get(np.arange(src.size))
+  images = batch["image"]
+  if images.ndim != 4:
+    raise DataError(f"downsampled: {src.name} holds no images (shape {images.shape[1:]})")
+  n, h, w, c = images.shape
+  if h % factor or w % factor:
+    raise DataError(f"downsampled: {src.name}'s {h} x {w} images are not divisible by data.sr_factor={factor}")
+  small = np.empty((n, h // factor, w // factor, c), np.float32)
+  for i, img in enumerate(images):
+    for ch in range(c):
+      small[i, :, :, ch] = np.asarray(Image.fromarray(img[:, :, ch], mode="F").resize((w // factor, h // factor),
+                                                                                      Image.BICUBIC))
+  arrays = {"a": np.clip(small, -1.0, 1.0), "b": images}
+  if "label" in batch:
+    arrays["label"] = batch["label"]
+  return from_arrays(f"downsampled:{src.name}", arrays, src.num_classes, official_test=src.official_test)
+
+
+HELD_OUT_PHOTO = "chelsea"
+
+
+def photo_patches(size: int = 32, train_patches: int = 4000, seed: int = 0) -> tuple:
+  """(train, test) Sources of size x size colour patches {"image"}: `train_patches` random crops of
+  every photo but one (`photos()`), and the held-out photo (`HELD_OUT_PHOTO`) cut into its
+  non-overlapping tiles. Deterministic from `seed` (0)."""
+  pool = photos()
+  names = list(PHOTOS)
+  held = pool[names.index(HELD_OUT_PHOTO)]
+  train_pool = [p for name, p in zip(names, pool) if name != HELD_OUT_PHOTO]
+  rng = np.random.default_rng([seed, 7002])
+  crops = np.empty((train_patches, size, size, 3), np.uint8)
+  for i, k in enumerate(rng.integers(0, len(train_pool), train_patches)):
+    p = train_pool[k]
+    y, x = rng.integers(0, p.shape[0] - size + 1), rng.integers(0, p.shape[1] - size + 1)
+    crops[i] = p[y:y + size, x:x + size]
+  rows, cols = held.shape[0] // size, held.shape[1] // size
+  tiles = held[:rows * size, :cols * size].reshape(rows, size, cols, size, 3).transpose(0, 2, 1, 3, 4).reshape(-1, size, size, 3)
+  return (from_arrays("photos[train]", {"image": to_unit_range(crops)}),
+          from_arrays(f"photos[{HELD_OUT_PHOTO}]", {"image": to_unit_range(tiles)}))
+
+
 def aligned(directory, image_size: int = 0) -> Source:
   """pix2pix's own layout (facades, maps, edges2shoes): every image holds the A and B images side
   by side, A on the left; examples are {"a": left half, "b": right half}, each resized to
