@@ -59,7 +59,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   assert checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2, 4]
   result = json.load(open(tmp_path / "eval.json"))
   assert result["step"] == 4
-  if c.algorithm == "pix2pix":  # image-to-image: scored against the ground truth
+  if c.algorithm in ("pix2pix", "srgan"):  # paired image-to-image: scored against the ground truth
     assert result["seconds/translations"] >= 0 and result["translation/features"] == "classifier"
     assert 0 <= result["translation/class_accuracy"] <= 1 and 0 <= result["translation/class_accuracy_real"] <= 1
     assert result["translation/l1"] > 0 and -1 <= result["translation/ssim"] <= 1
