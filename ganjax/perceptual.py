@@ -91,10 +91,12 @@ def activations(network: str, params, x, layers) -> list:
   return [got[name] for name in layers]
 
 
-def content_loss(fake_features, real_features):
-  """SRGAN's l_VGG/i,j (Ledig et al. 2017, Eq. 5): the mean squared difference of the feature maps,
+def content_loss(fake_features, real_features, norm: str = "l2"):
+  """The mean squared difference of the feature maps (SRGAN's l_VGG/i,j, Ledig et al. 2017, Eq. 5),
+  or with norm="l1" their mean absolute difference (CartoonGAN's L_con, Chen et al. 2018, Eq. 3),
   summed over the layers given."""
-  return sum(jnp.mean((f - r) ** 2) for f, r in zip(fake_features, real_features))
+  diff = (lambda v: v ** 2) if norm == "l2" else jnp.abs
+  return sum(jnp.mean(diff(f - r)) for f, r in zip(fake_features, real_features))
 
 
 def gram(f):

@@ -251,3 +251,44 @@ def test_vgg19_equals_torchvisions_with_the_same_random_weights(tmp_path):
     ref = model.features[:36](xt).numpy().transpose(0, 2, 3, 1)  # through relu5_4 (index 35)
   out = np.asarray(vgg.features(vgg.load(tmp_path / "vgg19.npz"), jnp.asarray(x), ["relu5_4"])[0])
   np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * float(np.abs(ref).max()))
+
+
+def test_cartoongan_edge_promoting_loss_and_initialization_phase(config_of, tmp_path):
+  """Chen et al. 2018, Eq. 1-3 and Sec. 3.3: during the initialization phase D is untouched and G's
+  loss is omega * L_con; then D's is -log D(c) - log(1 - D(e)) - log(1 - D(G(p))) (edge-smoothed
+  cartoons e are fake) and G's omega * L_con - log D(G(p)), with L_con the L1 of the SimCLR encoder's
+  third convolution read from the flax module itself."""
+  from ganjax.algorithms import cartoongan
+  from ganjax.metrics.selfsup import Encoder
+
+  c = config_of("cartoongan.py", steps=2)
+  assert (c.cartoongan.content_weight, c.cartoongan.init_steps, c.cartoongan.edge_weight) == (10.0, 1, 1.0)
+  run = train.Run(c, tmp_path)
+  step = jax.jit(cartoongan.train_step)
+  encoder = Encoder()
+
+  def content(g, photo):
+    def phi(x):
+      _, st = encoder.apply({"params": run.state.extra["phi"]}, x, capture_intermediates=True, mutable=["intermediates"])
+      return np.asarray(jax.nn.relu(st["intermediates"]["Conv_2"]["__call__"][0]), np.float64)
+    return np.mean(np.abs(phi(np.asarray(g.apply(g.params, photo)[0])) - phi(photo)))
+
+  batch = run.next_batch()
+  photo = np.asarray(batch["a"]["a"])
+  first, m = step(run.state, batch, jax.random.key(0))
+  assert all(np.array_equal(x, y) for x, y in zip(leaves(first.d.params), leaves(run.state.d.params)))
+  np.testing.assert_allclose(float(m["g/loss"]), 10 * content(run.state.g, photo), rtol=1e-4)
+  batch = run.next_batch()
+  photo, cartoon, smooth = (np.asarray(batch[s][k]) for s, k in (("a", "a"), ("b", "b"), ("b", "b_smooth")))
+  second, m = step(first, batch, jax.random.key(1))
+  sp = lambda v: np.logaddexp(0.0, np.asarray(v, np.float64))  # noqa: E731  -log sigmoid(-v)
+  out = lambda p, x: p.apply(p.params, x)[0]  # noqa: E731
+  d_loss = np.mean(sp(-out(first.d, cartoon))) + np.mean(sp(out(first.d, smooth))) + \
+      np.mean(sp(out(first.d, out(first.g, photo))))
+  np.testing.assert_allclose(float(m["d/loss"]), d_loss, rtol=1e-4)
+  g_loss = 10 * content(first.g, photo) + np.mean(sp(-out(second.d, out(first.g, photo))))
+  np.testing.assert_allclose(float(m["g/loss"]), g_loss, rtol=1e-4)
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree.leaves(tree)]

@@ -53,6 +53,9 @@ def tiny(config, steps: int = 4):
   if "srgan" in c:
     c.srgan.blocks = 1
     c.srgan.pretrain_steps = min(c.srgan.pretrain_steps, 2)
+  if "cartoongan" in c:
+    c.cartoongan.blocks = 1
+    c.cartoongan.init_steps = min(c.cartoongan.init_steps, 1)
   if "perceptual" in c:
     c.perceptual.steps = 10
   if "gan" in c and c.gan.replay_size:

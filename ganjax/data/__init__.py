@@ -32,6 +32,9 @@ Names (`config.data.name`):
   downsampled:<data>   super-resolution pairs {"a": bicubic 1/data.sr_factor (4) image, "b": the image}
   photos               data.image_size (32) patches of the photos shipped with scikit-image and
                        scikit-learn; the held-out split is the tiles of one photo (chelsea) never trained on
+  cartoon              photo -> cartoon pairs of `photos` patches: {"a": photo, "b": a non-learned cartoon
+                       filter's output (bilateral smoothing, colour quantisation, dark edges), "b_smooth":
+                       that with its edges smoothed (CartoonGAN's edge-promoting negatives)}
   blend:<data name>    MNIST-M (Ganin et al. 2016) from any grey images: {"a": the digit (3 channels),
                        "b": it blended with a photo patch, "label"}; mnist_m = blend:mnist
   mnist | fashion_mnist  prepared TFDS data if present, else IDX files fetched once and verified
@@ -58,7 +61,7 @@ __all__ = ["Source", "Split", "load", "load_streams", "make", "Pipeline", "NAMES
 NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
          "text:<file>", "aligned:<dir>",
          "unaligned:<dir>:a|b", "edges:<data name>", "mnist_edges", "fashion_edges", "blend:<data name>", "mnist_m",
-         "downsampled:<data name>", "photos", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
+         "downsampled:<data name>", "photos", "cartoon", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
 
 
 @dataclasses.dataclass
@@ -189,6 +192,8 @@ def _load(config) -> Split:
     return Split(sources.downsampled(split.train, factor), sources.downsampled(split.test, factor))
   if kind == "photos" and not arg:  # patches of the photos in scikit-image / scikit-learn, one photo held out
     return Split(*sources.photo_patches(cfg.image_size or 32))
+  if kind == "cartoon" and not arg:  # photo -> cartoon-filter pairs (CartoonGAN's offline domains)
+    return Split(*sources.cartoon_patches(cfg.image_size or 32))
   if kind == "aligned" and arg:  # pix2pix's layout: A | B side by side; train/ and test/ (or val/) when present
     root = os.path.expanduser(arg)
     if os.path.isdir(os.path.join(root, "train")):

@@ -409,24 +409,89 @@ def downsampled(src: Source, factor: int = 4) -> Source:
 HELD_OUT_PHOTO = "chelsea"
 
 
-def photo_patches(size: int = 32, train_patches: int = 4000, seed: int = 0) -> tuple:
-  """(train, test) Sources of size x size colour patches {"image"}: `train_patches` random crops of
-  every photo but one (`photos()`), and the held-out photo (`HELD_OUT_PHOTO`) cut into its
+def _patches(layers: dict, size: int, train_patches: int, seed: int, name: str) -> tuple:
+  """(train, test) Sources of size x size patches cut at the same places from every version of
+  the photos in `layers` ({key: [one HWC uint8 array per photo of PHOTOS]}): `train_patches` random
+  crops of every photo but one, and the held-out photo (`HELD_OUT_PHOTO`) cut into its
   non-overlapping tiles. Deterministic from `seed` (0)."""
-  pool = photos()
-  names = list(PHOTOS)
-  held = pool[names.index(HELD_OUT_PHOTO)]
-  train_pool = [p for name, p in zip(names, pool) if name != HELD_OUT_PHOTO]
+  held = list(PHOTOS).index(HELD_OUT_PHOTO)
+  train_ids = [i for i in range(len(PHOTOS)) if i != held]
   rng = np.random.default_rng([seed, 7002])
-  crops = np.empty((train_patches, size, size, 3), np.uint8)
-  for i, k in enumerate(rng.integers(0, len(train_pool), train_patches)):
-    p = train_pool[k]
-    y, x = rng.integers(0, p.shape[0] - size + 1), rng.integers(0, p.shape[1] - size + 1)
-    crops[i] = p[y:y + size, x:x + size]
-  rows, cols = held.shape[0] // size, held.shape[1] // size
-  tiles = held[:rows * size, :cols * size].reshape(rows, size, cols, size, 3).transpose(0, 2, 1, 3, 4).reshape(-1, size, size, 3)
-  return (from_arrays("photos[train]", {"image": to_unit_range(crops)}),
-          from_arrays(f"photos[{HELD_OUT_PHOTO}]", {"image": to_unit_range(tiles)}))
+  crops = {k: np.empty((train_patches, size, size, 3), np.uint8) for k in layers}
+  for n, i in enumerate(rng.integers(0, len(train_ids), train_patches)):
+    shape = layers[next(iter(layers))][train_ids[i]].shape
+    y, x = rng.integers(0, shape[0] - size + 1), rng.integers(0, shape[1] - size + 1)
+    for k, photos_k in layers.items():
+      crops[k][n] = photos_k[train_ids[i]][y:y + size, x:x + size]
+  tiles = {}
+  for k, photos_k in layers.items():
+    p = photos_k[held]
+    rows, cols = p.shape[0] // size, p.shape[1] // size
+    tiles[k] = p[:rows * size, :cols * size].reshape(rows, size, cols, size, 3).transpose(0, 2, 1, 3, 4).reshape(
+        -1, size, size, 3)
+  return (from_arrays(f"{name}[train]", {k: to_unit_range(v) for k, v in crops.items()}),
+          from_arrays(f"{name}[{HELD_OUT_PHOTO}]", {k: to_unit_range(v) for k, v in tiles.items()}))
+
+
+def photo_patches(size: int = 32, train_patches: int = 4000, seed: int = 0) -> tuple:
+  """(train, test) Sources of size x size colour patches {"image"} of the photos (`_patches`)."""
+  return _patches({"image": photos()}, size, train_patches, seed, "photos")
+
+
+def cartoon_filter(photo: np.ndarray, levels: int = 6) -> np.ndarray:
+  """A classic non-learned cartoon filter of a uint8 RGB photo: edge-preserving smoothing
+  (scikit-image's bilateral filter), colour quantisation to `levels` values per channel, and the
+  Canny edges of the smoothed image (dilated by one pixel) drawn dark."""
+  from skimage.feature import canny
+  from skimage.morphology import dilation, disk
+  from skimage.restoration import denoise_bilateral
+
+  smooth = denoise_bilateral(photo / 255.0, sigma_color=0.1, sigma_spatial=4, channel_axis=-1)
+  flat = np.round(smooth * (levels - 1)) / (levels - 1)
+  edges = dilation(canny(smooth.mean(-1), sigma=2.0), disk(1))
+  return (np.where(edges[..., None], 0.08, flat) * 255).round().astype(np.uint8)
+
+
+def edge_smoothed(image: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+  """CartoonGAN's edge-smoothed cartoons (Chen et al. 2018, Sec. 3.2.2): Canny edge pixels, dilated,
+  replaced by the Gaussian-smoothed image: the same colours without the clear edges."""
+  from skimage.feature import canny
+  from skimage.filters import gaussian
+  from skimage.morphology import dilation, disk
+
+  x = image / 255.0
+  region = dilation(canny(x.mean(-1), sigma=1.0), disk(2))
+  blurred = gaussian(x, sigma=sigma, channel_axis=-1)
+  return (np.where(region[..., None], blurred, x) * 255).round().astype(np.uint8)
+
+
+def cartoon_patches(size: int = 32, train_patches: int = 4000, seed: int = 0) -> tuple:
+  """(train, test) of photo -> cartoon pairs: {"a": the photo patch, "b": the same patch of the
+  photo's `cartoon_filter`, "b_smooth": of its `edge_smoothed` version}, cut as `_patches` does."""
+  pool = photos()
+  cartoons, smoothed = _filtered_photos()
+  return _patches({"a": pool, "b": cartoons, "b_smooth": smoothed}, size, train_patches, seed, "cartoon")
+
+
+def _filtered_photos() -> tuple:
+  """The photos' cartoon_filter and edge_smoothed versions, computed once (~5 s) and cached in
+  `<cache>/photos/cartoon-v1.npz`."""
+  from ganjax.data.fetch import default_cache_dir
+
+  path = os.path.join(default_cache_dir(), "photos", "cartoon-v1.npz")
+  n = len(PHOTOS)
+  try:
+    with np.load(path) as f:
+      return [f[f"b{i}"] for i in range(n)], [f[f"s{i}"] for i in range(n)]
+  except (OSError, KeyError, ValueError):
+    pass
+  cartoons = [cartoon_filter(p) for p in photos()]
+  smoothed = [edge_smoothed(c) for c in cartoons]
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  tmp = f"{path}.tmp{os.getpid()}.npz"
+  np.savez(tmp, **{f"b{i}": c for i, c in enumerate(cartoons)}, **{f"s{i}": c for i, c in enumerate(smoothed)})
+  os.replace(tmp, path)
+  return cartoons, smoothed
 
 
 def aligned(directory, image_size: int = 0) -> Source:
