@@ -138,6 +138,76 @@ def _mlp_gan(nn, c, shape):
   return g, nn.Sequential(*d_layers, nn.Linear(width, 1))
 
 
+def _patchgan(nn, c, cin, layers, norm):
+  """`ganjax.networks.patchgan` in PyTorch (batch or instance norm)."""
+  w, mods = c.model.width, []
+  Norm = nn.BatchNorm2d if norm == "batch" else nn.InstanceNorm2d
+  for i in range(layers + 1):
+    cout = w * min(2**i, 8)
+    mods += [nn.Conv2d(cin, cout, 4, 2 if i < layers else 1, 1)] + ([Norm(cout)] if i > 0 else []) + [nn.LeakyReLU(0.2)]
+    cin = cout
+  return nn.Sequential(*mods, nn.Conv2d(cin, 1, 4, 1, 1))
+
+
+def _unet(torch, nn, c, size, cin, cout):
+  """`ganjax.networks.unet` in PyTorch: 4x4 stride-2 encoder, transposed-conv decoder with skips."""
+  n, w = int(round(math.log2(size))), c.model.width
+  ch = [w * min(2**i, 8) for i in range(n)]
+
+  class UNet(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.down = nn.ModuleList(nn.Conv2d(cin if i == 0 else ch[i - 1], ch[i], 4, 2, 1) for i in range(n))
+      self.dbn = nn.ModuleList(nn.BatchNorm2d(ch[i]) for i in range(1, n - 1))
+      ups, prev = [], ch[-1]
+      for j, o in enumerate(reversed(ch[:-1])):
+        ups.append(nn.ConvTranspose2d(prev if j == 0 else 2 * prev, o, 4, 2, 1))
+        prev = o
+      self.up, self.ubn = nn.ModuleList(ups), nn.ModuleList(nn.BatchNorm2d(o) for o in reversed(ch[:-1]))
+      self.out = nn.ConvTranspose2d(2 * prev, cout, 4, 2, 1)
+      self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+      skips, h = [], x
+      for i, conv in enumerate(self.down):
+        h = conv(h)
+        if 0 < i < n - 1:
+          h = self.dbn[i - 1](h)
+        h = nn.functional.leaky_relu(h, 0.2) if i < n - 1 else torch.relu(h)
+        skips.append(h)
+      for j, (conv, bn) in enumerate(zip(self.up, self.ubn)):
+        if j > 0:
+          h = torch.cat([h, skips[n - 1 - j]], 1)
+        h = bn(conv(h))
+        h = torch.relu(self.drop(h) if j < c.pix2pix.dropout_layers else h)
+      return torch.tanh(self.out(torch.cat([h, skips[0]], 1)))
+
+  return UNet()
+
+
+def _resnet_generator(torch, nn, c, ch_in, ch_out, blocks):
+  """`ganjax.networks.resnet_generator` in PyTorch (CycleGAN's, instance norm, reflection padding)."""
+  w = c.model.width
+
+  class Block(nn.Module):
+    def __init__(self, k):
+      super().__init__()
+      self.body = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(k, k, 3), nn.InstanceNorm2d(k), nn.ReLU(),
+                                nn.ReflectionPad2d(1), nn.Conv2d(k, k, 3), nn.InstanceNorm2d(k))
+
+    def forward(self, x):
+      return x + self.body(x)
+
+  mods = [nn.ReflectionPad2d(3), nn.Conv2d(ch_in, w, 7), nn.InstanceNorm2d(w), nn.ReLU()]
+  for i in range(2):
+    mods += [nn.Conv2d(w * 2**i, w * 2**(i + 1), 3, 2, 1), nn.InstanceNorm2d(w * 2**(i + 1)), nn.ReLU()]
+  mods += [Block(4 * w) for _ in range(blocks)]
+  for i in reversed(range(2)):
+    mods += [nn.ConvTranspose2d(w * 2**(i + 1), w * 2**i, 3, 2, 1, output_padding=1), nn.InstanceNorm2d(w * 2**i), nn.ReLU()]
+  mods += [nn.ReflectionPad2d(3), nn.Conv2d(w, ch_out, 7), nn.Tanh()]
+  return nn.Sequential(*mods)
+
+
 def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: int = 3,
               device: str = "cpu") -> dict:
   """Times the PyTorch step on `device` ("cpu" or "cuda"; eager mode, cuDNN autotuning on). With
@@ -204,6 +274,53 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       og.zero_grad()
       loss_g.backward()
       og.step()
+  elif c.algorithm == "pix2pix":  # example_shape is B's; A is taken to have B's size (edges: 1 channel)
+    size, _, cb = shape
+    ca = 1
+    g = _unet(torch, nn, c, size, ca, cb).to(dev)
+    d = _patchgan(nn, c, ca + cb, c.pix2pix.patch_layers, "batch").to(dev)
+    og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
+    od = torch.optim.Adam(d.parameters(), lr=c.optim.d.lr, betas=(c.optim.d.b1, c.optim.d.b2))
+    bce = nn.functional.binary_cross_entropy_with_logits
+    x = torch.rand(b, ca, size, size, device=dev) * 2 - 1
+    y = torch.rand(b, cb, size, size, device=dev) * 2 - 1
+
+    def step():
+      fake = g(x)
+      real_out, fake_out = d(torch.cat([x, y], 1)), d(torch.cat([x, fake.detach()], 1))
+      loss_d = 0.5 * (bce(real_out, torch.ones_like(real_out)) + bce(fake_out, torch.zeros_like(fake_out)))
+      od.zero_grad()
+      loss_d.backward()
+      od.step()
+      out = d(torch.cat([x, fake], 1))
+      loss_g = bce(out, torch.ones_like(out)) + c.pix2pix.l1_weight * (fake - y).abs().mean()
+      og.zero_grad()
+      loss_g.backward()
+      og.step()
+  elif c.algorithm == "cyclegan":  # both domains with example_shape's size and channels
+    size, _, ch = shape
+    gens = [_resnet_generator(torch, nn, c, ch, ch, c.cyclegan.blocks).to(dev) for _ in range(2)]
+    dis = [_patchgan(nn, c, ch, c.cyclegan.patch_layers, "instance").to(dev) for _ in range(2)]
+    og = torch.optim.Adam([p for m in gens for p in m.parameters()], lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
+    od = torch.optim.Adam([p for m in dis for p in m.parameters()], lr=c.optim.d_a.lr,
+                          betas=(c.optim.d_a.b1, c.optim.d_a.b2))
+    a = torch.rand(b, ch, size, size, device=dev) * 2 - 1
+    bb = torch.rand(b, ch, size, size, device=dev) * 2 - 1
+    (gab, gba), (d_b, d_a) = gens, dis
+    lam, idt = c.cyclegan.cycle_weight, c.cyclegan.identity_weight
+
+    def step():
+      fb, fa = gab(a), gba(bb)
+      loss_g = ((d_b(fb) - 1) ** 2).mean() + ((d_a(fa) - 1) ** 2).mean() + lam * (
+          (gba(fb) - a).abs().mean() + (gab(fa) - bb).abs().mean() + idt * ((gab(bb) - bb).abs().mean() + (gba(a) - a).abs().mean()))
+      og.zero_grad()
+      loss_g.backward()
+      og.step()
+      loss_d = 0.5 * (((d_b(bb) - 1) ** 2).mean() + (d_b(fb.detach()) ** 2).mean()) + \
+          0.5 * (((d_a(a) - 1) ** 2).mean() + (d_a(fa.detach()) ** 2).mean())
+      od.zero_grad()
+      loss_d.backward()
+      od.step()
   else:
     if c.model.generator in ("dcgan", "resnet"):
       g, d = (_dcgan if c.model.generator == "dcgan" else _resnet)(torch, nn, c, shape)
