@@ -32,6 +32,8 @@ def get_config():
   # Empty: the one stream `data.name`.
   c.data.streams = ml_collections.ConfigDict()
   c.data.image_size = 0  # resize images to this square size (0: keep)
+  c.data.crop = 0  # > 0: train on random crop x crop windows (held out: the centre one), after image_size
+  c.data.flip = False  # random left-right mirroring of training images (pix2pix, CycleGAN)
   c.data.swap_sides = False  # paired data: exchange "a" and "b" (pix2pix's --direction BtoA)
   c.data.sr_factor = 4  # downsampled:<data>: the super-resolution factor (SRGAN's r)
   c.data.edge_sigma = 1.0  # edges:<data>: the Canny detector's Gaussian sigma (pixels)

@@ -201,3 +201,30 @@ def test_blend_is_mnist_m_and_cyclegan_refuses_an_identity_loss_across_channel_c
   c.compilation_cache = ""
   with pytest.raises(DataError, match="A has 1 channels and B 3; set --config.cyclegan.identity_weight=0"):
     train.Run(c, tmp_path)
+
+
+def test_random_crop_and_flip_cut_both_sides_alike_and_do_not_depend_on_processes():
+  """data.crop / data.flip: a row's A and B (and a half-size partner) are cut at the same random
+  window and mirrored together, the draws are the global batch's whatever the process count, the
+  held-out rows are centre crops, and a crop larger than the images is one clear line."""
+  n = 16
+  pos = np.arange(12 * 12, dtype=np.float32).reshape(1, 12, 12, 1) / 1000  # every pixel's value is its place
+  a = np.repeat(pos, n, 0) + np.arange(n, dtype=np.float32)[:, None, None, None]
+  halve = lambda x: x.reshape(len(x), x.shape[1] // 2, 2, x.shape[2] // 2, 2, 1).mean((2, 4))  # noqa: E731
+  src = sources.from_arrays("ramp", {"a": a, "b": -a, "small": halve(a)})
+  train, test = sources.augmented(src, 8, True), sources.augmented(src, 8, True, train=False)
+  assert train.element_spec["a"][0] == (8, 8, 1) and train.element_spec["small"][0] == (4, 4, 1)
+  whole = data.make(train, 8, 0)
+  batch = whole._batch(3)
+  np.testing.assert_array_equal(batch["b"], -batch["a"])  # the same window and mirror for both sides
+  np.testing.assert_allclose(batch["small"], halve(batch["a"]), rtol=1e-6)  # the half-size partner too
+  corners = batch["a"][:, 0, 0, 0] % 1 * 1000
+  assert len(np.unique(np.round(corners))) > 2  # random windows (and mirrors), not all at one place
+  flipped = batch["a"][:, 0, 0, 0] > batch["a"][:, 0, 1, 0]
+  assert 0 < flipped.sum() < 8
+  halves = [data.make(train, 8, 0, process_index=i, process_count=2)._batch(3) for i in (0, 1)]
+  np.testing.assert_array_equal(np.concatenate([h["a"] for h in halves]), batch["a"])
+  np.testing.assert_array_equal(whole._batch(3)["a"], batch["a"])  # deterministic per batch number
+  np.testing.assert_array_equal(test.get(np.arange(2))["a"], a[:2, 2:10, 2:10])  # held out: the centre
+  with pytest.raises(DataError, match="data.crop=16 is larger than ramp's 'a' images"):
+    sources.augmented(src, 16)

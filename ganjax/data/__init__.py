@@ -148,6 +148,9 @@ def load(config) -> Split:
       raise DataError(f"data.swap_sides needs paired data (rows with 'a' and 'b'); {config.data.name!r} has "
                       f"{', '.join(split.train.element_spec)}")
     split = Split(sources.swapped(split.train), sources.swapped(split.test))
+  crop, flip = int(config.data.get("crop", 0)), bool(config.data.get("flip", False))
+  if crop or flip:  # training rows cut at random (and mirrored), held-out rows at the centre
+    split = Split(sources.augmented(split.train, crop, flip), sources.augmented(split.test, crop, flip, train=False))
   return split
 
 
@@ -292,13 +295,33 @@ class Pipeline:
 
   def _batch(self, batch_number) -> dict:
     idx = self.indices(int(batch_number))
-    return self.source.get(idx[self._lo:self._lo + self.local_batch])
+    mine = idx[self._lo:self._lo + self.local_batch]
+    if self.source.get_augmented is None or not self.shuffle:
+      return self.source.get(mine)
+    # Random augmentation drawn for the whole global batch, so no row depends on the process count.
+    rng = np.random.default_rng([self.seed, int(batch_number), self.stream, 17])
+    keep = np.zeros(self.global_batch, bool)
+    keep[self._lo:self._lo + self.local_batch] = True
+    return self.source.get_augmented(mine, _Slice(rng, self.global_batch, keep))
 
   def __iter__(self):
     return self
 
   def __next__(self) -> dict:
     return next(self.iterator)
+
+
+class _Slice:
+  """A numpy Generator's draws for the global batch, of which this process keeps its own rows."""
+
+  def __init__(self, rng, n: int, keep):
+    self.rng, self.n, self.keep = rng, n, keep
+
+  def integers(self, low, high, size):
+    return self.rng.integers(low, high, self.n)[self.keep]
+
+  def random(self, size):
+    return self.rng.random(self.n)[self.keep]
 
 
 def make(source: Source, global_batch: int, seed: int, **kw) -> Pipeline:
