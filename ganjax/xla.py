@@ -45,3 +45,14 @@ def compiler_options(config) -> Optional[dict]:
   if jax.default_backend() != "cpu" or config.cpu_ynn_convolutions:
     return None
   return {_YNN_OPTION: _YNN_WITHOUT_CONVOLUTIONS} if _compiler_accepts(_YNN_OPTION, _YNN_WITHOUT_CONVOLUTIONS) else None
+
+
+def full_optimization() -> Optional[dict]:
+  """XLA:CPU's own default optimization, stated explicitly for the jits that pass it (the metric
+  networks' training and feature extraction): they then run fully optimized even under
+  `jax_disable_most_optimizations`, the test suite's setting that keeps the methods' compiles short
+  (a SimCLR step there: 1.2 s unoptimized, 0.07 s optimized). Elsewhere it changes nothing: the
+  results are bitwise XLA's defaults. None off the CPU backend."""
+  if jax.default_backend() != "cpu":
+    return None
+  return {"xla_backend_optimization_level": 3, "xla_llvm_disable_expensive_passes": False}

@@ -9,6 +9,7 @@ evaluation so a reader can judge the feature space.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -19,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ganjax import xla
 from ganjax.metrics import sets
 
 FEATURES = 128
@@ -58,11 +60,11 @@ def fingerprint(images, labels, num_classes: int, steps: int, seed: int) -> str:
 def train_classifier(images, labels, num_classes: int, steps: int = 2000, batch: int = 128, seed: int = 0,
                      progress: bool = False):
   model = Classifier(num_classes)
-  params = model.init(jax.random.key(seed), jnp.asarray(images[:2]))
+  params = jax.jit(model.init)(jax.random.key(seed), jnp.asarray(images[:2]))  # = the eager init, bit for bit
   tx = optax.adam(1e-3)
   opt = tx.init(params)
 
-  @jax.jit
+  @functools.partial(jax.jit, compiler_options=xla.full_optimization())
   def step(params, opt, x, y):
     def loss_fn(p):
       return optax.softmax_cross_entropy_with_integer_labels(model.apply(p, x)[1], y).mean()
@@ -100,7 +102,8 @@ class FeatureNet:
   def __init__(self, params, num_classes: int):
     self.params, self.num_classes = params, num_classes
     model = Classifier(num_classes)
-    self._apply = jax.jit(lambda p, x: (lambda f, l: (f, jax.nn.softmax(l)))(*model.apply(p, x)))
+    self._apply = jax.jit(lambda p, x: (lambda f, l: (f, jax.nn.softmax(l)))(*model.apply(p, x)),
+                          compiler_options=xla.full_optimization())
 
   def __call__(self, x, batch: int = 500):
     return batched(lambda b: self._apply(self.params, b), x, batch)
@@ -130,7 +133,7 @@ def cached_params(cache_dir, kind: str, key: str, template, train_fn):
 
 def load_or_train(images, labels, num_classes: int, cache_dir, steps: int = 2000, seed: int = 0,
                   progress: bool = False) -> FeatureNet:
-  template = Classifier(num_classes).init(jax.random.key(0), jnp.asarray(images[:2]))
+  template = jax.eval_shape(Classifier(num_classes).init, jax.random.key(0), jnp.asarray(images[:2]))  # shapes only
   params = cached_params(cache_dir, "classifiers", fingerprint(images, labels, num_classes, steps, seed), template,
                          lambda: train_classifier(images, labels, num_classes, steps, seed=seed, progress=progress))
   return FeatureNet(params, num_classes)

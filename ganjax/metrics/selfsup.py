@@ -22,6 +22,7 @@ features distinguish images, as the classifier's held-out accuracy does for its 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import flax.linen as nn
@@ -30,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ganjax import xla
 from ganjax.metrics import classifier, sets
 
 FEATURES = classifier.FEATURES
@@ -92,11 +94,11 @@ def fingerprint(images, steps: int, seed: int) -> str:
 
 def train(images, steps: int = 2000, batch: int = 128, seed: int = 0, progress: bool = False):
   model = SimCLR()
-  params = model.init(jax.random.key(seed), jnp.asarray(images[:2]))
+  params = jax.jit(model.init)(jax.random.key(seed), jnp.asarray(images[:2]))  # = the eager init, bit for bit
   tx = optax.adam(1e-3)
   opt = tx.init(params)
 
-  @jax.jit
+  @functools.partial(jax.jit, compiler_options=xla.full_optimization())
   def step(params, opt, x, key):
     k1, k2 = jax.random.split(key)
 
@@ -121,7 +123,7 @@ class SelfFeatures:
   def __init__(self, params):
     self.params = params
     model = SimCLR()
-    self._apply = jax.jit(lambda p, x: model.apply(p, x)[0])
+    self._apply = jax.jit(lambda p, x: model.apply(p, x)[0], compiler_options=xla.full_optimization())
     self._augment = jax.jit(augment)
 
   def __call__(self, x, batch: int = 500):
@@ -139,6 +141,6 @@ class SelfFeatures:
 
 
 def load_or_train(images, cache_dir, steps: int = 2000, seed: int = 0, progress: bool = False) -> SelfFeatures:
-  template = SimCLR().init(jax.random.key(0), jnp.asarray(images[:2]))
+  template = jax.eval_shape(SimCLR().init, jax.random.key(0), jnp.asarray(images[:2]))  # shapes only
   return SelfFeatures(classifier.cached_params(cache_dir, "self_features", fingerprint(images, steps, seed), template,
                                                lambda: train(images, steps, seed=seed, progress=progress)))
