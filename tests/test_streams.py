@@ -40,7 +40,7 @@ def _sigterm_at(step_to_stop):
   return hook
 
 
-@pytest.mark.parametrize("devices", [4])  # (one device: every config's resume test in test_train.py)
+@pytest.mark.parametrize("devices", [4])  # one device: the resume tests of test_train.py (gan, dcgan, vae, wgan_gp)
 def test_four_players_two_streams_resume_bitwise_after_sigterm(tmp_path, devices):
   c = cycle_config(devices)
   straight = train.train(c, tmp_path / "straight")
