@@ -21,9 +21,10 @@ from ganjax.errors import DataError
 
 # ---------------------------------------------------------------- four players, two streams: CycleGAN
 
-def cycle_config(devices: int, steps: int = 6):
+def cycle_config(devices: int, steps: int = 4):
   """CycleGAN (`configs/cyclegan.py`, tiny): G, F, D_B, D_A on two streams, with its image history
-  (the replay memory, rows split over the devices) and its decaying learning rates."""
+  (the replay memory, rows split over the devices) and its decaying learning rates; the 4-step,
+  4-device program the all-configs test compiles too (one compile for both, the session's XLA cache)."""
   from tiny import load_config, tiny
 
   c = tiny(load_config("cyclegan.py"), steps)
@@ -46,19 +47,19 @@ def test_four_players_two_streams_resume_bitwise_after_sigterm(tmp_path, devices
   straight = train.train(c, tmp_path / "straight")
   assert set(straight.players) == {"g", "f", "d_a", "d_b"} and "replay" in straight.extra
   for player in straight.players.values():  # each its own optax state, from config.optim.<player>
-    assert int(jax.tree.leaves(player.opt_state)[0]) == 6
-  stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(3)])
-  assert int(stopped.step) == 3
+    assert int(jax.tree.leaves(player.opt_state)[0]) == 4
+  stopped = train.train(c, tmp_path / "resumed", hooks=[_sigterm_at(2)])
+  assert int(stopped.step) == 2
   saved = checkpoint.Checkpointer(tmp_path / "resumed" / "checkpoints")
-  assert saved.all_steps() == [3]
-  assert {"data_a", "data_b", "state"} <= set(os.listdir(tmp_path / "resumed" / "checkpoints" / "3"))
+  assert saved.all_steps() == [2]
+  assert {"data_a", "data_b", "state"} <= set(os.listdir(tmp_path / "resumed" / "checkpoints" / "2"))
   resumed = train.train(c, tmp_path / "resumed")
   for x, y in zip(jax.tree.leaves(straight), jax.tree.leaves(resumed), strict=True):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
 def test_unpaired_streams_are_shuffled_and_positioned_on_their_own(tmp_path):
-  c = cycle_config(1)
+  c = cycle_config(4)
   run = train.Run(c, tmp_path, restore=False)
   first = run.next_batch()
   a, b = np.asarray(first["a"]["a"]), np.asarray(first["b"]["a"])

@@ -14,6 +14,23 @@ from ganjax.algorithms import pix2pix
 from ganjax.networks.patchgan import PatchGAN, receptive_field
 
 
+def loop_step(c, workdir):
+  """(Run, step): the loop's own compiled step for config `c` (the tiny 4-step config the all-configs
+  test trains, so that the session's XLA cache compiles it once for both) as step(state, batch) ->
+  (a copy of state, new state, metrics); the state passed in is donated, the copy is not."""
+  from ganjax import xla
+
+  run = train.Run(c, workdir)
+  fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c))
+
+  def step(state, batch):
+    before = jax.tree.map(jnp.copy, state)
+    new, metrics = fn(state, batch, run.step_key)
+    return before, new, metrics
+
+  return run, step
+
+
 @pytest.mark.parametrize("layers,size", [(1, 16), (2, 34)])
 def test_patchgan_sees_the_papers_patch_sizes(layers, size):
   """Sec. 3.2.2 / Table 2: one logit of the 1- / 2-layer PatchGAN depends on a 16 / 34 px patch
@@ -63,15 +80,12 @@ def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_pa
 def test_cyclegan_objective_is_eq_3_with_identity_loss_and_halved_lsgan_d(config_of, tmp_path):
   """Zhu et al. 2017, Eq. 1-3 and Sec. 5.2, recomputed from the four players' outputs:
   (D_B(G(a)) - 1)^2 + (D_A(F(b)) - 1)^2 + 10 (|F(G(a)) - a| + |G(F(b)) - b|) + 5 (|G(b) - b| + |F(a) - a|);
-  each D: ((D(real) - 1)^2 + D(fake)^2) / 2; the step reads A from stream a and B from stream b."""
-  from ganjax.algorithms import cyclegan
-
-  c = config_of("cyclegan.py", steps=1)
-  c.gan.replay_size = 0  # D's fakes are exactly this step's G(a), F(b)
-  run = train.Run(c, tmp_path)
-  batch, key = run.next_batch(), jax.random.key(5)
-  new, m = jax.jit(cyclegan.train_step)(run.state, batch, key)
-  s = run.state
+  each D: ((D(real) - 1)^2 + D(fake)^2) / 2 on a batch half from the image history (the first
+  step's history: the initial zeros); the step reads A from stream a and B from stream b."""
+  c = config_of("cyclegan.py")
+  run, step = loop_step(c, tmp_path)
+  batch = run.next_batch()
+  s, new, m = step(run.state, batch)
   a, b = np.asarray(batch["a"]["a"]), np.asarray(batch["b"]["b"])
   run_ = lambda p, x: np.asarray(p.apply(p.params, x)[0], np.float64)  # noqa: E731
   fake_b, fake_a = run_(s.g, a), run_(s.f, b)
@@ -82,10 +96,12 @@ def test_cyclegan_objective_is_eq_3_with_identity_loss_and_halved_lsgan_d(config
   assert (c.cyclegan.cycle_weight, c.cyclegan.identity_weight) == (10.0, 0.5)
   np.testing.assert_allclose(float(m["g/cycle"]), cycle, rtol=1e-5)
   np.testing.assert_allclose(float(m["g/loss"]), adversarial + 10 * cycle + 5 * identity, rtol=1e-4)
-  new_fake_b = fake_b.astype(np.float32)  # D_B is trained on the pre-update G(a), after G's update
-  d_b = 0.5 * (np.mean((run_(s.d_b, b) - 1) ** 2) + np.mean(run_(s.d_b, new_fake_b) ** 2))
+  k = int(round(c.gan.replay_fraction * len(b)))
+  seen = np.concatenate([np.zeros_like(fake_b[:k]), fake_b[k:]]).astype(np.float32)  # the pre-update G(a), half history
+  d_b = 0.5 * (np.mean((run_(s.d_b, b) - 1) ** 2) + np.mean(run_(s.d_b, seen) ** 2))
   np.testing.assert_allclose(float(m["d_b/loss"]), d_b, rtol=1e-4)
   assert not np.allclose(np.asarray(batch["a"]["b"]), b)  # the streams are shuffled apart: unpaired
+  run.checkpoints.close()
 
 
 def test_lr_decay_is_constant_then_linear_to_zero():
@@ -110,13 +126,10 @@ def test_discogan_objective_is_sec_3_2s_l_g_and_l_d(config_of, tmp_path):
   """Kim et al. 2017, Sec. 3.2, recomputed from the players: L_D_B = -log D_B(x_B) - log(1 - D_B(x_AB));
   L_G = -log D_B(x_AB) - log D_A(x_BA) + ||x_ABA - x_A||^2 + ||x_BAB - x_B||^2 (MSE), after D's update;
   the :gan baseline drops the reconstructions."""
-  from ganjax.algorithms import discogan
-
-  c = config_of("discogan.py", steps=1)
-  run = train.Run(c, tmp_path)
-  batch, key = run.next_batch(), jax.random.key(3)
-  new, m = jax.jit(discogan.train_step)(run.state, batch, key)
-  s = run.state
+  c = config_of("discogan.py")
+  run, step = loop_step(c, tmp_path)
+  batch = run.next_batch()
+  s, new, m = step(run.state, batch)
   a, b = np.asarray(batch["a"]["image"]), np.asarray(batch["b"]["image"])
   out = lambda p, x: np.asarray(p.apply(p.params, x)[0], np.float64)  # noqa: E731
   gen = lambda p, x: np.asarray(p.apply(p.params, x)[0][0], np.float64)  # noqa: E731  (the output, not the code)
@@ -148,18 +161,20 @@ def test_mixture_mapping_counts_the_target_modes_source_modes_go_to():
 
 
 def test_srgan_perceptual_loss_is_eq_3_in_the_classifiers_own_features(config_of, tmp_path):
-  """Ledig et al. 2017, Eq. 3-6: l_SR = mean (phi(I_HR) - phi(G(I_LR)))^2 + 1e-3 * -log D(G(I_LR)), with
-  phi the trained classifier's third convolution after ReLU, read from the classifier module itself
-  (flax's captured intermediates), not from ganjax.perceptual; D on Eq. 2's log loss."""
-  from ganjax.algorithms import srgan
+  """Ledig et al. 2017, Eq. 3-6: after the MSE initialisation, l_SR = mean (phi(I_HR) - phi(G(I_LR)))^2
+  + 1e-3 * -log D(G(I_LR)), with phi the trained classifier's third convolution after ReLU, read from
+  the classifier module itself (flax's captured intermediates), not from ganjax.perceptual."""
   from ganjax.metrics.classifier import Classifier
 
-  c = config_of("srgan.py", steps=1)
-  c.srgan.pretrain_steps = 0
-  run = train.Run(c, tmp_path)
-  batch, key = run.next_batch(), jax.random.key(2)
-  new, m = jax.jit(srgan.train_step)(run.state, batch, key)
-  s = run.state
+  c = config_of("srgan.py")
+  assert c.srgan.pretrain_steps == 2  # (tiny): steps 0 and 1 train G on the pixel MSE alone
+  run, step = loop_step(c, tmp_path)
+  state = run.state
+  for _ in range(2):
+    _, state, m = step(state, run.next_batch())
+    assert float(m["g/loss"]) == pytest.approx(float(m["g/mse"]), rel=1e-6)
+  batch = run.next_batch()
+  s, new, m = step(state, batch)
   lr, hr = np.asarray(batch["a"]), np.asarray(batch["b"])
   assert lr.shape[1] * 4 == hr.shape[1]  # 4x bicubic down-sampling
   sr = s.g.apply(s.g.params, lr)[0]
@@ -258,29 +273,27 @@ def test_cartoongan_edge_promoting_loss_and_initialization_phase(config_of, tmp_
   loss is omega * L_con; then D's is -log D(c) - log(1 - D(e)) - log(1 - D(G(p))) (edge-smoothed
   cartoons e are fake) and G's omega * L_con - log D(G(p)), with L_con the L1 of the SimCLR encoder's
   third convolution read from the flax module itself."""
-  from ganjax.algorithms import cartoongan
   from ganjax.metrics.selfsup import Encoder
 
-  c = config_of("cartoongan.py", steps=2)
+  c = config_of("cartoongan.py")
   assert (c.cartoongan.content_weight, c.cartoongan.init_steps, c.cartoongan.edge_weight) == (10.0, 1, 1.0)
-  run = train.Run(c, tmp_path)
-  step = jax.jit(cartoongan.train_step)
-  encoder = Encoder()
+  run, step = loop_step(c, tmp_path)
+  encoder, phi_params = Encoder(), jax.device_get(run.state.extra["phi"])
 
   def content(g, photo):
     def phi(x):
-      _, st = encoder.apply({"params": run.state.extra["phi"]}, x, capture_intermediates=True, mutable=["intermediates"])
+      _, st = encoder.apply({"params": phi_params}, x, capture_intermediates=True, mutable=["intermediates"])
       return np.asarray(jax.nn.relu(st["intermediates"]["Conv_2"]["__call__"][0]), np.float64)
     return np.mean(np.abs(phi(np.asarray(g.apply(g.params, photo)[0])) - phi(photo)))
 
   batch = run.next_batch()
   photo = np.asarray(batch["a"]["a"])
-  first, m = step(run.state, batch, jax.random.key(0))
-  assert all(np.array_equal(x, y) for x, y in zip(leaves(first.d.params), leaves(run.state.d.params)))
-  np.testing.assert_allclose(float(m["g/loss"]), 10 * content(run.state.g, photo), rtol=1e-4)
+  start, first, m = step(run.state, batch)
+  assert all(np.array_equal(x, y) for x, y in zip(leaves(first.d.params), leaves(start.d.params)))
+  np.testing.assert_allclose(float(m["g/loss"]), 10 * content(start.g, photo), rtol=1e-4)
   batch = run.next_batch()
   photo, cartoon, smooth = (np.asarray(batch[s][k]) for s, k in (("a", "a"), ("b", "b"), ("b", "b_smooth")))
-  second, m = step(first, batch, jax.random.key(1))
+  first, second, m = step(first, batch)
   sp = lambda v: np.logaddexp(0.0, np.asarray(v, np.float64))  # noqa: E731  -log sigmoid(-v)
   out = lambda p, x: p.apply(p.params, x)[0]  # noqa: E731
   d_loss = np.mean(sp(-out(first.d, cartoon))) + np.mean(sp(out(first.d, smooth))) + \
