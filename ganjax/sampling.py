@@ -179,14 +179,7 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
 
   if direction not in ("AtoB", "BtoA"):
     raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
-  run = Run(config, workdir, need_data_iterator=False)
-  fn, side = (run.translate_fn, "a") if direction == "AtoB" else (run.translate_back_fn, "b")
-  if fn is None:
-    raise ConfigError(f"algorithm {config.algorithm!r} does not translate {direction} (no "
-                      f"`{'translate' if direction == 'AtoB' else 'translate_back'}` hook)")
-  if run.restored_step is None:
-    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
-  src = pathlib.Path(input_path).expanduser()
+  src = pathlib.Path(input_path).expanduser()  # the input first: a typo stops before the model is built
   if src.is_dir():
     files = sorted(p for p in src.iterdir() if p.suffix.lower() in sources.IMAGE_SUFFIXES)
   elif src.is_file():
@@ -195,6 +188,13 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
     raise DataError(f"translate: {src} is neither an image file nor a folder")
   if not files:
     raise DataError(f"translate: no images ({', '.join(sorted(sources.IMAGE_SUFFIXES))}) in {src}")
+  run = Run(config, workdir, need_data_iterator=False)
+  fn, side = (run.translate_fn, "a") if direction == "AtoB" else (run.translate_back_fn, "b")
+  if fn is None:
+    raise ConfigError(f"algorithm {config.algorithm!r} does not translate {direction} (no "
+                      f"`{'translate' if direction == 'AtoB' else 'translate_back'}` hook)")
+  if run.restored_step is None:
+    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
   split, key_ = side_split(run, side)
   (h, w, c), _ = split.train.element_spec[key_]
   x = []

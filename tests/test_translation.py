@@ -48,11 +48,11 @@ def test_patchgan_sees_the_papers_patch_sizes(layers, size):
 
 
 def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_path):
-  c = config_of("pix2pix.py", steps=1)
-  run = train.Run(c, tmp_path)
-  batch, key = run.next_batch(), jax.random.key(5)
-  new, m = jax.jit(pix2pix.train_step)(run.state, batch, key)
-  g, d = run.state.g, new.d
+  c = config_of("pix2pix.py")
+  run, step = loop_step(c, tmp_path)
+  batch, key = run.next_batch(), jax.random.fold_in(run.step_key, 0)  # the loop's key of step 0
+  start, new, m = step(run.state, batch)
+  g, d = start.g, new.d
   x, y = np.asarray(batch["a"]), np.asarray(batch["b"])
 
   @jax.jit
