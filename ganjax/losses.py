@@ -25,7 +25,7 @@ from ganjax.errors import choose
 
 def d_loss_bce(real_logits, fake_logits, real_target: float = 1.0):
   """-E[log D(x)] - E[log(1 - D(G(z)))]; `real_target` < 1 is one-sided label smoothing."""
-  return d_real_term("non_saturating", real_logits, real_target) + jnp.mean(jax.nn.softplus(fake_logits))
+  return d_real_term("non_saturating", real_logits, real_target) + d_fake_term("non_saturating", fake_logits)
 
 
 def g_loss_minimax(fake_logits):
@@ -42,7 +42,7 @@ def g_loss_non_saturating(fake_logits):
 
 def d_loss_least_squares(real_out, fake_out, real_target: float = 1.0):
   """1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2] with a = 0, b = `real_target` (= 1): raw outputs."""
-  return d_real_term("least_squares", real_out, real_target) + 0.5 * jnp.mean(fake_out**2)
+  return d_real_term("least_squares", real_out, real_target) + d_fake_term("least_squares", fake_out)
 
 
 def g_loss_least_squares(fake_out):
@@ -53,7 +53,7 @@ def g_loss_least_squares(fake_out):
 # ---------------------------------------------------------------- hinge (Lim & Ye 2017; Miyato et al. 2018)
 
 def d_loss_hinge(real_out, fake_out, real_target: float = 1.0):
-  return d_real_term("hinge", real_out, real_target) + jnp.mean(jax.nn.relu(1.0 + fake_out))
+  return d_real_term("hinge", real_out, real_target) + d_fake_term("hinge", fake_out)
 
 
 def g_loss_critic(fake_out):
@@ -99,6 +99,20 @@ def d_real_term(name: str, real_out, real_target: float = 1.0):
     return jnp.mean(jax.nn.relu(1.0 - real_out))
   if name == "wasserstein":
     return -jnp.mean(real_out)
+  raise ValueError(f"unknown loss {name!r}")
+
+
+def d_fake_term(name: str, fake_out):
+  """The generated-sample part of D's loss `name` (D's loss = `d_real_term` + this): what D pays
+  for the samples it should call fake, e.g. CartoonGAN's edge-smoothed cartoons."""
+  if name in ("non_saturating", "minimax", "boundary_seeking"):
+    return jnp.mean(jax.nn.softplus(fake_out))  # -E[log(1 - D(x))]
+  if name == "least_squares":
+    return 0.5 * jnp.mean(fake_out**2)
+  if name == "hinge":
+    return jnp.mean(jax.nn.relu(1.0 + fake_out))
+  if name == "wasserstein":
+    return jnp.mean(fake_out)
   raise ValueError(f"unknown loss {name!r}")
 
 

@@ -96,3 +96,17 @@ def test_gradient_penalty_is_taken_at_interpolates():
   real, fake = jnp.full((4096, 1), 3.0), jnp.full((4096, 1), 1.0)
   # x_hat = 1 + 2 eps, eps ~ U[0,1]: E[(x_hat - 1)^2] = E[4 eps^2] = 4/3.
   np.testing.assert_allclose(losses.gradient_penalty(f, real, fake, jax.random.key(0)), 4 / 3, rtol=0.05)
+
+
+def test_d_fake_term_is_the_papers_generated_sample_term():
+  """Each D loss splits into a real part and a generated part (CartoonGAN's edge-smoothed cartoons
+  pay the generated part): -E log(1 - D) (Goodfellow), 1/2 E D^2 (Mao, a = 0), E max(0, 1 + D)
+  (hinge), E D (the critic's fake side)."""
+  real, fake = jnp.array([0.4, -1.1, 1.7]), jnp.array([-0.6, 0.9, 2.2])
+  f = np.asarray(fake, np.float64)
+  expected = {"non_saturating": -np.mean(np.log(1 - sigmoid(f))), "least_squares": 0.5 * np.mean(f**2),
+              "hinge": np.mean(np.maximum(0, 1 + f)), "wasserstein": np.mean(f)}
+  for name, value in expected.items():
+    np.testing.assert_allclose(losses.d_fake_term(name, fake), value, rtol=1e-5)
+    whole = losses.gan_loss(name)[0](real, fake)
+    np.testing.assert_allclose(whole, losses.d_real_term(name, real) + losses.d_fake_term(name, fake), rtol=1e-6)

@@ -47,6 +47,23 @@ def test_patchgan_sees_the_papers_patch_sizes(layers, size):
   assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 >= size - 3  # SAME padding trims a border
 
 
+def test_non_square_images_through_the_translation_networks():
+  """Non-square images (Cityscapes' 256 x 512) keep their shape through the U-Net (levels down to the
+  shorter side: 8 x 16 ends at 1 x 2), the ResNet-block generator and the PatchGAN; a U-Net input it
+  cannot halve to 1 pixel is one clear line."""
+  from ganjax.errors import DataError
+  from ganjax.networks.resnet_generator import ResnetGenerator
+  from ganjax.networks.unet import UNet, levels
+
+  assert (levels(8, 16), levels(256, 512), levels(32, 32)) == (3, 8, 5)
+  x = jnp.ones((1, 8, 16, 3))
+  for net, out in ((UNet(1, width=2), (1, 8, 16, 1)), (ResnetGenerator(2, width=2, blocks=1), (1, 8, 16, 2)),
+                   (PatchGAN(width=2, layers=1), (1, 4, 8, 1))):
+    assert net.apply(net.init(jax.random.key(0), x, train=False), x, train=False).shape == out
+  with pytest.raises(DataError, match="shorter side is a power of two"):
+    levels(16, 24)
+
+
 def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_path):
   c = config_of("pix2pix.py")
   run, step = loop_step(c, tmp_path)

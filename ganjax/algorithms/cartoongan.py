@@ -7,7 +7,8 @@ their clear edges blurred away), so that clear edges are what makes a cartoon. E
     L(G, D) = L_adv(G, D) + omega * L_con(G, D),   omega = 10 (`cartoongan.content_weight`)
     L_adv = E_c[log D(c)] + E_e[log(1 - D(e))] + E_p[log(1 - D(G(p)))]      (the edge-promoting loss)
     L_con = E_p[|| VGG_l(G(p)) - VGG_l(p) ||_1]                             (a feature L1, conv4_4)
-D maximises L_adv; G minimises omega * L_con and, non-saturating, -log D(G(p)). The
+D maximises L_adv; G minimises omega * L_con and, non-saturating, -log D(G(p)). With another
+`gan.loss` (e.g. least squares) the e term is that loss's fake side (`losses.d_fake_term`). The
 initialization phase (Sec. 3.3): for the first `cartoongan.init_steps` steps G is trained on L_con
 alone and D is not updated. `cartoongan.edge_weight` = 0 drops the e term (the paper's ablation,
 `configs/cartoongan.py:no_edge`). The feature network is `ganjax.perceptual` (VGG-19 conv4_4 from
@@ -26,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ganjax import perceptual, stabilizers
+from ganjax import losses, perceptual, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, domain, grad_norm, init_player
 from ganjax.errors import ConfigError, DataError
@@ -91,8 +92,10 @@ def train_step(state, batch, key):
     loss, aux = stab.d_loss(real_out, fake_out)  # -log D(c) - log(1 - D(G(p)))
     if p.edge_weight:
       edge_out, ms = d.apply(params, stab.d_input(batch["b"]["b_smooth"], jax.random.fold_in(key, 3)), model_state=ms)
-      edge = jnp.mean(jax.nn.softplus(edge_out))  # -log(1 - D(e)): edge-smoothed cartoons are fake
-      loss, aux = loss + p.edge_weight * edge, {**aux, "d/edge": edge, "d/p_edge": jnp.mean(jax.nn.sigmoid(edge_out))}
+      edge = losses.d_fake_term(state.config.gan.loss, edge_out)  # -log(1 - D(e)): smoothed cartoons are fake
+      loss, aux = loss + p.edge_weight * edge, {**aux, "d/edge": edge, "d/edge_out": jnp.mean(edge_out)}
+      if "d/p_fake" in aux:  # a probability-valued D
+        aux["d/p_edge"] = jnp.mean(jax.nn.sigmoid(edge_out))
     loss, reg = stab.d_regularize(loss, "d", params)
     return loss, (ms, {**aux, **reg})
 

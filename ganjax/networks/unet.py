@@ -7,7 +7,8 @@ C64-C128-C256-C512-C512-... down to 1 x 1 (channels `width * min(2^i, 8)`), Batc
 the first and the innermost one, LeakyReLU 0.2. Decoder: 4x4 stride-2 transposed convolutions
 mirroring the encoder, BatchNorm, ReLU, dropout 0.5 in the `dropout_layers` = 3 innermost ones —
 pix2pix's only noise source, kept on at test time — and a tanh output with `out_channels`. Weights
-from N(0, 0.02). Image sizes: powers of two >= 8 (32 x 32 takes 5 levels; the paper's 256 x 256 8).
+from N(0, 0.02). Image sizes: the shorter side a power of two >= 8, the longer a multiple of it (32 x 32 takes 5
+levels; the paper's 256 x 256 8; 256 x 512 also 8, down to 1 x 2).
 """
 
 from __future__ import annotations
@@ -18,16 +19,21 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from ganjax.errors import DataError
 from ganjax.networks.dcgan import batch_norm
 from ganjax.networks.layers import Conv, ConvTranspose
 
 init = nn.initializers.normal(0.02)
 
 
-def levels(size: int) -> int:
-  n = int(round(math.log2(size)))
-  if size < 8 or 2**n != size:
-    raise ValueError(f"the U-Net needs a power-of-two image size >= 8, got {size}")
+def levels(height: int, width: int) -> int:
+  """The number of stride-2 levels: down to 1 pixel on the shorter side, which must be a power of
+  two >= 8; the longer side must be a multiple of it (256 x 512 ends at 1 x 2)."""
+  short = min(height, width)
+  n = int(round(math.log2(short)))
+  if short < 8 or 2**n != short or max(height, width) % short:
+    raise DataError(f"the U-Net needs images whose shorter side is a power of two >= 8 and whose longer side "
+                    f"is a multiple of it, got {height} x {width}: set --config.data.image_size or data.crop")
   return n
 
 
@@ -41,7 +47,7 @@ class UNet(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    n = levels(x.shape[1])
+    n = levels(*x.shape[1:3])
     channels = [self.width * min(2**i, 8) for i in range(n)]
     skips, h = [], x.astype(self.dtype)
     for i, ch in enumerate(channels):  # encoder: size / 2^(i+1)
