@@ -11,7 +11,8 @@ directions against the known partners. 6 residual blocks (the paper's choice bel
       --config.data.streams.a=mnist_m --config.data.streams.b=mnist_m      # MNIST <-> MNIST-M
   python -m ganjax.main --config=configs/cyclegan.py --workdir=/tmp/horse2zebra --config.batch_size=1 \
       --config.data.streams.a=unaligned:~/horse2zebra:a --config.data.streams.b=unaligned:~/horse2zebra:b \
-      --config.data.image_size=256 --config.cyclegan.blocks=9 --config.gan.replay_size=50
+      --config.data.image_size=286 --config.data.crop=256 --config.data.flip=True --config.model.width=64 \
+      --config.cyclegan.blocks=9 --config.gan.replay_rows=random     # the paper's pool at batch 1
   python -m ganjax.main --config=configs/cyclegan.py --workdir=/tmp/cyclegan --mode=translate \
       --input=DIR --output=OUT [--direction=BtoA]
 """

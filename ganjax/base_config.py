@@ -104,7 +104,9 @@ def adversarial_block():
   g.historical_averaging = 0.0  # > 0: weight of ||theta - mean past theta||^2 in each player's loss
   g.g_objective = "adversarial"  # adversarial (gan.loss) | feature_matching (Salimans et al. 2016)
   g.replay_size = 0  # > 0: a replay memory of this many past generated samples (Shrivastava et al. 2017) ...
-  g.replay_fraction = 0.5  # ... supplying this fraction of D's generated samples
+  g.replay_fraction = 0.5  # ... supplying this fraction of D's generated samples:
+  g.replay_rows = "fixed"  # exactly round(fraction * batch) rows (SimGAN), or "random": each row with that
+  #                          probability, swapped into its slot (CycleGAN's image pool, right at batch 1)
   g.spectral_norm = False  # spectral normalisation of every D weight (Miyato et al. 2018), one power iteration per update
   g.minibatch_features = ()  # (B, C): a minibatch-discrimination layer in D (Salimans et al. 2016); (B, C, G): within groups of G samples
   g.g_virtual_batch_norm = 0  # > 0: virtual batch norm in the DCGAN generator (Salimans et al. 2016, Sec. 3.4), this many reference latents

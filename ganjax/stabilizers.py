@@ -11,7 +11,7 @@ is the identity when its stabilizer is off, so a method's step reads the same wi
   g_loss(out_fn, features_fn)    G's side of the objective, or feature        loss, g_objective
                                  matching (Salimans et al. 2016, Sec. 3.1)
   d_input(x, key)                instance noise (Sønderby et al. 2016)        instance_noise(_steps)
-  fakes(fake, key)               replay memory (Shrivastava et al. 2017)      replay_size, replay_fraction
+  fakes(fake, key)               replay memory (Shrivastava et al. 2017)      replay_size, replay_fraction, replay_rows
   d_regularize(loss, ...)        a gradient penalty (WGAN-GP, R1, DRAGAN),    penalty, penalty_weight,
                                  historical averaging (Salimans, Sec. 3.3)    historical_averaging
   g_regularize(loss, ...)        historical averaging                         historical_averaging
@@ -118,6 +118,10 @@ def check(config, caps: Optional[Adversarial], method_name: str):
   if not 0.0 <= g.replay_fraction <= 1.0 or g.replay_size < 0:
     raise ConfigError(f"gan.replay_fraction must be in [0, 1] and gan.replay_size >= 0, got "
                       f"{g.replay_fraction}, {g.replay_size}")
+  choose("gan.replay_rows", g.replay_rows, {"fixed": 0, "random": 0})
+  if g.replay_size and g.replay_rows == "fixed" and g.replay_fraction and not replay_count(g.replay_fraction, config.batch_size):
+    raise ConfigError(f"gan.replay_fraction={g.replay_fraction} of a batch of {config.batch_size} is no row: set "
+                      "gan.replay_rows=random (each row from the memory with that probability, CycleGAN's pool)")
   if g.replay_size and g.replay_size < config.batch_size:
     raise ConfigError(f"gan.replay_size={g.replay_size} is smaller than one batch ({config.batch_size})")
   from ganjax.algorithms.common import D_LAYER_OPTIONS
@@ -180,7 +184,7 @@ class Stabilizers:
     self.applied.add("replay")
     if not self.g.replay_size:
       return fake
-    fake, self.extra["replay"] = replay_mix(self.extra["replay"], fake, self.g.replay_fraction, key)
+    fake, self.extra["replay"] = replay_mix(self.extra["replay"], fake, self.g.replay_fraction, key, self.g.replay_rows)
     return fake
 
   # -- regularizers of the losses
@@ -342,17 +346,38 @@ def replay_count(fraction: float, n: int) -> int:
   return int(round(fraction * n))
 
 
-def replay_mix(buffer, fresh, fraction: float, key):
-  """(the discriminator's fakes, the updated buffer), for a pytree of rows. The first
-  k = round(fraction * n) rows of the n fresh samples are swapped for k entries drawn uniformly
-  from the buffer, and those k fresh rows are written over k uniformly chosen entries of the
-  buffer (in the buffer's dtype)."""
+def replay_mix(buffer, fresh, fraction: float, key, rows: str = "fixed"):
+  """(the discriminator's fakes, the updated buffer), for a pytree of rows.
+
+  rows="fixed" (SimGAN, Shrivastava et al. 2017, Sec. 2.3: half of each D batch from the history):
+  the first k = round(fraction * n) rows of the n fresh samples are swapped for k entries drawn
+  uniformly from the buffer, and those k fresh rows are written over k uniformly chosen entries of
+  the buffer (in the buffer's dtype).
+  rows="random" (CycleGAN's image pool, Zhu et al. 2017, Sec. 4, which trains with batch 1): each
+  row independently, with probability `fraction`, is served a stored entry from a distinct
+  uniformly chosen slot and the fresh row takes that slot; the other rows are served fresh and not
+  stored."""
   n = jax.tree.leaves(fresh)[0].shape[0]
+  size = jax.tree.leaves(buffer)[0].shape[0]
+  if rows == "random":
+    take_key, slot_key = jax.random.split(key)
+    take = jax.random.bernoulli(take_key, fraction, (n,))
+    slots = jax.random.choice(slot_key, size, (n,), replace=False)
+
+    def pick(a, b):
+      return jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
+
+    def serve(b, f):
+      return pick(jnp.take(b, slots, axis=0).astype(f.dtype), f)
+
+    def store(b, f):
+      return b.at[slots].set(pick(jax.lax.stop_gradient(f).astype(b.dtype), jnp.take(b, slots, axis=0)))
+
+    return jax.tree.map(serve, buffer, fresh), jax.tree.map(store, buffer, fresh)
   k = replay_count(fraction, n)
   if k == 0:
     return fresh, buffer
   read_key, write_key = jax.random.split(key)
-  size = jax.tree.leaves(buffer)[0].shape[0]
   read = jax.random.randint(read_key, (k,), 0, size)
   slots = jax.random.choice(write_key, size, (k,), replace=False)  # distinct slots: no write races
 

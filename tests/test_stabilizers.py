@@ -11,7 +11,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from ganjax import losses, stabilizers
+from ganjax import algorithms, losses, stabilizers
 from ganjax.algorithms import gan
 from ganjax.algorithms.common import sample_latent
 from ganjax.data import sources
@@ -47,6 +47,32 @@ def test_replay_mix_serves_old_samples_at_the_configured_rate_and_stores_fresh_o
   same, untouched = stabilizers.replay_mix(buffer, fresh, 0.0, jax.random.key(0))
   np.testing.assert_array_equal(same, fresh)
   np.testing.assert_array_equal(untouched, buffer)
+
+
+def test_replay_random_rows_is_cyclegans_image_pool_even_at_batch_1(config_of):
+  """Zhu et al.'s pool (their batch is 1): each row, with probability 1/2, is served a stored image,
+  and the current one takes its place; otherwise the row is served as it is and not stored. The
+  fixed-rows memory would serve round(0.5 * 1) = 0 rows: that is one clear line instead."""
+  buffer = 1000.0 + jnp.arange(50.0)[:, None]
+  served, kept = 0, 0
+  mix = jax.jit(stabilizers.replay_mix, static_argnums=(2, 4))
+  for i in range(200):
+    fresh = jnp.array([[float(i)]])
+    out, new = mix(buffer, fresh, 0.5, jax.random.key(i), "random")
+    changed = np.flatnonzero(np.asarray(new[:, 0] != buffer[:, 0]))
+    if float(out[0, 0]) == i:  # served fresh: the pool is untouched
+      assert len(changed) == 0
+    else:  # served a stored image, which the current one replaced in its slot
+      assert len(changed) == 1 and float(new[changed[0], 0]) == i and float(out[0, 0]) == float(buffer[changed[0], 0])
+      served += 1
+    kept += len(changed)
+  assert 70 < served < 130 and kept == served  # ~ Binomial(200, 1/2)
+  c = config_of("cyclegan.py")
+  c.batch_size = 1
+  with pytest.raises(ConfigError, match="replay_rows=random"):
+    algorithms.check(algorithms.get(c.algorithm), c)
+  c.gan.replay_rows = "random"
+  algorithms.check(algorithms.get(c.algorithm), c)
 
 
 def test_replay_keeps_pairs_together(config_of):

@@ -15,7 +15,8 @@ plus the identity loss of Sec. 5.2 (Taigman et al. 2017), weighted by identity_w
 As in the authors' code: L1 is the mean absolute error per pixel; each D's objective is halved;
 the generators update first (jointly), then the discriminators, on a history of generated images
 (Shrivastava et al. 2017: the core's replay memory, `gan.replay_size` = 50 rows of (G(a), F(b))
-pairs, half of each batch drawn from it); Adam(2e-4, beta1 0.5), the learning rate constant for
+pairs, half of each batch drawn from it; at the authors' batch 1 `gan.replay_rows=random` is their
+image pool: each row swapped with a stored one with probability 1/2); Adam(2e-4, beta1 0.5), the learning rate constant for
 the first half of training and then linearly decayed to 0 (`optim.*.lr_decay`).
 
 `gan.loss` is least_squares by default; ganjax's least-squares losses are Mao et al.'s halved

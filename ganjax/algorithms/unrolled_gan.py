@@ -22,11 +22,18 @@ import jax
 from ganjax import losses, stabilizers
 from ganjax.algorithms import gan
 from ganjax.algorithms.common import grad_norm, sample_latent
+from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "unrolled"  # its own config block, config.unrolled
 ADVERSARIAL = stabilizers.Adversarial(why={"d_steps": "theta_D^K unrolls D's single update per G update (Eq. 5-7)"})
 SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 init, generate, DENSITY_DECODER = gan.init, gan.generate, gan.DENSITY_DECODER
+
+
+def check(config):
+  if config.gan.replay_size and config.gan.replay_rows != "fixed":
+    raise ConfigError("the unrolled GAN keeps the replay memory's rows where gan.replay_rows=fixed puts them "
+                      "(the first round(fraction * batch)); random rows are not supported")
 
 
 def unroll(player, loss_fn, k: int, update):
