@@ -126,7 +126,9 @@ def side_split(run, side: str):
 
 def translation_metrics(run, key) -> dict:
   """`ganjax.metrics.translation` for A -> B (`translate`) and, where the method has it, B -> A
-  (`translate_back`), each with the cycle-reconstruction error when the method translates back."""
+  (`translate_back`), each with the cycle-reconstruction error when the method translates back;
+  for super-resolution (paired, smaller inputs) also bicubic upsampling's (`translation_bicubic/*`),
+  the baseline of Ledig et al.'s Table 2."""
   cfg, out = run.config, {}
   directions = [("translation", run.translate_fn, run.translate_back_fn, "a", "b")]
   if run.translate_back_fn is not None:
@@ -146,6 +148,12 @@ def translation_metrics(run, key) -> dict:
     out.update(metrics.translation_quality(
         outputs, target, cfg, side=dst_key, prefix=prefix, truth=rows[dst] if paired else None,
         labels=rows.get("label"), target_name=target_name))
+    if paired and src == "a" and rows[src_key].shape[1] < outputs.shape[1]:  # super-resolution's baseline
+      from ganjax.data.sources import bicubic
+
+      out.update(metrics.translation_quality(
+          bicubic(rows[src_key], *outputs.shape[1:3]), target, cfg, side=dst_key, prefix="translation_bicubic",
+          truth=rows[dst], labels=rows.get("label"), target_name=target_name))
     if back is not None:
       from ganjax.metrics.translation import cycle_error
 

@@ -3,6 +3,9 @@
   python -m ganjax.report modes DIR          # DIR/<data>_<variant>_s<seed>/eval.json -> mean +- std table
   python -m ganjax.report evals [--keys=fid,kid,...] WORKDIR...   # one row per workdir: its eval.json
   python -m ganjax.report seeds [--keys=...] WORKDIR...   # one row: mean +- std (and each value) over runs
+  python -m ganjax.report translations --png=PATH WORKDIR...
+      # trained image-to-image runs side by side on the same held-out inputs: input | (bicubic) |
+      # each run's output | target, rebuilt from each workdir's config.json and checkpoint
   python -m ganjax.report wgan_curve WORKDIR [--png=PATH]
       # the critic's Wasserstein estimate (metrics.jsonl) against classifier FID (eval/fid rows, written
       # when the run had --config.eval_every > 0): a table, their Pearson correlation, and a PNG plot.
@@ -121,7 +124,7 @@ def wgan_curve(workdir: str, window: int = 1):
 
 
 def main(argv):
-  if len(argv) < 3 or argv[1] not in ("modes", "evals", "seeds", "wgan_curve"):
+  if len(argv) < 3 or argv[1] not in ("modes", "evals", "seeds", "translations", "wgan_curve"):
     print(__doc__.strip(), file=sys.stderr)
     return 2
   try:
@@ -132,6 +135,15 @@ def main(argv):
       dirs = [a for a in argv[2:] if not a.startswith("--keys=")]
       table = eval_table if argv[1] == "evals" else seed_table
       print(table(dirs, keys[-1] if keys else None))
+    elif argv[1] == "translations":
+      from ganjax import images, sampling
+
+      png = next((a.split("=", 1)[1] for a in argv[2:] if a.startswith("--png=")), "")
+      dirs = [a for a in argv[2:] if not a.startswith("--")]
+      if not png or not dirs:
+        raise GanjaxError("report translations needs --png=PATH and at least one WORKDIR")
+      images.save_png(png, sampling.compare_translations(dirs))
+      print(f"wrote {png}: columns input | (bicubic, for super-resolution) | {' | '.join(dirs)} | target")
     else:
       png = next((a.split("=", 1)[1] for a in argv[3:] if a.startswith("--png=")), "")
       curve = wgan_curve(argv[2])

@@ -61,6 +61,76 @@ def translation_picture(run, key, n: int = 8) -> np.ndarray:
   return images.grid(rows, ncol=ncol)
 
 
+def config_of_workdir(workdir):
+  """The config a run trained with, read back from its `config.json` (sequences as tuples)."""
+  import json
+
+  import ml_collections
+
+  from ganjax.errors import CheckpointError
+
+  path = os.path.join(os.path.expanduser(str(workdir)), "config.json")
+  try:
+    with open(path) as f:
+      raw = json.load(f)
+  except (OSError, ValueError) as e:
+    raise CheckpointError(f"cannot read {path} ({type(e).__name__}): is {workdir} a trained workdir?") from None
+
+  def tuples(v):
+    if isinstance(v, dict):
+      return {k: tuples(x) for k, x in v.items()}
+    return tuple(tuples(x) for x in v) if isinstance(v, list) else v
+
+  def merge(into, saved):  # today's defaults for fields newer than the run
+    for k, v in saved.items():
+      if isinstance(v, dict) and k in into and isinstance(into[k], ml_collections.ConfigDict):
+        merge(into[k], v)
+      else:
+        into[k] = ml_collections.ConfigDict(v) if isinstance(v, dict) else v
+
+  from ganjax import base_config
+
+  config = base_config.get_gan_config() if "gan" in raw else base_config.get_config()
+  with config.unlocked():
+    merge(config, tuples(raw))
+  return config
+
+
+def compare_translations(workdirs, n: int = 8) -> np.ndarray:
+  """One grid comparing trained image-to-image runs on the same n held-out A images: columns
+  input | (bicubic, for super-resolution) | each workdir's output, in order | target (paired data).
+  Each run is rebuilt from its workdir's config.json and latest checkpoint; runs on different held-out
+  inputs are refused."""
+  from ganjax.data.sources import bicubic
+  from ganjax.errors import CheckpointError, ConfigError
+  from ganjax.evaluation import side_split
+  from ganjax.train import Run
+
+  inputs, cols, target = None, [], None
+  for wd in workdirs:
+    run = Run(config_of_workdir(wd), wd, need_data_iterator=False)
+    if run.translate_fn is None:
+      raise ConfigError(f"{wd}: algorithm {run.config.algorithm!r} does not translate")
+    if run.restored_step is None:
+      raise CheckpointError(f"{wd}: no checkpoint in {run.checkpoints.directory}")
+    split, key = side_split(run, "a")
+    test = split.test.get(np.arange(min(n, split.test.size)))
+    if inputs is not None and (test[key].shape != inputs.shape or not np.array_equal(test[key], inputs)):
+      raise ConfigError(f"{wd} holds other held-out inputs than {workdirs[0]}: compare runs on the same data")
+    inputs, target = test[key], test.get("b", target)
+    cols.append(parallel.local_copy(run.translate_fn(run.state, inputs, jax.random.fold_in(run.base_key, SAMPLE_KEY))))
+    run.checkpoints.close()
+  h, w, c = cols[0].shape[1:]
+  x = np.repeat(inputs, c, -1) if inputs.shape[-1] != c else inputs
+  first = [np.repeat(np.repeat(x, h // x.shape[1], 1), w // x.shape[2], 2)]  # the input, pixel for pixel
+  if inputs.shape[1] < h:
+    first.append(bicubic(x, h, w))
+  cols = first + cols + ([target] if target is not None and target.shape == cols[0].shape else [])
+  picture = images.grid(np.stack(cols, axis=1).reshape((-1, h, w, c)), ncol=len(cols))
+  zoom = max(1, 96 // min(h, w))  # small images shown at least 96 pixels high, pixel for pixel
+  return np.repeat(np.repeat(picture, zoom, 0), zoom, 1)
+
+
 def write_samples(run, step: int, writer=None, n: int = 0):
   """The periodic picture samples/step_<step>.png: samples of a generator, or a translation method's
   input | output | target rows."""

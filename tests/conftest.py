@@ -13,6 +13,10 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 jax.config.update("jax_disable_most_optimizations", True)
+# from the start, not only once a test builds a Run: the methods' jitted inits, shared by many tests
+jax.config.update("jax_compilation_cache_dir", os.environ["GANJAX_TEST_XLA_CACHE"])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 from tiny import CONFIGS, ROOT, load_config, tiny  # noqa: E402,F401
 

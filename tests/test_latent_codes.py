@@ -37,7 +37,7 @@ def test_infogan_mi_term_trains_g_and_q(config_of):
     q = state.d.apply(d_params, x)[0][1]
     return infogan.mi_loss(q, cat, cont, c)[0]
 
-  g_grad, d_grad = jax.grad(mi, argnums=(0, 1))(state.g.params, state.d.params)
+  g_grad, d_grad = jax.jit(jax.grad(mi, argnums=(0, 1)))(state.g.params, state.d.params)
   assert nonzero(g_grad)  # the MI lower bound reaches G through its samples ...
   # ... and Q: its two head layers (Dense_2, Dense_3) and the shared trunk, but not D's own head.
   assert nonzero(d_grad["Dense_2"]) and nonzero(d_grad["Dense_3"]) and nonzero(d_grad["Dense_0"])

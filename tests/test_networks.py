@@ -12,23 +12,27 @@ from ganjax.errors import ConfigError
 def test_generators_discriminators_encoders_shapes(name, kw, shape):
   z = jnp.zeros((3, 5))
   g = networks.generator(name, out_shape=shape, **kw)
-  gv = g.init(jax.random.key(0), z, train=False)
-  x = g.apply(gv, z, train=False)
-  assert x.shape == (3, *shape) and float(jnp.abs(x).max()) <= 1.0
   d = networks.discriminator(name, **kw)
-  dv = d.init(jax.random.key(1), x, train=False)
-  assert d.apply(dv, x, train=False).shape == (3,)
-  _, inter = d.apply(dv, x, train=False, mutable=["intermediates"])
-  assert inter["intermediates"]["features"][0].shape[0] == 3
   e = networks.encoder(name, latent_dim=5, **kw)
-  mean, logvar = e.apply(e.init(jax.random.key(2), x, train=False), x, train=False)
+
+  @jax.jit  # one program: op-by-op dispatch would compile every primitive on its own
+  def run(z):
+    x = g.apply(g.init(jax.random.key(0), z, train=False), z, train=False)
+    dv = d.init(jax.random.key(1), x, train=False)
+    inter = d.apply(dv, x, train=False, mutable=["intermediates"])[1]["intermediates"]["features"][0]
+    return x, d.apply(dv, x, train=False), inter, e.apply(e.init(jax.random.key(2), x, train=False), x, train=False)
+
+  x, logits, inter, (mean, logvar) = run(z)
+  assert x.shape == (3, *shape) and float(jnp.abs(x).max()) <= 1.0
+  assert logits.shape == (3,) and inter.shape[0] == 3
   assert mean.shape == logvar.shape == (3, 5)
 
 
 def test_dcgan_follows_radford_et_al():
   g = networks.generator("dcgan", out_shape=(32, 32, 1), width=8)
   z = jnp.zeros((2, 10))
-  v = g.init(jax.random.key(0), z, train=False)
+  init = lambda m, x, key: jax.jit(m.init, static_argnames="train")(jax.random.key(key), x, train=False)  # noqa: E731
+  v = init(g, z, 0)
   assert "batch_stats" in v  # batch norm in G
   kinds = jax.tree_util.tree_map_with_path(lambda p, x: p, v["params"])
   names = {p[0].key for p in jax.tree.leaves(kinds, is_leaf=lambda x: isinstance(x, tuple))}
@@ -36,13 +40,14 @@ def test_dcgan_follows_radford_et_al():
   stds = [float(np.std(x)) for x in jax.tree.leaves(v["params"]) if x.ndim == 4]
   assert all(0.01 < s < 0.03 for s in stds)  # N(0, 0.02) init
   d = networks.discriminator("dcgan", width=8)
-  dv = d.init(jax.random.key(1), jnp.zeros((2, 32, 32, 1)), train=False)
+  dv = jax.eval_shape(lambda x: d.init(jax.random.key(1), x, train=False), jnp.zeros((2, 32, 32, 1)))
   bn = [k for k in dv["params"]["_ConvTrunk_0"] if k.startswith("BatchNorm")]
   assert len(bn) == 2  # every conv layer but the input one
   no_bn = networks.discriminator("dcgan", width=8, batch_norm=False)
-  assert "batch_stats" not in no_bn.init(jax.random.key(1), jnp.zeros((2, 32, 32, 1)), train=False)
+  assert "batch_stats" not in jax.eval_shape(lambda x: no_bn.init(jax.random.key(1), x, train=False),
+                                             jnp.zeros((2, 32, 32, 1)))
   with pytest.raises(ValueError, match="power-of-two"):
-    networks.generator("dcgan", out_shape=(28, 28, 1)).init(jax.random.key(0), z, train=False)
+    jax.eval_shape(lambda z: networks.generator("dcgan", out_shape=(28, 28, 1)).init(jax.random.key(0), z, train=False), z)
 
 
 def test_unknown_network_lists_the_valid_ones():

@@ -39,6 +39,10 @@ def _translate_mode_runs_on_a_file_and_a_folder(c, workdir):
   assert [p.rsplit("/", 1)[1] for p in one] == ["1.png"]
   with pytest.raises(DataError, match="neither an image file nor a folder"):
     sampling.translate_files(c, workdir, str(workdir / "missing"), str(workdir / "x"))
+  # report translations: runs side by side, rebuilt from config.json (the same run twice here: equal columns)
+  picture = sampling.compare_translations([workdir, workdir], n=3)[::12, ::12]  # 8-pixel tiles are zoomed 12 times
+  assert picture.shape[:2] == (3 * 9 + 1, 4 * 9 + 1)  # 3 rows of input | run 1 | run 2 | target, 1-pixel padding
+  np.testing.assert_array_equal(picture[:, 10:18], picture[:, 19:27])
 
 
 @pytest.mark.parametrize("name,arg", CONFIG_ARGS)
@@ -71,6 +75,8 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
         assert 0 <= result[f"{side}/class_accuracy"] <= 1 and 0 <= result[f"{side}/class_accuracy_real"] <= 1
       if hasattr(method, "translate_back"):
         assert result[f"{side}/cycle_l1"] > 0
+    if c.algorithm == "srgan":  # super-resolution's bicubic baseline, scored alike
+      assert result["translation_bicubic/psnr"] > 0 and -1 <= result["translation_bicubic/ssim"] <= 1
     if c.algorithm == "pix2pix":
       assert result["translation/fid_real_reference"] < result["translation/fid"]
       _translate_mode_runs_on_a_file_and_a_folder(c, tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -89,12 +91,19 @@ def one_hot_latent(z, labels, num_classes: int):
   return jnp.concatenate([z, jax.nn.one_hot(labels, num_classes, dtype=z.dtype)], axis=-1)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _init_variables(module, key, *example_inputs):
+  # one compiled program (inlined where the caller is itself jitted, as the loop's init is): called
+  # op by op, a network's first init would compile each primitive on its own
+  return module.init(key, *example_inputs, train=False)
+
+
 def init_player(config, name: str, module, key, *example_inputs):
   """A `Player` of `module`, initialised on `example_inputs`, with the optimizer `config.optim.<name>`."""
   from ganjax import state as state_lib
 
   return state_lib.Player.create(module, state_lib.optimizer(config.optim[name], config.num_steps),
-                                 module.init(key, *example_inputs, train=False))
+                                 _init_variables(module, key, *example_inputs))
 
 
 def micro_batches(x, k: int):

@@ -385,25 +385,30 @@ def blend_pairs(src: Source, seed: int = 0) -> Source:
   return from_arrays(f"blend:{src.name}", arrays, src.num_classes, official_test=src.official_test)
 
 
+def bicubic(images: np.ndarray, height: int, width: int) -> np.ndarray:
+  """Float NHWC images in [-1, 1] resized to height x width with PIL's bicubic filter, clipped."""
+  from PIL import Image
+
+  out = np.empty((len(images), height, width, images.shape[-1]), np.float32)
+  for i, img in enumerate(images):
+    for ch in range(images.shape[-1]):
+      out[i, :, :, ch] = np.asarray(Image.fromarray(np.asarray(img[:, :, ch], np.float32), mode="F").resize(
+          (width, height), Image.BICUBIC))
+  return np.clip(out, -1.0, 1.0)
+
+
 def downsampled(src: Source, factor: int = 4) -> Source:
   """Super-resolution pairs from any image source (SRGAN, Ledig et al. 2017, Sec. 3.1: low-resolution
   images by bicubic down-sampling with factor r = 4): {"a": the image shrunk `factor` times (PIL's
   bicubic), "b": the image, "label" where the source has them}. 28 x 28 digits give 7 x 7 inputs."""
-  from PIL import Image
-
   batch = src.get(np.arange(src.size))
   images = batch["image"]
   if images.ndim != 4:
     raise DataError(f"downsampled: {src.name} holds no images (shape {images.shape[1:]})")
-  n, h, w, c = images.shape
+  h, w = images.shape[1:3]
   if h % factor or w % factor:
     raise DataError(f"downsampled: {src.name}'s {h} x {w} images are not divisible by data.sr_factor={factor}")
-  small = np.empty((n, h // factor, w // factor, c), np.float32)
-  for i, img in enumerate(images):
-    for ch in range(c):
-      small[i, :, :, ch] = np.asarray(Image.fromarray(img[:, :, ch], mode="F").resize((w // factor, h // factor),
-                                                                                      Image.BICUBIC))
-  arrays = {"a": np.clip(small, -1.0, 1.0), "b": images}
+  arrays = {"a": bicubic(images, h // factor, w // factor), "b": images}
   if "label" in batch:
     arrays["label"] = batch["label"]
   return from_arrays(f"downsampled:{src.name}", arrays, src.num_classes, official_test=src.official_test)
