@@ -37,17 +37,18 @@ def test_ebgan_losses_are_the_margin_objective_with_the_pull_away_term(config_of
   new, m = jax.jit(ebgan.train_step)(state, batch, key)
   # D: mean energy of the reals + mean [m - energy]^+ of the step's samples, with the old D.
   # (batch norm in training mode, as in the step: statistics of each batch)
-  fake = state.g.apply(state.g.params, sample_latent(jax.random.fold_in(key, 0), c.batch_size, c.model))[0]
-  (rec_r, _), ms = state.d.apply(state.d.params, batch["image"])
-  (rec_f, _), _ = state.d.apply(state.d.params, fake, model_state=ms)
+  g_apply, d_apply, new_d_apply = jax.jit(state.g.apply), jax.jit(state.d.apply), jax.jit(new.d.apply)  # one program each
+  fake = g_apply(state.g.params, sample_latent(jax.random.fold_in(key, 0), c.batch_size, c.model))[0]
+  (rec_r, _), ms = d_apply(state.d.params, batch["image"])
+  (rec_f, _), _ = d_apply(state.d.params, fake, model_state=ms)
   real_e = losses.reconstruction_energy(rec_r, batch["image"])
   fake_e = losses.reconstruction_energy(rec_f, fake)
   np.testing.assert_allclose(real_e, jnp.mean((rec_r - batch["image"])**2, axis=(1, 2, 3)), rtol=1e-6)
   np.testing.assert_allclose(m["d/loss"], jnp.mean(real_e) + jnp.mean(jax.nn.relu(c.ebgan.margin - fake_e)),
                              rtol=1e-4)
   # G: energy of its samples under the *updated* D + lambda_PT * PT of their codes.
-  x = state.g.apply(state.g.params, sample_latent(jax.random.fold_in(key, 1), c.batch_size, c.model))[0]
-  (rec, code), _ = new.d.apply(new.d.params, x)
+  x = g_apply(state.g.params, sample_latent(jax.random.fold_in(key, 1), c.batch_size, c.model))[0]
+  (rec, code), _ = new_d_apply(new.d.params, x)
   pt = losses.pull_away_term(code)
   np.testing.assert_allclose(m["g/pull_away"], pt, rtol=1e-4)
   np.testing.assert_allclose(m["g/loss"], jnp.mean(losses.reconstruction_energy(rec, x)) + 0.1 * pt, rtol=1e-4)
@@ -63,7 +64,7 @@ def test_the_pull_away_term_trains_the_generator(config_of):
     x = state.g.apply(params, z, train=True)[0]
     return losses.pull_away_term(ebgan.energy(state.d, state.d.params, x)[1])
 
-  grads = jax.grad(pt_of)(state.g.params)
+  grads = jax.jit(jax.grad(pt_of))(state.g.params)
   assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(grads)) > 0
 
 

@@ -76,22 +76,23 @@ def test_subpixel_convs_equal_flax_values_and_gradients(transpose, shape, featur
   v = reference.init(jax.random.key(1), x)
   v = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.key(2), p.shape), v)  # non-zero bias
   assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, v)
-  np.testing.assert_allclose(ours.apply(v, x), reference.apply(v, x), rtol=1e-5, atol=1e-5)
+  ref_out = jax.jit(reference.apply)(v, x)
+  np.testing.assert_allclose(jax.jit(ours.apply)(v, x), ref_out, rtol=1e-5, atol=1e-5)
 
   def loss(module):
     return lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
 
-  g_ref = jax.grad(loss(reference), argnums=(0, 1))(v, x)
-  g_ours = jax.grad(loss(ours), argnums=(0, 1))(v, x)
+  g_ref = jax.jit(jax.grad(loss(reference), argnums=(0, 1)))(v, x)
+  g_ours = jax.jit(jax.grad(loss(ours), argnums=(0, 1)))(v, x)
   for a, b in zip(jax.tree.leaves(g_ref), jax.tree.leaves(g_ours), strict=True):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
   xla = (ConvTranspose if transpose else Conv)(features, impl="xla")
-  np.testing.assert_allclose(xla.apply(v, x), reference.apply(v, x), rtol=1e-6, atol=1e-6)
+  np.testing.assert_allclose(jax.jit(xla.apply)(v, x), ref_out, rtol=1e-6, atol=1e-6)
   # bfloat16 computation runs through the same path (parameters stay float32)
   low = (ConvTranspose if transpose else Conv)(features, impl="subpixel", dtype=jnp.bfloat16)
-  g_low = jax.grad(loss(low))(v, x)
+  g_low = jax.jit(jax.grad(loss(low)))(v, x)
   assert jax.tree.map(lambda p: p.dtype, g_low) == jax.tree.map(lambda p: p.dtype, v)
-  np.testing.assert_allclose(low.apply(v, x).astype(jnp.float32), reference.apply(v, x), rtol=0.05, atol=0.05)
+  np.testing.assert_allclose(jax.jit(low.apply)(v, x).astype(jnp.float32), ref_out, rtol=0.05, atol=0.05)
 
 
 @pytest.mark.parametrize("shape,features", [((2, 4, 4, 8), 6), ((2, 5, 7, 3), 20), ((1, 1, 1, 2), 3)])
@@ -150,11 +151,16 @@ def test_spectral_norm_divides_every_d_weight_by_its_top_singular_value(name, kw
 
   x = jax.random.normal(jax.random.key(0), (4, 8, 8, 1))
   d = networks.discriminator(name, spectral_norm=True, **kw)
-  v = d.init(jax.random.key(1), x, train=False)
+  v = jax.jit(d.init, static_argnames="train")(jax.random.key(1), x, train=False)
   model_state = {k: c for k, c in v.items() if k != "params"}
-  for _ in range(60):  # power iterations, one per update (training call, then commit)
+
+  @jax.jit
+  def iterate(model_state):  # one power iteration per update (training call, then commit)
     _, new = d.apply({"params": v["params"], **model_state}, x, train=True, mutable=list(model_state))
-    model_state = commit_power_iteration(dict(new))
+    return commit_power_iteration(dict(new))
+
+  for _ in range(60):
+    model_state = iterate(model_state)
   stats = model_state["spectral"]
   flat_stats = jax.tree_util.tree_flatten_with_path(stats)[0]
   sigmas = {jax.tree_util.keystr(p): float(s) for p, s in flat_stats if "sigma" in jax.tree_util.keystr(p)}
@@ -163,9 +169,9 @@ def test_spectral_norm_divides_every_d_weight_by_its_top_singular_value(name, kw
   true = sorted(float(np.linalg.svd(np.asarray(k).reshape(-1, k.shape[-1]), compute_uv=False)[0]) for k in kernels)
   np.testing.assert_allclose(sorted(sigmas.values()), true, rtol=1e-3)
   plain = networks.discriminator(name, **kw)
-  pv = plain.init(jax.random.key(1), x, train=False)
-  assert not np.allclose(d.apply({"params": v["params"], **model_state}, x, train=False),
-                         plain.apply(pv, x, train=False))  # the normalised weights change D
+  pv = jax.jit(plain.init, static_argnames="train")(jax.random.key(1), x, train=False)
+  assert not np.allclose(jax.jit(d.apply, static_argnames="train")({"params": v["params"], **model_state}, x, train=False),
+                         jax.jit(plain.apply, static_argnames="train")(pv, x, train=False))  # the normalised weights change D
 
 
 def test_minibatch_discrimination_in_groups_is_the_layer_on_each_group():
@@ -187,24 +193,24 @@ def test_resnet_players_are_residual_and_scale_with_the_image(size, blocks):
 
   z = jax.random.normal(jax.random.key(0), (3, 5))
   g = networks.generator("resnet", out_shape=(size, size, 3), width=4)
-  gv = g.init(jax.random.key(0), z, train=False)
-  x = g.apply(gv, z, train=False)
+  gv = jax.jit(g.init, static_argnames="train")(jax.random.key(0), z, train=False)
+  x = jax.jit(g.apply, static_argnames="train")(gv, z, train=False)
   assert x.shape == (3, size, size, 3) and float(jnp.abs(x).max()) <= 1.0
   assert sum(k.startswith("UpBlock") for k in gv["params"]) == blocks
   d = networks.discriminator("resnet", width=4)
-  dv = d.init(jax.random.key(1), x, train=False)
-  assert d.apply(dv, x, train=False).shape == (3,) and "batch_stats" not in dv  # no batch norm in D
+  dv = jax.jit(d.init, static_argnames="train")(jax.random.key(1), x, train=False)
+  assert jax.eval_shape(lambda x: d.apply(dv, x, train=False), x).shape == (3,) and "batch_stats" not in dv
   assert sum(k.startswith("DownBlock") for k in dv["params"]) == blocks
   # a block is h(x) + shortcut(x): with the residual branch's last conv zeroed, only the shortcut remains
   block = resnet.DownBlock(8, first=False)
   h = jax.random.normal(jax.random.key(2), (2, 8, 8, 4))
-  bv = block.init(jax.random.key(3), h)
+  bv = jax.jit(block.init)(jax.random.key(3), h)
   zeroed = jax.tree_util.tree_map_with_path(
       lambda p, v: jnp.zeros_like(v) if "Conv_1" in jax.tree_util.keystr(p) else v, bv)
   shortcut = nn_avg_pool(jax.lax.conv_general_dilated(h, bv["params"]["Conv_2"]["kernel"], (1, 1), "SAME",
                                                       dimension_numbers=("NHWC", "HWIO", "NHWC"))
                          + bv["params"]["Conv_2"]["bias"])
-  np.testing.assert_allclose(block.apply(zeroed, h), shortcut, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(jax.jit(block.apply)(zeroed, h), shortcut, rtol=1e-5, atol=1e-5)
 
 
 def nn_avg_pool(x):

@@ -19,9 +19,9 @@ def setup(config_of, arg=None):
 def test_elbo_is_reconstruction_minus_analytic_kl(config_of):
   c, state, batch = setup(config_of)
   key = jax.random.key(3)
-  _, m = vae.train_step(state, batch, key)
+  _, m = jax.jit(vae.train_step)(state, batch, key)
   x = vae.targets(c, batch["image"], jax.random.fold_in(key, 0))
-  mean, logvar = state.vae(x * 2 - 1, method=vae.VAE.encode)
+  mean, logvar = jax.jit(lambda x: state.vae(x * 2 - 1, method=vae.VAE.encode))(x)
   np.testing.assert_allclose(m["vae/kl"], jnp.mean(losses.gaussian_kl(mean, logvar)), rtol=1e-5)
   np.testing.assert_allclose(m["vae/elbo"], m["vae/reconstruction"] - m["vae/kl"], rtol=1e-6)
   np.testing.assert_allclose(m["vae/loss"], -m["vae/elbo"], rtol=1e-6)
@@ -35,7 +35,7 @@ def test_reparameterisation_sends_gradient_to_the_encoder(config_of):
     rec, _, _ = vae.elbo_terms(state.vae, params, {}, x, jax.random.key(1), train=True)
     return -jnp.mean(rec)
 
-  grads = jax.grad(reconstruction_only)(state.vae.params)
+  grads = jax.jit(jax.grad(reconstruction_only))(state.vae.params)
   enc = jax.tree.leaves(grads["encoder"])
   assert all(np.isfinite(g).all() for g in enc) and max(float(jnp.abs(g).max()) for g in enc) > 0
 
@@ -83,9 +83,9 @@ def test_bfloat16_compute(config_of):
 def test_practical_vae_has_unit_posterior_variance_and_half_squared_mean_kl(config_of):
   c, state, batch = setup(config_of, "practical")
   key = jax.random.key(3)
-  _, m = vae.train_step(state, batch, key)
+  _, m = jax.jit(vae.train_step)(state, batch, key)
   x = vae.targets(c, batch["image"], jax.random.fold_in(key, 0))
-  mean, logvar = state.vae(x * 2 - 1, method=vae.VAE.encode)
+  mean, logvar = jax.jit(lambda x: state.vae(x * 2 - 1, method=vae.VAE.encode))(x)
   np.testing.assert_array_equal(logvar, 0.0)
   np.testing.assert_allclose(m["vae/kl"], jnp.mean(0.5 * jnp.sum(mean**2, -1)), rtol=1e-5)
 
