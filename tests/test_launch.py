@@ -32,8 +32,8 @@ def test_figures_script_trains_reports_and_resumes(tmp_path):
 
 
 def test_mode_coverage_script_runs_a_variant_and_prints_the_table(tmp_path):
-  r = run("mode_coverage.sh", tmp_path, SEEDS="0", DATASETS="ring8", VARIANTS="gan unrolled5",
-          PARALLEL="2", EXTRA=TINY + " --config.data.holdout=0.01")
+  r = run("mode_coverage.sh", tmp_path, SEEDS="0", DATASETS="ring8", VARIANTS="unrolled5",
+          EXTRA=TINY + " --config.data.holdout=0.01")
   assert r.returncode == 0, r.stderr[-3000:]
   assert (tmp_path / "ring8_unrolled5_s0" / "eval.json").exists()
-  assert "| unrolled5 |" in r.stdout and "| gan |" in r.stdout
+  assert "| unrolled5 |" in r.stdout and "| gan |" not in r.stdout  # the table of the runs it made
