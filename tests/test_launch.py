@@ -19,13 +19,13 @@ def run(script, tmp_path, **env):
 
 
 def test_figures_script_trains_reports_and_resumes(tmp_path):
-  r = run("figures.sh", tmp_path, JOBS="infogan_digits_s0", PARALLEL="2")
+  r = run("figures.sh", tmp_path, JOBS="timeseries_infogan_s0", PARALLEL="2")
   assert r.returncode == 0, r.stderr[-3000:]
-  assert (tmp_path / "infogan_digits_s0" / "eval.json").exists()
-  assert "| infogan_digits_s0 | 2 |" in r.stdout  # the eval table of the finished runs
-  log = tmp_path / "logs" / "infogan_digits_s0.log"
+  assert (tmp_path / "timeseries_infogan_s0" / "eval.json").exists()
+  assert "| timeseries_infogan_s0 | 2 |" in r.stdout  # the eval table of the finished runs
+  log = tmp_path / "logs" / "timeseries_infogan_s0.log"
   stamp = log.stat().st_mtime_ns
-  again = run("figures.sh", tmp_path, JOBS="infogan_digits_s0")
+  again = run("figures.sh", tmp_path, JOBS="timeseries_infogan_s0")
   assert again.returncode == 0 and log.stat().st_mtime_ns == stamp  # finished jobs are skipped
   bad = run("figures.sh", tmp_path, JOBS="nope")
   assert bad.returncode == 2 and "unknown job nope" in bad.stderr
