@@ -12,6 +12,30 @@ from ganjax import images, metrics, parallel
 from ganjax.state import SAMPLE_KEY
 
 
+def shown_like(x, out):
+  """Images x as tiles beside the translations `out`: a grey image in the output's channels, a
+  smaller one (super-resolution's input) enlarged pixel for pixel."""
+  h, w, c = out.shape[1:]
+  x = np.repeat(x, c, -1) if x.shape[-1] != c else x
+  return np.repeat(np.repeat(x, h // x.shape[1], 1), w // x.shape[2], 2) if x.shape[1] < h and x.shape[2] < w else x
+
+
+def trained_translator(config, workdir, direction: str = "AtoB"):
+  """(Run, its translation function for `direction`, the input side "a" | "b") of a trained
+  image-to-image run: `translate` A -> B, or `translate_back` B -> A (CycleGAN, DiscoGAN)."""
+  from ganjax.errors import CheckpointError, ConfigError
+  from ganjax.train import Run
+
+  run = Run(config, workdir, need_data_iterator=False)
+  fn, side = (run.translate_fn, "a") if direction == "AtoB" else (run.translate_back_fn, "b")
+  if fn is None:
+    raise ConfigError(f"algorithm {config.algorithm!r} does not translate {direction} (no "
+                      f"`{'translate' if direction == 'AtoB' else 'translate_back'}` hook)")
+  if run.restored_step is None:
+    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
+  return run, fn, side
+
+
 def translations(run, key, n: int = 8) -> tuple:
   """Image-to-image methods (`translate`): (rows, columns) of input | output | target for n held-out
   A images -- input | G(x) | F(G(x)) | target for methods that translate back (the cycle
@@ -29,11 +53,7 @@ def translations(run, key, n: int = 8) -> tuple:
       cols.append(parallel.local_copy(back(run.state, out, jax.random.fold_in(key, salt + 1))))
     if dst in test:
       cols.append(test[dst])
-    c, size = out.shape[-1], out.shape[1]
-    cols = [np.repeat(v, c, -1) if v.shape[-1] != c else v for v in cols]
-    # a smaller input (super-resolution) is shown enlarged, pixel for pixel
-    return [np.repeat(np.repeat(v, size // v.shape[1], 1), size // v.shape[1], 2) if v.shape[1] < size else v
-            for v in cols]
+    return [shown_like(v, out) for v in cols]
 
   blocks = [rows(run.translate_fn, run.translate_back_fn, "a", "b", 0)]
   if run.translate_back_fn is not None and side_split(run, "b") is not None:
@@ -102,29 +122,23 @@ def compare_translations(workdirs, n: int = 8) -> np.ndarray:
   Each run is rebuilt from its workdir's config.json and latest checkpoint; runs on different held-out
   inputs are refused."""
   from ganjax.data.sources import bicubic
-  from ganjax.errors import CheckpointError, ConfigError
+  from ganjax.errors import ConfigError
   from ganjax.evaluation import side_split
-  from ganjax.train import Run
 
   inputs, cols, target = None, [], None
   for wd in workdirs:
-    run = Run(config_of_workdir(wd), wd, need_data_iterator=False)
-    if run.translate_fn is None:
-      raise ConfigError(f"{wd}: algorithm {run.config.algorithm!r} does not translate")
-    if run.restored_step is None:
-      raise CheckpointError(f"{wd}: no checkpoint in {run.checkpoints.directory}")
+    run, translate, _ = trained_translator(config_of_workdir(wd), wd)
     split, key = side_split(run, "a")
     test = split.test.get(np.arange(min(n, split.test.size)))
     if inputs is not None and (test[key].shape != inputs.shape or not np.array_equal(test[key], inputs)):
       raise ConfigError(f"{wd} holds other held-out inputs than {workdirs[0]}: compare runs on the same data")
     inputs, target = test[key], test.get("b", target)
-    cols.append(parallel.local_copy(run.translate_fn(run.state, inputs, jax.random.fold_in(run.base_key, SAMPLE_KEY))))
+    cols.append(parallel.local_copy(translate(run.state, inputs, jax.random.fold_in(run.base_key, SAMPLE_KEY))))
     run.checkpoints.close()
   h, w, c = cols[0].shape[1:]
-  x = np.repeat(inputs, c, -1) if inputs.shape[-1] != c else inputs
-  first = [np.repeat(np.repeat(x, h // x.shape[1], 1), w // x.shape[2], 2)]  # the input, pixel for pixel
-  if inputs.shape[1] < h:
-    first.append(bicubic(x, h, w))
+  first = [shown_like(inputs, cols[0])]
+  if inputs.shape[1] < h:  # super-resolution: bicubic upsampling beside the networks
+    first.append(bicubic(np.repeat(inputs, c, -1) if inputs.shape[-1] != c else inputs, h, w))
   cols = first + cols + ([target] if target is not None and target.shape == cols[0].shape else [])
   picture = images.grid(np.stack(cols, axis=1).reshape((-1, h, w, c)), ncol=len(cols))
   zoom = max(1, 96 // min(h, w))  # small images shown at least 96 pixels high, pixel for pixel
@@ -243,9 +257,8 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
   from PIL import Image
 
   from ganjax.data import sources
-  from ganjax.errors import CheckpointError, ConfigError, DataError
+  from ganjax.errors import ConfigError, DataError
   from ganjax.evaluation import side_split
-  from ganjax.train import Run
 
   if direction not in ("AtoB", "BtoA"):
     raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
@@ -258,13 +271,7 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
     raise DataError(f"translate: {src} is neither an image file nor a folder")
   if not files:
     raise DataError(f"translate: no images ({', '.join(sorted(sources.IMAGE_SUFFIXES))}) in {src}")
-  run = Run(config, workdir, need_data_iterator=False)
-  fn, side = (run.translate_fn, "a") if direction == "AtoB" else (run.translate_back_fn, "b")
-  if fn is None:
-    raise ConfigError(f"algorithm {config.algorithm!r} does not translate {direction} (no "
-                      f"`{'translate' if direction == 'AtoB' else 'translate_back'}` hook)")
-  if run.restored_step is None:
-    raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
+  run, fn, side = trained_translator(config, workdir, direction)
   split, key_ = side_split(run, side)
   (h, w, c), _ = split.train.element_spec[key_]
   x = []
