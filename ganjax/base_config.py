@@ -31,6 +31,7 @@ def get_config():
   # {stream: data name}, each shuffled and checkpointed on its own; batches are {stream: rows}.
   # Empty: the one stream `data.name`.
   c.data.streams = ml_collections.ConfigDict()
+  c.data.holdouts = ml_collections.ConfigDict()  # {stream: data.holdout of that stream alone}, e.g. {"target": 2000}
   c.data.image_size = 0  # resize images to this square size (0: keep)
   c.data.crop = 0  # > 0: train on random crop x crop windows (held out: the centre one), after image_size
   c.data.flip = False  # random left-right mirroring of training images (pix2pix, CycleGAN)

@@ -73,16 +73,16 @@ def evaluate(run, step: int) -> dict:
     _, nearest = metrics.sets.nearest_neighbour_distances(samples[:10], train_images)
     pairs = np.stack([samples[:10], train_images[nearest]], axis=1).reshape((-1, *samples.shape[1:]))
     images.save_png(os.path.join(run.workdir, "nearest_neighbours.png"), images.grid(pairs, ncol=2), upscale=4)
-  if run.predict_fn is not None and run.split.test.has_labels:
-    stages.start("class predictions")
-    test = run.split.test
-    preds, truth = [], []
-    for i in range(0, test.size, cfg.eval.batch_size):
-      batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
-      preds.append(parallel.local_copy(run.predict_fn(run.state, batch["image"])))
-      truth.append(batch["label"])
-    name, value = metrics.class_accuracy(np.concatenate(preds), np.concatenate(truth), run.method.CLASS_MATCHING)
-    out[name] = value
+  if run.predict_fn is not None:
+    for prefix, test, image_key in prediction_sets(run):
+      stages.start("class predictions")
+      preds, truth = [], []
+      for i in range(0, test.size, cfg.eval.batch_size):
+        batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
+        preds.append(parallel.local_copy(run.predict_fn(run.state, batch[image_key])))
+        truth.append(batch["label"])
+      name, value = metrics.class_accuracy(np.concatenate(preds), np.concatenate(truth), run.method.CLASS_MATCHING)
+      out[prefix + name] = value
   if run.encode_fn is not None and run.split.train.has_labels:  # linear probes on E(x) and on pixels
     stages.start("linear probes")
     train = run.split.train.get(np.arange(min(5000, run.split.train.size)))
@@ -112,13 +112,26 @@ def evaluate(run, step: int) -> dict:
 
 
 
+def prediction_sets(run):
+  """[(metric prefix, held-out Source, image key)] a method's class predictions are scored on: the
+  held-out images of the one stream, or each stream's own domain in a domain-adaptation run
+  (`source/`, `target/`: `ganjax.algorithms.adaptation`)."""
+  from ganjax.algorithms import adaptation
+
+  sets = adaptation.prediction_sets(run)
+  if sets or not run.split.test.has_labels or "image" not in run.split.test.element_spec:
+    return sets
+  return [("", run.split.test, "image")]
+
+
 def side_split(run, side: str):
   """(split, key): the first stream whose rows hold domain `side` ("a" or "b": one paired stream
-  holds both), else the stream named `side` when its rows are single-domain "image"s; or None."""
+  holds both), else the stream named `side` (or, for a domain-adaptation run, "source" for a and
+  "target" for b) when its rows are single-domain "image"s; or None."""
   for split in run.splits.values():
     if side in split.test.element_spec:
       return split, side
-  split = run.splits.get(side)
+  split = run.splits.get(side, run.splits.get({"a": "source", "b": "target"}[side]))  # or a DA run's stream
   if split is not None and "image" in split.test.element_spec:
     return split, "image"
   return None

@@ -87,7 +87,9 @@ def create(config, players: dict, extra: dict | None = None) -> TrainState:
 def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
   """One player's optax transformation from `config.optim.<player>`; with `lr_decay_start` = s < 1
   (and the run's `num_steps`) the learning rate is constant for the first s * num_steps updates and
-  then decays linearly to 0 at num_steps (CycleGAN's schedule: s = 0.5)."""
+  then decays linearly to 0 at num_steps (CycleGAN's schedule: s = 0.5); with `anneal_alpha` = a > 0
+  it is mu_0 / (1 + a p)^b, p the fraction of num_steps done and b = `anneal_beta` (Ganin et al. 2016's
+  annealing: a = 10, b = 0.75)."""
   from ganjax.errors import ConfigError, choose
 
   lr, start = cfg.lr, cfg.get("lr_decay_start", 1.0)
@@ -98,6 +100,11 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
       raise ConfigError("optim lr_decay_start < 1 needs the run's num_steps")
     begin = int(round(start * num_steps))
     lr = optax.linear_schedule(cfg.lr, 0.0, max(num_steps - begin, 1), transition_begin=begin)
+  if cfg.get("anneal_alpha", 0.0):  # DANN's mu_p = mu_0 / (1 + alpha p)^beta, p = update / num_steps
+    if start < 1.0 or num_steps <= 0:
+      raise ConfigError("optim anneal_alpha > 0 needs the run's num_steps and no lr_decay_start")
+    alpha, beta, mu0 = cfg.anneal_alpha, cfg.get("anneal_beta", 0.75), cfg.lr
+    lr = lambda count: mu0 / (1.0 + alpha * count / num_steps) ** beta  # noqa: E731
 
   def adam(c):
     return optax.adam(lr, b1=c.get("b1", 0.9), b2=c.get("b2", 0.999), eps=c.get("eps", 1e-8))

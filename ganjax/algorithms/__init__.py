@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ganjax.algorithms import (acgan, ae, ali, bgan, cartoongan, cgan, cyclegan, discogan, ebgan, gan, gman, infogan,
-                               pix2pix, sgan, srgan, unrolled_gan, vae)
+from ganjax.algorithms import (acgan, ae, ali, bgan, cartoongan, cgan, cyclegan, dann, discogan, ebgan, gan, gman,
+                               infogan, pix2pix, sgan, srgan, unrolled_gan, vae)
 from ganjax.errors import choose
 
 
@@ -54,7 +54,7 @@ class Method(Protocol):
 ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": ebgan, "bgan": bgan, "cgan": cgan,
               "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae,
               "pix2pix": pix2pix, "cyclegan": cyclegan, "discogan": discogan,
-              "srgan": srgan, "cartoongan": cartoongan}
+              "srgan": srgan, "cartoongan": cartoongan, "dann": dann}
 
 
 def get(name: str):

@@ -231,16 +231,22 @@ def _load(config) -> Split:
 
 def load_streams(config) -> dict:
   """{stream: Split} for the named streams of `config.data.streams` (each a data name; the other
-  `data` fields are shared), or {None: load(config)} for the one stream `data.name`."""
+  `data` fields are shared, but for `data.holdouts`: {stream: its own data.holdout}), or
+  {None: load(config)} for the one stream `data.name`."""
   streams = dict(config.data.streams)
   if not streams:
     return {None: load(config)}
+  holdouts = dict(config.data.get("holdouts", {}))
+  unknown = sorted(set(holdouts) - set(streams))
+  if unknown:
+    raise DataError(f"data.holdouts names {', '.join(unknown)}, which data.streams lacks ({', '.join(streams)})")
   out = {}
   for name, data_name in streams.items():
     c = config.copy_and_resolve_references()
     with c.unlocked():
       c.data.name = data_name
       c.data.streams = {}
+      c.data.holdout = holdouts.get(name, c.data.holdout)
     out[name] = load(c)
   return out
 

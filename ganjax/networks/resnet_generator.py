@@ -7,7 +7,9 @@ fractional-strided (transposed) convolutions halving them, and a 7x7 convolution
 with tanh. Instance normalisation (no affine parameters, as the authors' InstanceNorm2d) and ReLU
 after every convolution but the last and the second one of each block; reflection padding for the
 7x7 and the blocks' convolutions; weights from N(0, 0.02). The paper uses 6 blocks for 128 x 128
-images and 9 for 256 x 256 and larger. Image sizes: divisible by 2^downsamplings.
+images and 9 for 256 x 256 and larger. Image sizes: divisible by 2^downsamplings. With
+`downsamplings=0` and `edge_kernel=3` it is the stride-1 ResNet refiner of SimGAN (Shrivastava et al.
+2017) and PixelDA's generator (Bousmalis et al. 2017).
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ init = nn.initializers.normal(0.02)
 
 def norm_layer(kind: str, train: bool, dtype=jnp.float32):
   """"instance": per-image, per-channel statistics without affine parameters (the authors'
-  InstanceNorm2d default); "batch": pix2pix's batch norm (`ganjax.networks.dcgan.batch_norm`)."""
+  InstanceNorm2d default); "batch": pix2pix's batch norm (`ganjax.networks.dcgan.batch_norm`); "none"."""
   if kind == "instance":
     return nn.InstanceNorm(use_scale=False, use_bias=False, epsilon=1e-5, dtype=dtype)
   if kind == "batch":
     from ganjax.networks.dcgan import batch_norm
 
     return batch_norm(train, dtype)
-  raise ValueError(f"norm must be instance | batch, got {kind!r}")
+  if kind == "none":
+    return lambda h: h
+  raise ValueError(f"norm must be instance | batch | none, got {kind!r}")
 
 
 def reflect(h, p: int):
@@ -55,6 +59,7 @@ class ResnetGenerator(nn.Module):
   blocks: int = 9
   downsamplings: int = 2
   norm: str = "instance"
+  edge_kernel: int = 7  # the first and last convolutions' size (c7s1); 3 for SimGAN's and PixelDA's refiners
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -62,7 +67,8 @@ class ResnetGenerator(nn.Module):
     if x.shape[1] % 2**self.downsamplings or x.shape[2] % 2**self.downsamplings:
       raise ValueError(f"the ResNet generator needs image sides divisible by {2**self.downsamplings}, got {x.shape[1:3]}")
     norm = lambda: norm_layer(self.norm, train, self.dtype)  # noqa: E731
-    h = nn.Conv(self.width, (7, 7), padding="VALID", kernel_init=init, dtype=self.dtype)(reflect(x.astype(self.dtype), 3))
+    k, p = (self.edge_kernel,) * 2, self.edge_kernel // 2
+    h = nn.Conv(self.width, k, padding="VALID", kernel_init=init, dtype=self.dtype)(reflect(x.astype(self.dtype), p))
     h = nn.relu(norm()(h))
     for i in range(self.downsamplings):  # d2k, d4k: 3x3 stride 2, padding 1 (exactly half the size)
       h = nn.Conv(self.width * 2**(i + 1), (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)), kernel_init=init,
@@ -74,5 +80,5 @@ class ResnetGenerator(nn.Module):
       h = nn.ConvTranspose(self.width * 2**i, (3, 3), strides=(2, 2), padding=((1, 2), (1, 2)), kernel_init=init,
                            dtype=self.dtype)(h)
       h = nn.relu(norm()(h))
-    h = nn.Conv(self.out_channels, (7, 7), padding="VALID", kernel_init=init, dtype=self.dtype)(reflect(h, 3))
+    h = nn.Conv(self.out_channels, k, padding="VALID", kernel_init=init, dtype=self.dtype)(reflect(h, p))
     return jnp.tanh(h.astype(jnp.float32))
