@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ganjax.algorithms import (acgan, ae, ali, bgan, cartoongan, cgan, cyclegan, dann, discogan, ebgan, gan, gman,
-                               infogan, pix2pix, sgan, srgan, unrolled_gan, vae)
+from ganjax.algorithms import (acgan, ae, ali, bgan, cartoongan, cgan, cyclegan, dann, discogan, dtn, ebgan, gan,
+                               gman, infogan, pix2pix, pixelda, sgan, simgan, srgan, unrolled_gan, vae)
 from ganjax.errors import choose
 
 
@@ -54,7 +54,8 @@ class Method(Protocol):
 ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": ebgan, "bgan": bgan, "cgan": cgan,
               "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae,
               "pix2pix": pix2pix, "cyclegan": cyclegan, "discogan": discogan,
-              "srgan": srgan, "cartoongan": cartoongan, "dann": dann}
+              "srgan": srgan, "cartoongan": cartoongan, "dann": dann,
+              "simgan": simgan, "pixelda": pixelda, "dtn": dtn}
 
 
 def get(name: str):

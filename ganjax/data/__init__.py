@@ -16,6 +16,8 @@ position, shuffled on its own (`Pipeline(stream=i)`).
 
 Names (`config.data.name`):
   digits               scikit-learn's bundled 8x8 digits (offline default)
+  fonts[:<count>]      10,000 (or count) synthetic digits drawn with matplotlib's TrueType fonts (random font, size,
+                       stroke, rotation, offset; data.image_size, 28 by default), with labels
   ring8 | grid25       2-D Gaussian mixtures (Metz et al. 2016; Srivastava et al. 2017)
   signals              synthetic 2-channel time series of 4 families (sine, square, sawtooth, burst)
   csv:<file>           windows of a multichannel series in a CSV file (optional `label` column)
@@ -58,7 +60,7 @@ from ganjax.errors import DataError
 
 __all__ = ["Source", "Split", "load", "load_streams", "make", "Pipeline", "NAMES"]
 
-NAMES = ("digits", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
+NAMES = ("digits", "fonts[:<count>]", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
          "text:<file>", "aligned:<dir>",
          "unaligned:<dir>:a|b", "edges:<data name>", "mnist_edges", "fashion_edges", "blend:<data name>", "mnist_m",
          "downsampled:<data name>", "photos", "cartoon", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
@@ -163,6 +165,10 @@ def _load(config) -> Split:
   if kind in ("ring8", "grid25"):
     src = sources.mixture(kind, config.seed)
     return _holdout(src, cfg.holdout)
+  if kind == "fonts":  # SimGAN's synthetic digits, rendered from matplotlib's fonts; fonts:<count>
+    if arg and not arg.isdigit():
+      raise DataError(f"fonts[:<count>] takes a number of digits to render, got {name!r}")
+    return _holdout(sources.font_digits(int(arg or 10_000), cfg.image_size or 28), cfg.holdout)
   if kind == "signals":
     return _holdout(sources.signals(config.seed, length=cfg.window), cfg.holdout)
   if kind == "csv" and arg:

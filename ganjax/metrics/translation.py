@@ -7,7 +7,11 @@ Isola et al. 2017, Sec. 4.2, with ganjax's own networks in place of their FCN an
   translation/class_accuracy     the "FCN-score" analogue: a classifier trained on the real B images'
                                  labels classifies the translations (does a translated digit stay the
                                  same digit?); `..._real` is its accuracy on the real B images, the
-                                 upper bound the paper reports for its FCN on real photos
+                                 upper bound the paper reports for its FCN on real photos; on unpaired
+                                 labelled domains (DTN's, SimGAN's digits) the classifier of the
+                                 target domain classifies the translated source images against the
+                                 source labels (DTN's transfer metric, Taigman et al. 2017, Table 1),
+                                 `..._real` on the target's own held-out images
   translation/fid, /fid_real_reference
                                  FID of the translations against the held-out B images in the B
                                  domain's feature space (the classifier, or the self-supervised
@@ -64,9 +68,13 @@ def translation_quality(outputs, target, config, side: str = "b", prefix: str = 
   ref = quality.real_reference(target.train, len(outputs), key=side)
   out[f"{prefix}/fid"] = fid_lib.fid(gen_f, real_f)
   out[f"{prefix}/fid_real_reference"] = fid_lib.fid(space.features(ref), real_f)
-  if space.probs is not None and labels is not None and truth is not None:
+  if space.probs is not None and labels is not None:
     out[f"{prefix}/class_accuracy"] = float(np.mean(space.probs(outputs).argmax(1) == labels))
-    out[f"{prefix}/class_accuracy_real"] = float(np.mean(space.probs(truth).argmax(1) == labels))
+    if truth is not None:
+      out[f"{prefix}/class_accuracy_real"] = float(np.mean(space.probs(truth).argmax(1) == labels))
+    elif target.test.has_labels:  # unpaired: the classifier on the target's own held-out images
+      rows = target.test.get(np.arange(min(len(outputs), target.test.size)))
+      out[f"{prefix}/class_accuracy_real"] = float(np.mean(space.probs(rows[side]).argmax(1) == rows["label"]))
   return out
 
 

@@ -11,8 +11,8 @@ images of sides >= 16 and SAME below (the tests' 8 x 8 images).
 `PatchDiscriminator` is SimGAN's local adversarial network (Shrivastava et al. 2017, Sec. 3.1):
 conv 3x3 96 stride 2 - conv 3x3 64 stride 2 - max-pool 3x3 stride 1 - conv 3x3 32 - conv 1x1 32 -
 conv 1x1, one logit per local patch (the paper's two-way softmax per patch is a sigmoid of one logit).
-`ThreeWay` is DTN's discriminator (Taigman et al. 2017): a conv net with three logits (G(source),
-G(target), real target). `Decoder` is DTN's g: f's code -> an image (DCGAN-like, Sec. 5.1).
+`ConvDiscriminator` is PixelDA's discriminator and, with three logits (G(source), G(target), real
+target), DTN's (Taigman et al. 2017). `Decoder` is DTN's g: f's code -> an image (DCGAN-like, Sec. 5.1).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from ganjax.networks.dcgan import batch_norm
@@ -87,22 +88,36 @@ class PatchDiscriminator(nn.Module):
     return nn.Conv(1, (1, 1), dtype=self.dtype)(h).astype(jnp.float32)  # (B, h, w, 1): one logit per patch
 
 
-class ThreeWay(nn.Module):
-  """DTN's D: 4x4 stride-2 convolutions (width, 2 width, 4 width; batch norm after the first),
-  leaky ReLU 0.2, then three logits."""
+class ConvDiscriminator(nn.Module):
+  """PixelDA's discriminator (Bousmalis et al. 2017, App.): Gaussian noise of std `noise` on the input
+  and after every layer while training, 3x3 convolutions of width, 2, 4, 8 x width filters (strides
+  1, 2, 2, 2; batch norm after all but the first), leaky ReLU 0.2 and dropout `dropout`, then
+  `outputs` logits (a vector when 1). With outputs = 3 and no noise or dropout it is DTN's three-way
+  D (Taigman et al. 2017: G(source), G(target), real target)."""
+  outputs: int = 1
   width: int = 64
+  noise: float = 0.0
+  dropout: float = 0.0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    h = x.astype(self.dtype)
-    for i in range(3):
-      h = nn.Conv(self.width * 2**i, (4, 4), (2, 2), padding="SAME", dtype=self.dtype)(h)
+    def noisy(h):
+      if not (train and self.noise):
+        return h
+      return h + self.noise * jax.random.normal(self.make_rng("noise"), h.shape, h.dtype)
+
+    h = noisy(x.astype(self.dtype))
+    for i, stride in enumerate((1, 2, 2, 2)):
+      h = nn.Conv(self.width * 2**i, (3, 3), (stride, stride), padding="SAME", dtype=self.dtype)(h)
       if i > 0:
         h = batch_norm(train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
-    h = h.reshape((h.shape[0], -1)).astype(jnp.float32)
-    return nn.Dense(3)(h)
+      if self.dropout:
+        h = nn.Dropout(self.dropout, deterministic=not train)(h)
+      h = noisy(h)
+    out = nn.Dense(self.outputs)(h.reshape((h.shape[0], -1)).astype(jnp.float32))
+    return out[:, 0] if self.outputs == 1 else out
 
 
 class Decoder(nn.Module):
@@ -123,3 +138,22 @@ class Decoder(nn.Module):
     h = nn.relu(batch_norm(train, self.dtype)(h))
     h = nn.ConvTranspose(ch, (4, 4), (2, 2), padding="SAME", dtype=self.dtype)(h)
     return jnp.tanh(h.astype(jnp.float32))
+
+
+class NoiseConditioned(nn.Module):
+  """PixelDA's generator G(x, z) (Bousmalis et al. 2017, Sec. 3.2 and App.): the noise vector z
+  through a dense layer to one extra image channel, concatenated with the source image x, then a
+  stride-1 ResNet (`ResnetGenerator` with no down-sampling: 3x3 convolutions of `width` filters,
+  `blocks` residual blocks with batch norm, tanh)."""
+  out_channels: int
+  width: int = 64
+  blocks: int = 6
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, z, train: bool = True):
+    from ganjax.networks.resnet_generator import ResnetGenerator
+
+    noise = nn.Dense(x.shape[1] * x.shape[2])(z).reshape((*x.shape[:3], 1))
+    return ResnetGenerator(self.out_channels, width=self.width, blocks=self.blocks, downsamplings=0, norm="batch",
+                           edge_kernel=3, dtype=self.dtype)(jnp.concatenate([x, noise.astype(x.dtype)], -1), train)

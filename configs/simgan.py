@@ -1,0 +1,44 @@
+"""SimGAN's refiner (Shrivastava et al. 2017): a 4-block stride-1 ResNet refiner, the local
+(per-patch) adversarial loss, lambda * ||R(x) - x||_1 self-regularisation, a history of refined
+images for half of each D batch, R pretrained on the self-regularisation (1,000 steps) and D alone
+(200), then K_g = 2 R updates per D update; Adam(1e-3) (the paper uses SGD 0.001 for gaze; Adam here).
+Synthetic digits rendered from matplotlib's fonts (`fonts`) refined towards real digits; the task
+classifier trained on the refinements is tested on the real ones. Offline default: fonts -> the
+bundled digits (28 x 28); the raw-synthetic baseline is configs/dann.py:source_only on the same streams.
+
+  python -m ganjax.main --config=configs/simgan.py --workdir=/tmp/simgan                      # fonts -> digits
+  python -m ganjax.main --config=configs/simgan.py --workdir=/tmp/simgan_mnist \
+      --config.data.streams.target=idx:../shared/data/mnist15k --config.data.holdouts.target=2000
+  python -m ganjax.main --config=configs/dann.py:source_only --workdir=/tmp/fonts_raw_mnist \
+      --config.data.streams.source=fonts --config.data.streams.target=idx:../shared/data/mnist15k \
+      --config.data.holdouts.target=2000                                                       # raw synthetic
+"""
+
+import ml_collections
+
+from ganjax import base_config
+
+
+def get_config(arg=None):
+  if arg is not None:
+    raise ValueError(f"configs/simgan.py takes no argument, got {arg!r}")
+  c = base_config.get_gan_config()
+  c.algorithm = "simgan"
+  c.data.streams = ml_collections.ConfigDict({"source": "fonts", "target": "digits"})
+  c.data.image_size = 28
+  c.batch_size = 64
+  c.num_steps = 3000
+  c.model.width = 64  # the refiner's filters
+  c.gan.replay_size = 640  # the history of refined images (10 batches) ...
+  c.gan.replay_fraction = 0.5  # ... half of every D batch
+  c.optim = ml_collections.ConfigDict({"r": base_config.adam(1e-3), "d": base_config.adam(1e-3),
+                                       "t": base_config.adam(1e-3)})
+  c.simgan = ml_collections.ConfigDict()
+  c.simgan.blocks = 4  # ResNet blocks of the refiner
+  c.simgan.norm = "batch"  # the refiner's normalisation: batch | instance | none
+  c.simgan.d_width = 96  # the patch discriminator's first layer (96 - 64 - 32 - 32)
+  c.simgan.self_reg = 0.5  # lambda of Eq. 4 (per-pixel sum against the per-patch sum)
+  c.simgan.pretrain_r = 1000  # R on the self-regularisation alone first (Algorithm 1's initialisation) ...
+  c.simgan.pretrain_d = 200  # ... then D alone
+  c.simgan.refiner_steps = 2  # K_g (K_d = 1)
+  return c
