@@ -56,6 +56,13 @@ def tiny(config, steps: int = 4):
   if "srgan" in c:
     c.srgan.blocks = 1
     c.srgan.pretrain_steps = min(c.srgan.pretrain_steps, 2)
+  for block in ("simgan", "pixelda"):  # one residual block in the refiners
+    if block in c:
+      c[block].blocks = 1
+  if "simgan" in c:
+    c.simgan.pretrain_r, c.simgan.pretrain_d = 1, 1  # both phases of Algorithm 1 within 4 steps
+  if "dtn" in c:
+    c.dtn.pretrain_steps = 2
   if "cartoongan" in c:
     c.cartoongan.blocks = 1
     c.cartoongan.init_steps = min(c.cartoongan.init_steps, 1)
