@@ -28,7 +28,7 @@ def get_config(arg=None):
     raise ValueError(f"configs/dann.py takes no argument or source_only | target_only, got {arg!r}")
   c = base_config.get_config()
   c.algorithm = "dann"
-  c.data.streams = ml_collections.ConfigDict({"source": "blend:digits", "target": "blend:digits"})
+  base_config.domain_streams(c, "blend:digits", "blend:digits")
   c.data.image_size = 28  # MNIST-M's size
   c.batch_size = 64  # rows of each stream per step
   c.num_steps = 3000

@@ -19,7 +19,7 @@ def get_config(arg=None):
     raise ValueError(f"configs/dtn.py takes no argument, got {arg!r}")
   c = base_config.get_gan_config()
   c.algorithm = "dtn"
-  c.data.streams = ml_collections.ConfigDict({"source": "blend:digits", "target": "blend:digits"})
+  base_config.domain_streams(c, "blend:digits", "blend:digits")
   c.data.image_size = 28
   c.batch_size = 64
   c.num_steps = 4000

@@ -1,4 +1,6 @@
-"""SimGAN's refiner (Shrivastava et al. 2017): a 4-block stride-1 ResNet refiner, the local
+"""SimGAN's refiner (Shrivastava et al. 2017), sized for a CPU: a 2-block, 16-filter stride-1 ResNet
+refiner (the paper's 4 blocks of 64: --config.simgan.blocks=4 --config.model.width=64
+--config.simgan.d_width=96), batch 32, the local
 (per-patch) adversarial loss, lambda * ||R(x) - x||_1 self-regularisation, a history of refined
 images for half of each D batch, R pretrained on the self-regularisation (1,000 steps) and D alone
 (200), then K_g = 2 R updates per D update; Adam(1e-3) (the paper uses SGD 0.001 for gaze; Adam here).
@@ -24,19 +26,19 @@ def get_config(arg=None):
     raise ValueError(f"configs/simgan.py takes no argument, got {arg!r}")
   c = base_config.get_gan_config()
   c.algorithm = "simgan"
-  c.data.streams = ml_collections.ConfigDict({"source": "fonts", "target": "digits"})
+  base_config.domain_streams(c, "fonts", "digits")
   c.data.image_size = 28
-  c.batch_size = 64
+  c.batch_size = 32
   c.num_steps = 3000
-  c.model.width = 64  # the refiner's filters
-  c.gan.replay_size = 640  # the history of refined images (10 batches) ...
+  c.model.width = 16  # the refiner's filters (64 in the paper)
+  c.gan.replay_size = 320  # the history of refined images (10 batches) ...
   c.gan.replay_fraction = 0.5  # ... half of every D batch
   c.optim = ml_collections.ConfigDict({"r": base_config.adam(1e-3), "d": base_config.adam(1e-3),
                                        "t": base_config.adam(1e-3)})
   c.simgan = ml_collections.ConfigDict()
-  c.simgan.blocks = 4  # ResNet blocks of the refiner
+  c.simgan.blocks = 2  # ResNet blocks of the refiner (4 in the paper)
   c.simgan.norm = "batch"  # the refiner's normalisation: batch | instance | none
-  c.simgan.d_width = 96  # the patch discriminator's first layer (96 - 64 - 32 - 32)
+  c.simgan.d_width = 48  # the patch discriminator's first layer (96 in the paper: 96 - 64 - 32 - 32)
   c.simgan.self_reg = 0.5  # lambda of Eq. 4 (per-pixel sum against the per-patch sum)
   c.simgan.pretrain_r = 1000  # R on the self-regularisation alone first (Algorithm 1's initialisation) ...
   c.simgan.pretrain_d = 200  # ... then D alone

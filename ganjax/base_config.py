@@ -31,7 +31,7 @@ def get_config():
   # {stream: data name}, each shuffled and checkpointed on its own; batches are {stream: rows}.
   # Empty: the one stream `data.name`.
   c.data.streams = ml_collections.ConfigDict()
-  c.data.holdouts = ml_collections.ConfigDict()  # {stream: data.holdout of that stream alone}, e.g. {"target": 2000}
+  c.data.holdouts = ml_collections.ConfigDict()  # {stream: data.holdout of that stream alone (0: data.holdout)}
   c.data.image_size = 0  # resize images to this square size (0: keep)
   c.data.crop = 0  # > 0: train on random crop x crop windows (held out: the centre one), after image_size
   c.data.flip = False  # random left-right mirroring of training images (pix2pix, CycleGAN)
@@ -132,6 +132,13 @@ def get_dcgan_config():
   c.model.width = 64
   c.model.latent_dim = 100
   return c
+
+
+def domain_streams(c, source: str, target: str):
+  """The two streams of a domain-adaptation method (`ganjax.algorithms.adaptation`), each with its own
+  held-out count (0: data.holdout), so that e.g. --config.data.holdouts.target=2000 can be set."""
+  c.data.streams = ml_collections.ConfigDict({"source": source, "target": target})
+  c.data.holdouts = ml_collections.ConfigDict({"source": 0.0, "target": 0.0})
 
 
 def mixture_settings(c, name: str):

@@ -252,7 +252,7 @@ def load_streams(config) -> dict:
     with c.unlocked():
       c.data.name = data_name
       c.data.streams = {}
-      c.data.holdout = holdouts.get(name, c.data.holdout)
+      c.data.holdout = holdouts.get(name) or c.data.holdout
     out[name] = load(c)
   return out
 

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.networks.dcgan import batch_norm
+from ganjax.networks.layers import Conv, ConvTranspose
 
 
 def padding(x) -> str:
@@ -91,13 +92,15 @@ class PatchDiscriminator(nn.Module):
 class ConvDiscriminator(nn.Module):
   """PixelDA's discriminator (Bousmalis et al. 2017, App.): Gaussian noise of std `noise` on the input
   and after every layer while training, 3x3 convolutions of width, 2, 4, 8 x width filters (strides
-  1, 2, 2, 2; batch norm after all but the first), leaky ReLU 0.2 and dropout `dropout`, then
+  1, 2, 2, 2; batch norm after all but the first; the strided ones 4x4 here, for ganjax's fast CPU
+  path), leaky ReLU 0.2 and dropout `dropout`, then
   `outputs` logits (a vector when 1). With outputs = 3 and no noise or dropout it is DTN's three-way
   D (Taigman et al. 2017: G(source), G(target), real target)."""
   outputs: int = 1
   width: int = 64
   noise: float = 0.0
   dropout: float = 0.0
+  conv_impl: str = "auto"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -109,7 +112,8 @@ class ConvDiscriminator(nn.Module):
 
     h = noisy(x.astype(self.dtype))
     for i, stride in enumerate((1, 2, 2, 2)):
-      h = nn.Conv(self.width * 2**i, (3, 3), (stride, stride), padding="SAME", dtype=self.dtype)(h)
+      k = (3, 3) if stride == 1 else (4, 4)  # 4x4 stride 2: ganjax's fast CPU path (`layers.Conv`)
+      h = Conv(self.width * 2**i, k, (stride, stride), impl=self.conv_impl, dtype=self.dtype)(h)
       if i > 0:
         h = batch_norm(train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
@@ -125,6 +129,7 @@ class Decoder(nn.Module):
   4x4 stride-2 transposed convolutions (batch norm, ReLU), tanh."""
   out_shape: Sequence[int]
   width: int = 64
+  conv_impl: str = "auto"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -134,9 +139,9 @@ class Decoder(nn.Module):
       raise ValueError(f"DTN's decoder needs image sides divisible by 4, got {hh} x {ww}")
     h = nn.Dense(hh // 4 * ww // 4 * 2 * self.width, dtype=self.dtype)(code.astype(self.dtype))
     h = nn.relu(batch_norm(train, self.dtype)(h.reshape((-1, hh // 4, ww // 4, 2 * self.width))))
-    h = nn.ConvTranspose(self.width, (4, 4), (2, 2), padding="SAME", dtype=self.dtype)(h)
+    h = ConvTranspose(self.width, impl=self.conv_impl, dtype=self.dtype)(h)
     h = nn.relu(batch_norm(train, self.dtype)(h))
-    h = nn.ConvTranspose(ch, (4, 4), (2, 2), padding="SAME", dtype=self.dtype)(h)
+    h = ConvTranspose(ch, impl=self.conv_impl, dtype=self.dtype)(h)
     return jnp.tanh(h.astype(jnp.float32))
 
 
