@@ -3,6 +3,9 @@
   python -m ganjax.report modes DIR          # DIR/<data>_<variant>_s<seed>/eval.json -> mean +- std table
   python -m ganjax.report evals [--keys=fid,kid,...] WORKDIR...   # one row per workdir: its eval.json
   python -m ganjax.report seeds [--keys=...] WORKDIR...   # one row: mean +- std (and each value) over runs
+  python -m ganjax.report adaptation DIR     # DIR/<method>_<pair>_s<seed>/eval.json -> target accuracy table
+      # with the source-only / target-only bounds (dann_source_only_<pair>, dann_target_only_<pair>) and
+      # the fraction of the gap between them each method closes
   python -m ganjax.report translations --png=PATH WORKDIR...
       # trained image-to-image runs side by side on the same held-out inputs: input | (bicubic) |
       # each run's output | target, rebuilt from each workdir's config.json and checkpoint
@@ -73,6 +76,45 @@ def mode_table(directory: str) -> str:
   return "\n".join(lines)
 
 
+_ADAPTED = re.compile(r"^(?P<method>.+?)_(?P<pair>mnistm|digits_mnist|fonts_mnist|fashion_m)_s(?P<seed>\d+)$")
+LOWER, UPPER = "dann_source_only", "dann_target_only"
+
+
+def adaptation_table(directory: str) -> str:
+  """Markdown: per domain pair, one row per method with the target test accuracy (mean +- std over
+  the seeds, and each seed's), the fraction of the source-only -> target-only gap its mean closes,
+  (acc - lower) / (upper - lower), and for the pixel-level methods the target classifier's accuracy
+  on their adapted source images (DTN's transfer metric, `translation/class_accuracy`)."""
+  runs = collections.defaultdict(dict)  # (pair, method) -> {seed: eval}
+  for name in sorted(os.listdir(directory)):
+    m = _ADAPTED.match(name)
+    path = os.path.join(directory, name, "eval.json")
+    if m and os.path.exists(path):
+      runs[(m["pair"], m["method"])][int(m["seed"])] = _read_json(path)
+  if not runs:
+    raise GanjaxError(f"no <method>_<pair>_s<seed>/eval.json under {directory}")
+  lines = ["| pair | method | seeds | target accuracy | gap closed | classifier on adapted source |",
+           "|---|---|---|---|---|---|"]
+  order = {LOWER: 0, "dann": 1, UPPER: 9}
+  for pair in sorted({p for p, _ in runs}):
+    def accs(method):
+      return [e["target/test_accuracy"] for _, e in sorted(runs.get((pair, method), {}).items())]
+
+    lower, upper = accs(LOWER), accs(UPPER)
+    for method in sorted({m for p, m in runs if p == pair}, key=lambda m: (order.get(m, 5), m)):
+      vals = accs(method)
+      each = ", ".join(f"{v:.4f}" for v in vals)
+      gap = "–"
+      if lower and upper and method not in (LOWER, UPPER) and np.mean(upper) != np.mean(lower):
+        gap = f"{(np.mean(vals) - np.mean(lower)) / (np.mean(upper) - np.mean(lower)):.0%}"
+      transfer = [e["translation/class_accuracy"] for e in runs[(pair, method)].values()
+                  if "translation/class_accuracy" in e]
+      cell = f"{np.mean(transfer):.4f} ± {np.std(transfer):.4f}" if transfer else "–"
+      lines.append(f"| {pair} | {method} | {len(vals)} | {np.mean(vals):.4f} ± {np.std(vals):.4f} ({each}) | {gap} "
+                   f"| {cell} |")
+  return "\n".join(lines)
+
+
 def _keys(evals, keys):
   found = list(dict.fromkeys(k for _, e in evals for k in e if k != "step"))
   missing = [k for k in keys or () if k not in found]
@@ -124,12 +166,14 @@ def wgan_curve(workdir: str, window: int = 1):
 
 
 def main(argv):
-  if len(argv) < 3 or argv[1] not in ("modes", "evals", "seeds", "translations", "wgan_curve"):
+  if len(argv) < 3 or argv[1] not in ("modes", "adaptation", "evals", "seeds", "translations", "wgan_curve"):
     print(__doc__.strip(), file=sys.stderr)
     return 2
   try:
     if argv[1] == "modes":
       print(mode_table(argv[2]))
+    elif argv[1] == "adaptation":
+      print(adaptation_table(argv[2]))
     elif argv[1] in ("evals", "seeds"):
       keys = [a.split("=", 1)[1].split(",") for a in argv[2:] if a.startswith("--keys=")]
       dirs = [a for a in argv[2:] if not a.startswith("--keys=")]

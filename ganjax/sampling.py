@@ -203,10 +203,15 @@ def sample(config, workdir, num: int = 0) -> dict:
     for name, (pictures, ncol) in grids.items():
       out_pictures[name] = images.render(parallel.local_copy(pictures), ncol=ncol)
       paths[name] = os.path.join(run.workdir, f"{name}.png")
+  run.checkpoints.close()
+  if not paths:
+    from ganjax.errors import ConfigError
+
+    raise ConfigError(f"algorithm {cfg.algorithm!r} draws nothing (no generator, no translator): --mode=eval reports "
+                      "its accuracies")
   if jax.process_index() == 0:
     for k, p in paths.items():
       images.save_png(p, out_pictures[k], upscale=4 if out_pictures[k].shape[0] < 200 else 1)
-  run.checkpoints.close()
   return paths
 
 

@@ -50,3 +50,19 @@ def test_seed_table_and_selected_eval_columns(tmp_path, capsys):
   out = capsys.readouterr().out
   assert "| s1 | 5 | 30 |" in out and "cluster_accuracy" not in out
   assert report.main(["report", "seeds", "--keys=nope", *dirs]) == 2  # a one-line error, not a traceback
+
+
+def test_adaptation_table_gives_each_method_its_share_of_the_gap(tmp_path):
+  accs = {"dann_source_only": (0.5, 0.6), "dann_target_only": (0.95, 0.97), "dann": (0.7, 0.8), "dtn": (0.9, 0.9)}
+  for method, values in accs.items():
+    for seed, acc in enumerate(values):
+      os.makedirs(tmp_path / f"{method}_mnistm_s{seed}")
+      e = {"target/test_accuracy": acc, **({"translation/class_accuracy": 0.5} if method == "dtn" else {})}
+      json.dump(e, open(tmp_path / f"{method}_mnistm_s{seed}" / "eval.json", "w"))
+  rows = report.adaptation_table(str(tmp_path)).splitlines()[2:]
+  assert [r.split(" | ")[1] for r in rows] == ["dann_source_only", "dann", "dtn", "dann_target_only"]
+  lower, upper = 0.55, 0.96
+  assert f"| {(0.75 - lower) / (upper - lower):.0%} |" in rows[1] and "0.7500 ± 0.0500 (0.7000, 0.8000)" in rows[1]
+  assert f"| {(0.9 - lower) / (upper - lower):.0%} | 0.5000 ± 0.0000 |" in rows[2]
+  with pytest.raises(GanjaxError, match="no <method>_<pair>"):
+    report.adaptation_table(str(tmp_path / "dann_mnistm_s0"))

@@ -16,9 +16,13 @@ import test_golden
 from tiny import CONFIGS, ROOT
 from ganjax import algorithms, checkpoint, evaluation, sampling, train
 from ganjax.state import SAMPLE_KEY
-from ganjax.errors import CheckpointError, DataError, DivergenceError
+from ganjax.errors import CheckpointError, ConfigError, DataError, DivergenceError
 
 CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("vae.py", "practical"), ("vae.py", "conv"), ("bgan.py", "discrete")]
+
+
+def result_of(workdir):
+  return json.load(open(workdir / "eval.json"))
 
 
 def leaves(state):
@@ -61,19 +65,27 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   if key in test_golden.GOLD and key not in golden.CHANGED:
     test_golden.assert_rows_match(key, [r for r in rows if "eval/" not in "".join(r)])
   assert all(np.isfinite(v) for r in rows for v in r.values())
-  assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
+  method = algorithms.get(c.algorithm)
+  if hasattr(method, "generate") or hasattr(method, "translate"):
+    assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
+  else:  # a classifier (DANN): no pictures, its accuracies at evaluation
+    assert not os.path.exists(tmp_path / "samples") and 0 <= result_of(tmp_path)["target/test_accuracy"] <= 1
+    with pytest.raises(ConfigError, match="draws nothing"):
+      sampling.sample(c, tmp_path)
+    return
   assert os.listdir(tmp_path / "tensorboard")
   assert checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2, 4]
   result = json.load(open(tmp_path / "eval.json"))
   assert result["step"] == 4
-  method = algorithms.get(c.algorithm)
   if hasattr(method, "translate"):  # image-to-image: scored against the ground truth, both ways where it goes back
     assert result["seconds/translations"] >= 0
     for side in ("translation", "translation_ba") if hasattr(method, "translate_back") else ("translation",):
       if c.data.name in ("ring8", "grid25"):  # DiscoGAN's mixtures: modes, not pixels
         assert 0 <= result[f"{side}/distinct_targets"] <= result[f"{side}/source_modes"]
         continue
-      assert result[f"{side}/l1"] > 0 and -1 <= result[f"{side}/ssim"] <= 1 and np.isfinite(result[f"{side}/fid"])
+      assert np.isfinite(result[f"{side}/fid"])
+      if "source" not in c.data.streams or f"{side}/l1" in result:  # (unpaired domains: no ground truth)
+        assert result[f"{side}/l1"] > 0 and -1 <= result[f"{side}/ssim"] <= 1
       if result[f"{side}/features"] == "classifier":  # labelled pairs: the "FCN-score" analogue
         assert 0 <= result[f"{side}/class_accuracy"] <= 1 and 0 <= result[f"{side}/class_accuracy_real"] <= 1
       if hasattr(method, "translate_back"):
@@ -83,6 +95,11 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
     if c.algorithm == "pix2pix":
       assert result["translation/fid_real_reference"] < result["translation/fid"]
       _translate_mode_runs_on_a_file_and_a_folder(c, tmp_path)
+    if "source" in c.data.streams:  # domain adaptation: the task classifier on both domains, source | adapted rows
+      assert 0 <= result["target/test_accuracy"] <= 1 and 0 <= result["source/test_accuracy"] <= 1
+      assert set(sampling.sample(c, tmp_path)) == {"translations"}
+      out = sampling.translate_files(c, tmp_path, str(tmp_path / "samples"), str(tmp_path / "adapted"))
+      assert len(out) == 2
     if c.algorithm == "cyclegan":
       from PIL import Image
 
