@@ -24,6 +24,8 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
   | evaluate(state, x, key) -> {name: (B,)} | per-example metrics on held-out data (the VAE's ELBO)          |
   | generate_labeled(state, key, n)         | (samples, requested labels): class accuracy at evaluation      |
   | predict_class(state, x), CLASS_MATCHING | "identity" | "hungarian" accuracy of its class predictions    |
+  |                                         | (with streams "source" and "target": on each domain's held-out |
+  |                                         | images, source/ and target/test_accuracy)                      |
   | sample_grids(state, key, test)          | {name: (images, columns)}: extra pictures of --mode=sample     |
   | translate(state, x, key)                | image-to-image: A images -> B; evaluation scores it against    |
   |                                         | the held-out pairs (`ganjax.metrics.translation`)              |
@@ -33,7 +35,9 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
   |                                         | alone: AIS log-likelihoods apply (`ganjax.metrics.ais`)        |
 
 Data: a batch is `{"image": ...}` (plus "label" where the data has labels) for one stream, or
-`{stream: {...}}` for the named streams of `config.data.streams` (`ganjax.data`).
+`{stream: {...}}` for the named streams of `config.data.streams` (`ganjax.data`). Domain adaptation
+(dann, dtn, pixelda, simgan) reads the streams "source" and "target" (`adaptation`: the shared
+stream handling, task classifier and loss; never a step).
 """
 
 from __future__ import annotations
