@@ -37,3 +37,13 @@ def test_mode_coverage_script_runs_a_variant_and_prints_the_table(tmp_path):
   assert r.returncode == 0, r.stderr[-3000:]
   assert (tmp_path / "ring8_unrolled5_s0" / "eval.json").exists()
   assert "| unrolled5 |" in r.stdout and "| gan |" not in r.stdout  # the table of the runs it made
+
+
+def test_adaptation_script_names_its_jobs(tmp_path):
+  """launch/adaptation.sh shares figures.sh's runner (tested above); here its job table: an unknown
+  job is refused with the list of jobs, which holds every method and bound on each pair."""
+  bad = run("adaptation.sh", tmp_path, JOBS="nope")
+  assert bad.returncode == 2 and "unknown job nope" in bad.stderr
+  for job in ("dann_source_only_fonts_mnist_s2", "dann_mnistm_s0", "dann_target_only_digits_mnist_s1",
+              "pixelda_mnistm_s0", "dtn_digits_mnist_s0", "simgan_fonts_mnist_s0"):
+    assert job in bad.stderr
