@@ -106,6 +106,12 @@ def init_player(config, name: str, module, key, *example_inputs):
                                  _init_variables(module, key, *example_inputs))
 
 
+def select(flag, new, old):
+  """`new` where the traced boolean `flag` holds, else `old` (a player, any pytree): an update that
+  only some phases of training take (pretraining, Algorithm 1's schedules)."""
+  return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+
 def micro_batches(x, k: int):
   """(B*k, ...) -> (B, k, ...): `k` consecutive rows per example, so the `data` sharding of the
   leading axis is kept and `x[:, i]` is the i-th micro-batch (one per critic step)."""

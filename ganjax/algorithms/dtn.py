@@ -32,7 +32,7 @@ import optax
 from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation
-from ganjax.algorithms.common import compute_dtype, grad_norm, init_player
+from ganjax.algorithms.common import compute_dtype, grad_norm, init_player, select
 from ganjax.errors import ConfigError
 from ganjax.networks.adaptation import ConvDiscriminator, Decoder
 
@@ -87,10 +87,6 @@ def three_way_loss(logits, cls: int):
   return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, jnp.full(len(logits), cls - 1)))
 
 
-def _select(flag, new, old):
-  return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
-
-
 def train_step(state, batch, key):
   stab = stabilizers.Stabilizers(state, key, ADVERSARIAL)
   p = state.config.dtn
@@ -103,7 +99,7 @@ def train_step(state, batch, key):
     return adaptation.task_loss(f.apply(params, xs)[0], ys)
 
   f_loss, f_grads = jax.value_and_grad(f_objective)(f.params)
-  f = _select(pretraining, f.update(f_grads), f)
+  f = select(pretraining, f.update(f_grads), f)
   encode = lambda x: f.apply(f.params, x, train=False, features=True)[0]  # noqa: E731
   code_s, code_t = jax.lax.stop_gradient(encode(xs)), jax.lax.stop_gradient(encode(xt))
   gs, g_ms = g.apply(g.params, code_s)
@@ -119,7 +115,7 @@ def train_step(state, batch, key):
     return loss, (ms, {"d/p_real_as_real": jnp.mean(jax.nn.softmax(out_r)[:, 2]), **reg})
 
   (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)
-  d = _select(~pretraining, stab.update("d", d, d_grads, d_ms), d)
+  d = select(~pretraining, stab.update("d", d, d_grads, d_ms), d)
 
   def g_objective(params):
     gs, ms = g.apply(params, code_s)
@@ -134,7 +130,7 @@ def train_step(state, batch, key):
     return stab.g_regularize(loss, "g", params), (ms, gs, {"g/gang": gang, "g/const": const, "g/tid": tid, "g/tv": tv})
 
   (g_loss, (g_ms, adapted, g_aux)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
-  g = _select(~pretraining, stab.update("g", g, g_grads, g_ms), g)
+  g = select(~pretraining, stab.update("g", g, g_grads, g_ms), g)
 
   def t_objective(params):
     out = t.apply(params, jax.lax.stop_gradient(adapted))[0]

@@ -34,7 +34,7 @@ import optax
 from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation
-from ganjax.algorithms.common import compute_dtype, grad_norm, init_player
+from ganjax.algorithms.common import compute_dtype, grad_norm, init_player, select
 from ganjax.errors import ConfigError
 from ganjax.networks.adaptation import PatchDiscriminator
 from ganjax.networks.resnet_generator import ResnetGenerator
@@ -85,10 +85,6 @@ def self_regularization(refined, x):
   return jnp.mean(jnp.sum(jnp.abs(refined - x), axis=tuple(range(1, x.ndim))))
 
 
-def _select(flag, new, old):
-  return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
-
-
 def train_step(state, batch, key):
   stab = stabilizers.Stabilizers(state, key, ADVERSARIAL)
   s = state.config.simgan
@@ -122,7 +118,7 @@ def train_step(state, batch, key):
                   "d/p_refined_refined": jnp.mean(jax.nn.sigmoid(fake_out)), **reg}
 
   (d_loss, d_aux), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)
-  d = _select(d_on, stab.update("d", d, d_grads), d)
+  d = select(d_on, stab.update("d", d, d_grads), d)
 
   def t_objective(params):
     out = t.apply(params, refined)[0]
