@@ -79,6 +79,15 @@ def test_a_step_never_reads_the_target_labels(config_of, tmp_path, name):
   _, b, mb = step(jax.tree.map(jnp.copy, run.state), garbled)
   for x, y in zip(jax.tree.leaves((a, ma)), jax.tree.leaves((b, mb)), strict=True):
     np.testing.assert_array_equal(x, y)
+  moved = lambda new, name: any(not np.array_equal(u, v) for u, v in zip(  # noqa: E731
+      jax.tree.leaves(new.players[name].params), jax.tree.leaves(run.state.players[name].params)))
+  if name == "dtn.py":  # f trains during its pretraining (g, D wait), then stays fixed while g and D train
+    assert moved(a, "f") and not moved(a, "g") and not moved(a, "d")
+    _, later, _ = step(jax.tree.map(jnp.copy, run.state.replace(step=jnp.asarray(c.dtn.pretrain_steps))), batch)
+    assert not moved(later, "f") and moved(later, "g") and moved(later, "d")
+  if name == "simgan.py":  # Algorithm 1: R on the self-regularisation first, D untouched
+    assert moved(a, "r") and not moved(a, "d") and float(ma["r/loss"]) == pytest.approx(
+        c.simgan.self_reg * float(ma["r/self_reg"]), rel=1e-6)
 
 
 def test_the_target_only_bound_does_read_the_target_labels(config_of):
