@@ -6,6 +6,9 @@ import os
 # (the goldens are equal either way); subprocesses inherit the flags.
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
                            " --xla_cpu_use_fusion_emitters=false").strip()
+# Cheap compilation for the suite's tiny programs, in this process and in the subprocesses it starts
+# (the CLI, launch scripts and two-process tests): most of a tiny test's time is compiling.
+os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "true"
 os.environ.setdefault("GANJAX_CACHE", os.path.join(os.environ.get("TMPDIR", "/tmp"), "ganjax-test-cache"))
 # One persistent XLA cache per test session, shared by the xdist workers: a program compiled again
 # (the same tiny config trained straight, stopped and resumed) is loaded, not recompiled.
@@ -15,7 +18,6 @@ os.environ.setdefault("GANJAX_TEST_XLA_CACHE", os.path.join(
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
-jax.config.update("jax_disable_most_optimizations", True)
 # from the start, not only once a test builds a Run: the methods' jitted inits, shared by many tests
 jax.config.update("jax_compilation_cache_dir", os.environ["GANJAX_TEST_XLA_CACHE"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)

@@ -36,7 +36,8 @@ def free_port():
 def test_two_processes_form_one_mesh_and_match_one_process(tmp_path, config_of):
   cfg_file = tmp_path / "tiny_dcgan.py"
   cfg_file.write_text(CONFIG)
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
+  flags = os.environ["XLA_FLAGS"].replace("device_count=4", "device_count=2")  # (and conftest.py's others)
+  env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu",
          "GANJAX_PROCESSES": "2", "GANJAX_COORDINATOR": f"127.0.0.1:{free_port()}"}
   workdir = tmp_path / "multi"
   r = subprocess.run(["bash", str(ROOT / "launch" / "local.sh"), f"--config={cfg_file}", f"--workdir={workdir}"],
