@@ -185,27 +185,49 @@ def _unet(torch, nn, c, size, cin, cout):
   return UNet()
 
 
-def _resnet_generator(torch, nn, c, ch_in, ch_out, blocks):
-  """`ganjax.networks.resnet_generator` in PyTorch (CycleGAN's, instance norm, reflection padding)."""
+def _resnet_generator(torch, nn, c, ch_in, ch_out, blocks, downsamplings=2, edge=7, norm="instance"):
+  """`ganjax.networks.resnet_generator` in PyTorch (reflection padding; CycleGAN's: instance norm, two
+  down-samplings, 7x7 edges; SimGAN's refiner: none, 3x3 edges, batch norm)."""
   w = c.model.width
+  Norm = {"instance": nn.InstanceNorm2d, "batch": nn.BatchNorm2d, "none": lambda k: nn.Identity()}[norm]
 
   class Block(nn.Module):
     def __init__(self, k):
       super().__init__()
-      self.body = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(k, k, 3), nn.InstanceNorm2d(k), nn.ReLU(),
-                                nn.ReflectionPad2d(1), nn.Conv2d(k, k, 3), nn.InstanceNorm2d(k))
+      self.body = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(k, k, 3), Norm(k), nn.ReLU(),
+                                nn.ReflectionPad2d(1), nn.Conv2d(k, k, 3), Norm(k))
 
     def forward(self, x):
       return x + self.body(x)
 
-  mods = [nn.ReflectionPad2d(3), nn.Conv2d(ch_in, w, 7), nn.InstanceNorm2d(w), nn.ReLU()]
-  for i in range(2):
-    mods += [nn.Conv2d(w * 2**i, w * 2**(i + 1), 3, 2, 1), nn.InstanceNorm2d(w * 2**(i + 1)), nn.ReLU()]
-  mods += [Block(4 * w) for _ in range(blocks)]
-  for i in reversed(range(2)):
-    mods += [nn.ConvTranspose2d(w * 2**(i + 1), w * 2**i, 3, 2, 1, output_padding=1), nn.InstanceNorm2d(w * 2**i), nn.ReLU()]
-  mods += [nn.ReflectionPad2d(3), nn.Conv2d(w, ch_out, 7), nn.Tanh()]
+  mods = [nn.ReflectionPad2d(edge // 2), nn.Conv2d(ch_in, w, edge), Norm(w), nn.ReLU()]
+  for i in range(downsamplings):
+    mods += [nn.Conv2d(w * 2**i, w * 2**(i + 1), 3, 2, 1), Norm(w * 2**(i + 1)), nn.ReLU()]
+  mods += [Block(w * 2**downsamplings) for _ in range(blocks)]
+  for i in reversed(range(downsamplings)):
+    mods += [nn.ConvTranspose2d(w * 2**(i + 1), w * 2**i, 3, 2, 1, output_padding=1), Norm(w * 2**i), nn.ReLU()]
+  mods += [nn.ReflectionPad2d(edge // 2), nn.Conv2d(w, ch_out, edge), nn.Tanh()]
   return nn.Sequential(*mods)
+
+
+def _ganin(torch, nn, cin, size, outputs):
+  """`ganjax.networks.adaptation.Extractor` + label `Head` (Ganin et al.'s MNIST network: 5x5 VALID
+  convolutions 32, 48 with 2x2 max-pools, fully connected 100 - 100), and the domain head 100 - 1."""
+  pad = 0 if size >= 16 else 2  # VALID, or SAME on small images (as `adaptation.padding`)
+  features = nn.Sequential(nn.Conv2d(cin, 32, 5, padding=pad), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+                           nn.Conv2d(32, 48, 5, padding=pad), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+                           nn.Flatten())
+  dim = features(torch.zeros(1, cin, size, size)).shape[1]
+  head = lambda n: nn.Sequential(nn.Linear(dim, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),  # noqa: E731
+                                 nn.Linear(100, n))
+  return features, head(outputs), head(1)
+
+
+def _patch_discriminator(nn, cin, w):
+  """`ganjax.networks.adaptation.PatchDiscriminator` (SimGAN's local adversarial network)."""
+  return nn.Sequential(nn.Conv2d(cin, w, 3, 2, 1), nn.ReLU(), nn.Conv2d(w, max(w * 2 // 3, 1), 3, 2, 1), nn.ReLU(),
+                       nn.MaxPool2d(3, 1, 1), nn.Conv2d(max(w * 2 // 3, 1), max(w // 3, 1), 3, 1, 1), nn.ReLU(),
+                       nn.Conv2d(max(w // 3, 1), max(w // 3, 1), 1), nn.ReLU(), nn.Conv2d(max(w // 3, 1), 1, 1))
 
 
 def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: int = 3,
@@ -321,6 +343,64 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       od.zero_grad()
       loss_d.backward()
       od.step()
+  elif c.algorithm == "dann":  # Ganin et al.'s step: source labels + both domains through the reversal
+    size, _, ch = shape
+    features, label, domain = (m.to(dev) for m in _ganin(torch, nn, ch, size, c.model.num_classes))
+    params = [p for m in (features, label, domain) for p in m.parameters()]
+    opt = torch.optim.SGD(params, lr=c.optim.f.lr, momentum=0.9)
+
+    class Reverse(torch.autograd.Function):
+      @staticmethod
+      def forward(ctx, x):
+        return x.view_as(x)
+
+      @staticmethod
+      def backward(ctx, g):
+        return -g  # (lambda_p = 1: the same work)
+
+    xs, xt = (torch.rand(b, ch, size, size, device=dev) * 2 - 1 for _ in range(2))
+    ys = torch.randint(0, c.model.num_classes, (b,), device=dev)
+    dom = torch.cat([torch.zeros(b), torch.ones(b)]).to(dev)
+
+    def step():
+      h = features(torch.cat([xs, xt]))
+      loss = nn.functional.cross_entropy(label(h[:b]), ys) + nn.functional.binary_cross_entropy_with_logits(
+          domain(Reverse.apply(h))[:, 0], dom)
+      opt.zero_grad()
+      loss.backward()
+      opt.step()
+  elif c.algorithm == "simgan":  # K_g refiner updates, one patch-D update (half of its batch from a history), T
+    size, _, ch = shape
+    s = c.simgan
+    r = _resnet_generator(torch, nn, c, ch, ch, s.blocks, downsamplings=0, edge=3, norm=s.norm).to(dev)
+    d = _patch_discriminator(nn, ch, s.d_width).to(dev)
+    t = nn.Sequential(*_ganin(torch, nn, ch, size, c.model.num_classes)[:2]).to(dev)
+    opts = [torch.optim.Adam(m.parameters(), lr=1e-3) for m in (r, d, t)]
+    x, real = (torch.rand(b, ch, size, size, device=dev) * 2 - 1 for _ in range(2))
+    y = torch.randint(0, c.model.num_classes, (b,), device=dev)
+    history = torch.zeros(c.gan.replay_size, ch, size, size, device=dev)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    patch = lambda out, v: bce(out, torch.full_like(out, v), reduction="none").sum((1, 2, 3)).mean()  # noqa: E731
+
+    def step():
+      for _ in range(s.refiner_steps):
+        refined = r(x)
+        loss = patch(d(refined), 0.0) + s.self_reg * (refined - x).abs().sum((1, 2, 3)).mean()
+        opts[0].zero_grad()
+        loss.backward()
+        opts[0].step()
+      refined = refined.detach()
+      idx = torch.randint(0, len(history), (b // 2,), device=dev)
+      fakes = torch.cat([refined[: b - b // 2], history[idx]])
+      history[idx] = refined[b - b // 2:]
+      loss = patch(d(fakes), 1.0) + patch(d(real), 0.0)
+      opts[1].zero_grad()
+      loss.backward()
+      opts[1].step()
+      loss = nn.functional.cross_entropy(t(refined), y)
+      opts[2].zero_grad()
+      loss.backward()
+      opts[2].step()
   else:
     if c.model.generator in ("dcgan", "resnet"):
       g, d = (_dcgan if c.model.generator == "dcgan" else _resnet)(torch, nn, c, shape)

@@ -22,9 +22,33 @@ def test_torch_reference_times_the_same_step(config_of):
   from ganjax import bench_torch
 
   for name, shape in (("gan.py", (8, 8, 1)), ("dcgan.py", (8, 8, 1)), ("vae.py", (8, 8, 1)), ("infogan.py", (8, 8, 1)),
-                      ("sngan.py", (8, 8, 1))):
+                      ("sngan.py", (8, 8, 1)), ("dann.py", (28, 28, 3)), ("simgan.py", (8, 8, 1))):
     r = bench_torch.reference(config_of(name), shape, steps=1, repeats=1, warmup=1)
     assert r["torch_ms_per_step"] > 0 and r["torch_images_per_s"] > 0
+
+
+def test_torch_references_have_the_adaptation_networks_parameter_counts():
+  pytest.importorskip("torch")
+  import jax
+  import jax.numpy as jnp
+  from torch import nn
+  import torch
+
+  from ganjax import bench_torch
+  from ganjax.networks import adaptation, resnet_generator
+  from tiny import load_config
+
+  count = lambda module, x: sum(p.size for p in jax.tree.leaves(module.init(jax.random.key(0), x, train=False)["params"]))  # noqa: E731
+  torch_count = lambda *ms: sum(p.numel() for m in ms for p in m.parameters())  # noqa: E731
+  c = load_config("simgan.py")
+  for size in (28, 8):  # VALID and SAME convolutions
+    x = jnp.zeros((1, size, size, 3))
+    features, label, _ = bench_torch._ganin(torch, nn, 3, size, 10)
+    assert torch_count(features, label) == count(adaptation.Classifier(10), x)
+  x = jnp.zeros((1, 28, 28, 1))
+  r = bench_torch._resnet_generator(torch, nn, c, 1, 1, c.simgan.blocks, downsamplings=0, edge=3, norm="none")
+  assert torch_count(r) == count(resnet_generator.ResnetGenerator(1, c.model.width, c.simgan.blocks, 0, "none", 3), x)
+  assert torch_count(bench_torch._patch_discriminator(nn, 1, 96)) == count(adaptation.PatchDiscriminator(96), x)
 
 
 def test_step_flops_counts_a_convolution_as_2_macs_per_output_tap():

@@ -277,9 +277,10 @@ def test_generator_virtual_batch_norm_where_salimans_put_it(config_of):
   assert "batch_stats" not in state.g.model_state and not bool(state.g.model_state["vbn"]["filled"])
   new, _ = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
   z_first = sample_latent(jax.random.fold_in(jax.random.key(1), 1), c.batch_size, c.model)  # G's own update
-  np.testing.assert_array_equal(new.g.model_state["vbn"]["reference"], z_first[:4])
+  # (to the last bit but one: the step's compiled sampler and this op-by-op one may round erf^-1 apart)
+  np.testing.assert_allclose(new.g.model_state["vbn"]["reference"], z_first[:4], rtol=1e-6, atol=1e-7)
   later, _ = jax.jit(gan.train_step)(new, batch, jax.random.key(2))
-  np.testing.assert_array_equal(later.g.model_state["vbn"]["reference"], z_first[:4])  # fixed from then on
+  np.testing.assert_array_equal(later.g.model_state["vbn"]["reference"], new.g.model_state["vbn"]["reference"])  # fixed from then on
   z = jax.random.normal(jax.random.key(5), (6, c.model.latent_dim))
   for train in (False, True):
     a = later.g.apply(later.g.params, z, train=train)[0]
