@@ -11,7 +11,8 @@
 #   EXTRA="--config.pixelda.blocks=6 --config.model.width=64" JOBS=... launch/adaptation.sh   # the papers' sizes
 # Pairs: mnistm (MNIST -> MNIST-M, blend:), digits_mnist (scikit-learn's 8x8 digits upsampled -> MNIST),
 # fonts_mnist (matplotlib-font digits -> MNIST, SimGAN's protocol; its target-only bound is the
-# digits_mnist one: the same MNIST, network and seed). Logs: $OUT/logs/<job>.log; workdirs: $OUT/<job>.
+# digits_mnist one: the same MNIST, network and seed), fashion_m (the full Fashion-MNIST -> its own
+# MNIST-M-style blend, 60,000 / 10,000; DANN and its bounds; needs `apt-get install dataset-fashion-mnist`). Logs: $OUT/logs/<job>.log; workdirs: $OUT/<job>.
 set -euo pipefail
 mnist="${1:-../shared/data/mnist15k}"
 out="${OUT:-/tmp/ganjax_adaptation}"
@@ -23,15 +24,16 @@ C="--config.progress=False --config.checkpoint_every=100000"
 declare -A pair=(
   [mnistm]="--config.data.streams.source=blend:idx:$mnist --config.data.streams.target=blend:idx:$mnist --config.data.holdout=2000"
   [digits_mnist]="--config.data.streams.source=digits --config.data.streams.target=idx:$mnist --config.data.holdouts.target=2000"
-  [fonts_mnist]="--config.data.streams.source=fonts --config.data.streams.target=idx:$mnist --config.data.holdouts.target=2000")
+  [fonts_mnist]="--config.data.streams.source=fonts --config.data.streams.target=idx:$mnist --config.data.holdouts.target=2000"
+  [fashion_m]="--config.data.streams.source=blend:fashion_mnist --config.data.streams.target=blend:fashion_mnist")
 declare -A cmd
 order=()
 add() { cmd[$1]="$2"; order+=("$1"); }
 for s in ${SEEDS:-0 1 2}; do
-  for p in mnistm digits_mnist fonts_mnist; do
+  for p in mnistm digits_mnist fonts_mnist fashion_m; do
     add dann_source_only_${p}_s$s "--config=configs/dann.py:source_only ${pair[$p]} --config.seed=$s $(steps 2000)"
   done
-  for p in mnistm digits_mnist; do
+  for p in mnistm digits_mnist fashion_m; do
     add dann_${p}_s$s "--config=configs/dann.py ${pair[$p]} --config.seed=$s $(steps 2000)"
     add dann_target_only_${p}_s$s "--config=configs/dann.py:target_only ${pair[$p]} --config.seed=$s $(steps 2000)"
   done
