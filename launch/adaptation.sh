@@ -33,8 +33,10 @@ for s in ${SEEDS:-0 1 2}; do
   for p in mnistm digits_mnist fonts_mnist fashion_m; do
     add dann_source_only_${p}_s$s "--config=configs/dann.py:source_only ${pair[$p]} --config.seed=$s $(steps 2000)"
   done
-  for p in mnistm digits_mnist fashion_m; do
+  for p in mnistm digits_mnist fonts_mnist fashion_m; do
     add dann_${p}_s$s "--config=configs/dann.py ${pair[$p]} --config.seed=$s $(steps 2000)"
+  done
+  for p in mnistm digits_mnist fashion_m; do
     add dann_target_only_${p}_s$s "--config=configs/dann.py:target_only ${pair[$p]} --config.seed=$s $(steps 2000)"
   done
   add pixelda_mnistm_s$s "--config=configs/pixelda.py ${pair[mnistm]} --config.seed=$s $(steps 1500)"

@@ -45,6 +45,6 @@ def test_adaptation_script_names_its_jobs(tmp_path):
   bad = run("adaptation.sh", tmp_path, JOBS="nope")
   assert bad.returncode == 2 and "unknown job nope" in bad.stderr
   for job in ("dann_source_only_fonts_mnist_s2", "dann_mnistm_s0", "dann_target_only_digits_mnist_s1",
-              "pixelda_mnistm_s0", "dtn_digits_mnist_s0", "simgan_fonts_mnist_s0", "dann_fashion_m_s1",
+              "pixelda_mnistm_s0", "dtn_digits_mnist_s0", "simgan_fonts_mnist_s0", "dann_fashion_m_s1", "dann_fonts_mnist_s0",
               "dann_target_only_fashion_m_s2"):
     assert job in bad.stderr
