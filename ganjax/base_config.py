@@ -19,6 +19,7 @@ def get_config():
   c.sample_every = 1000  # steps between sample grids in workdir/samples (0: never)
   c.checkpoint_every = 1000
   c.eval_every = 0  # steps between evaluations (eval.json, eval/* metrics); 0: only at the end; -1: never
+  c.eval_start = 0  # periodic evaluations only from this step on (e.g. a curve over the adversarial phase only)
   c.keep_checkpoints = 3
   c.progress = True  # the progress bar
   c.compilation_cache = "~/.cache/ganjax/xla"  # persistent XLA compilation cache ("" to disable)
@@ -45,6 +46,11 @@ def get_config():
   c.data.eval_split = "test"  # TFDS split used for evaluation
   c.data.window = 64  # time series (signals, csv:<file>): window length in steps ...
   c.data.window_stride = 0  # ... and the step between window starts (0: window // 2)
+  # token sequences (oracle, grammar, corpus:<path>; ganjax.data.sequences)
+  c.data.vocab_size = 5000  # oracle: its vocabulary; corpus: the most frequent words kept (with the end symbol)
+  c.data.seq_len = 20  # tokens per sequence (grammar, corpus: with room for the end symbol)
+  c.data.num_sequences = 10_000  # oracle, grammar: training sequences generated (the oracle holds out a fifth more)
+  c.data.vocabulary = ""  # corpus: a file of the allowed tokens, one per line (a word outside it is an error)
 
   c.model = ml_collections.ConfigDict()
   c.model.generator = "mlp"  # ganjax.networks.GENERATORS
@@ -76,6 +82,8 @@ def get_config():
   c.eval.kid_subset_size = 0  # samples per KID subset; 0: 1,000 (torch-fidelity's), at most half the smaller set
   c.eval.features = "auto"  # feature space of fid/kid/precision/...: auto (classifier if labelled, else self) |
   #                           classifier | self (SimCLR encoder trained on the images, no labels) | inception
+  c.eval.bleu_samples = 500  # token text: generated sentences scored by BLEU and self-BLEU (ganjax.metrics.sequences)
+  c.eval.bleu_references = 2000  # ... against at most this many held-out sentences
   c.eval.self_features_steps = 1000  # training steps of the self-supervised feature encoder (cached per dataset)
 
   c.sample = ml_collections.ConfigDict()
@@ -132,6 +140,19 @@ def get_dcgan_config():
   c.model.width = 64
   c.model.latent_dim = 100
   return c
+
+
+def sequence_model(c, d_filter_scale: float = 1.0):
+  """The `model` fields of the token-sequence methods (`ganjax.algorithms.sequences`): the LSTM
+  generator (embedding and hidden size) and SeqGAN's CNN discriminator (embedding, filter counts
+  times `d_filter_scale`, dropout). vocab_size and seq_len are filled in from the data."""
+  c.model.vocab_size = 0  # from the data (its vocabulary)
+  c.model.seq_len = 0  # from the data; set it to refuse longer sequences
+  c.model.embed_dim = 32
+  c.model.hidden = 32
+  c.model.d_embed_dim = 64
+  c.model.d_filter_scale = d_filter_scale  # SeqGAN's 1,720 filters times this
+  c.model.d_dropout = 0.25  # SeqGAN's keep probability 0.75
 
 
 def domain_streams(c, source: str, target: str):

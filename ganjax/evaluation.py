@@ -60,11 +60,16 @@ def evaluate(run, step: int) -> dict:
   key = jax.random.fold_in(jax.random.fold_in(run.base_key, EVAL_KEY), step)
   out = {"step": int(step)}
   stages = _Stages(cfg.progress and jax.process_index() == 0, out)
-  if run.generate_fn is None or "image" not in run.split.train.element_spec:
+  spec = run.split.train.element_spec
+  if run.generate_fn is None or not ("image" in spec or "tokens" in spec):
     samples = None
   else:
     with stages("samples"):
       samples, labels = _samples(run, key)
+  if samples is not None and "tokens" in spec:  # token sequences: oracle NLL, grammar validity, BLEU
+    with stages("sequence quality"):
+      out.update(metrics.sequence_quality(samples, run.split, cfg))
+    samples = None
   if samples is not None:
     with stages("sample quality"):
       out.update(metrics.sample_quality(samples, run.split, cfg, labels, progress=stages.show))
@@ -98,13 +103,14 @@ def evaluate(run, step: int) -> dict:
   if run.evaluate_fn is not None:
     stages.start("held-out metrics")
     test = run.split.test
+    data_key = "tokens" if "tokens" in test.element_spec else "image"
     sums, count = {}, 0
     for i in range(0, test.size, cfg.eval.batch_size):
       batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
-      per_example = parallel.local_copy(run.evaluate_fn(run.state, batch["image"], jax.random.fold_in(key, i)))
+      per_example = parallel.local_copy(run.evaluate_fn(run.state, batch[data_key], jax.random.fold_in(key, i)))
       for k, v in per_example.items():
         sums[k] = sums.get(k, 0.0) + float(np.sum(np.asarray(v), dtype=np.float64))
-      count += len(batch["image"])
+      count += len(batch[data_key])
     out.update({f"test/{k}": v / count for k, v in sums.items()})
   stages.close()
   return out

@@ -145,11 +145,38 @@ def compare_translations(workdirs, n: int = 8) -> np.ndarray:
   return np.repeat(np.repeat(picture, zoom, 0), zoom, 1)
 
 
+def is_tokens(run) -> bool:
+  return "tokens" in run.split.train.element_spec
+
+
+def sequences_text(run, samples) -> str:
+  """Generated token sequences as text, one per line, decoded with the data's vocabulary (grammar
+  symbols joined, words with spaces, up to the end symbol; the oracle's ids as numbers)."""
+  from ganjax.data.sequences import to_text
+
+  vocabulary = run.split.train.vocabulary or tuple(str(i) for i in range(int(np.max(samples)) + 1))
+  return "".join(line + "\n" for line in to_text(samples, vocabulary))
+
+
+def _write_text(path, text):
+  if jax.process_index() == 0:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+      f.write(text)
+
+
 def write_samples(run, step: int, writer=None, n: int = 0):
   """The periodic picture samples/step_<step>.png: samples of a generator, or a translation method's
-  input | output | target rows."""
+  input | output | target rows; for token sequences samples/step_<step>.txt, one per line."""
   n = n or run.config.sample.num
   key = jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), step)
+  if run.generate_fn is not None and is_tokens(run):
+    samples = run.generate(key, n)
+    text = sequences_text(run, samples)
+    _write_text(os.path.join(run.workdir, "samples", f"step_{step:08d}.txt"), text)
+    if writer is not None:
+      writer.text(step, "samples", text)
+    return samples
   if run.generate_fn is None:
     samples = picture = translation_picture(run, key)
   else:
@@ -166,7 +193,8 @@ def write_samples(run, step: int, writer=None, n: int = 0):
 
 
 def sample(config, workdir, num: int = 0) -> dict:
-  """Writes `samples.png` and `interpolation.png` (or a scatter for 2-D data) from the latest checkpoint."""
+  """Writes `samples.png` and `interpolation.png` (or a scatter for 2-D data) from the latest
+  checkpoint; for token sequences `samples.txt` (sample.num decoded sequences, one per line)."""
   from ganjax.train import Run
 
   run = Run(config, workdir, need_data_iterator=False)
@@ -178,6 +206,11 @@ def sample(config, workdir, num: int = 0) -> dict:
   key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
   paths, out_pictures = {}, {}
   samples = run.generate(key, num or cfg.sample.num) if run.generate_fn is not None else None
+  if samples is not None and is_tokens(run):
+    path = os.path.join(run.workdir, "samples.txt")
+    _write_text(path, sequences_text(run, samples))
+    run.checkpoints.close()
+    return {"samples": path}
   if samples is not None:
     ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
     paths["samples"] = os.path.join(run.workdir, "samples.png")

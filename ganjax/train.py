@@ -254,7 +254,7 @@ def _train(config, workdir, hooks, preemption):
       run.state = state
       if cfg.sample_every and step % cfg.sample_every == 0 and (run.generate_fn or run.translate_fn) is not None:
         sampling.write_samples(run, step, writer)
-      if cfg.eval_every > 0 and step % cfg.eval_every == 0:
+      if cfg.eval_every > 0 and step % cfg.eval_every == 0 and step >= cfg.eval_start:
         run_eval(step)
       if step % cfg.checkpoint_every == 0 or stop:
         save(step)

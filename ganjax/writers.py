@@ -46,6 +46,11 @@ class MetricWriter:
     if self.active:
       self.tb.add_image(name, np.asarray(picture), step, dataformats="HWC" if picture.ndim == 3 else "HW")
 
+  def text(self, step: int, name: str, text: str):
+    """Generated token sequences (one per line) in TensorBoard's text tab."""
+    if self.active:
+      self.tb.add_text(name, "\n\n".join(text.splitlines()[:32]), step)
+
   def advance(self, n: int = 1):
     if self.bar is not None:
       self.bar.update(n)

@@ -45,7 +45,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ganjax.algorithms import (acgan, ae, ali, bgan, cartoongan, cgan, cyclegan, dann, discogan, dtn, ebgan, gan,
-                               gman, infogan, pix2pix, pixelda, sgan, simgan, srgan, unrolled_gan, vae)
+                               gman, infogan, pix2pix, pixelda, seqgan, sgan, simgan, srgan, unrolled_gan, vae)
 from ganjax.errors import choose
 
 
@@ -59,7 +59,7 @@ ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": e
               "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae,
               "pix2pix": pix2pix, "cyclegan": cyclegan, "discogan": discogan,
               "srgan": srgan, "cartoongan": cartoongan, "dann": dann,
-              "simgan": simgan, "pixelda": pixelda, "dtn": dtn}
+              "simgan": simgan, "pixelda": pixelda, "dtn": dtn, "seqgan": seqgan}
 
 
 def get(name: str):

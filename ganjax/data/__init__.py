@@ -25,6 +25,9 @@ Names (`config.data.name`):
   folder:<dir>         a folder of images; class subfolders give labels
   paired:<dir>         paired images: <dir>/a/NAME and <dir>/b/NAME, batches {"a": ..., "b": ...}
   text:<file>          windows of character tokens of a UTF-8 text file, batches {"tokens": int32}
+  oracle[:<seed>]      SeqGAN's synthetic oracle LSTM's sequences (`ganjax.data.sequences`), {"tokens": int32}
+  grammar              Kusner et al.'s arithmetic expressions (x + - * / ( )), end-padded tokens
+  corpus:<path>        word-level sentences of a text file or folder (fortunes, the KJV Bible), end-padded tokens
   aligned:<dir>        pix2pix's layout: each image is A | B side by side; <dir>/train and <dir>/test (or
                        val) when present (facades, maps, edges2shoes, ...)
   unaligned:<dir>:a|b  one domain of CycleGAN's layout <dir>/trainA, trainB, testA, testB (horse2zebra,
@@ -61,7 +64,7 @@ from ganjax.errors import DataError
 __all__ = ["Source", "Split", "load", "load_streams", "make", "Pipeline", "NAMES"]
 
 NAMES = ("digits", "fonts[:<count>]", "ring8", "grid25", "signals", "csv:<file>", "idx:<dir>", "folder:<dir>", "paired:<dir>",
-         "text:<file>", "aligned:<dir>",
+         "text:<file>", "oracle[:<seed>]", "grammar", "corpus:<path>", "aligned:<dir>",
          "unaligned:<dir>:a|b", "edges:<data name>", "mnist_edges", "fashion_edges", "blend:<data name>", "mnist_m",
          "downsampled:<data name>", "photos", "cartoon", "mnist", "fashion_mnist", "tfds:<name>[:<split>]")
 
@@ -162,6 +165,20 @@ def _load(config) -> Split:
   kind, _, arg = name.partition(":")
   if kind == "digits":
     return _holdout(sources.digits(cfg.image_size), cfg.holdout)
+  if kind == "oracle":  # SeqGAN's synthetic oracle LSTM, drawn from <seed> (default config.seed)
+    from ganjax.data import sequences
+
+    if arg and not arg.isdigit():
+      raise DataError(f"oracle[:<seed>] takes the oracle's integer seed, got {name!r}")
+    return _holdout(sequences.oracle(int(arg or config.seed), cfg.vocab_size, cfg.seq_len, cfg.num_sequences), cfg.holdout)
+  if kind == "grammar" and not arg:  # Kusner et al.'s arithmetic-expression language
+    from ganjax.data import sequences
+
+    return _holdout(sequences.grammar(config.seed, cfg.seq_len, cfg.num_sequences), cfg.holdout)
+  if kind == "corpus" and arg:  # word-level sentences of a text file or folder
+    from ganjax.data import sequences
+
+    return _holdout(sequences.corpus(arg, cfg.vocab_size, cfg.seq_len, cfg.vocabulary), cfg.holdout)
   if kind in ("ring8", "grid25"):
     src = sources.mixture(kind, config.seed)
     return _holdout(src, cfg.holdout)

@@ -10,6 +10,7 @@
   quality     `sample_quality`: every image metric of a run's samples; also `class_accuracy`,
               `linear_probe`, `real_reference`, `classifier_for`
   translation image-to-image metrics against the ground truth (L1, PSNR, SSIM, class accuracy, FID)
+  sequences   token sequences: the oracle's NLL, grammar validity, BLEU and self-BLEU (nltk)
   ais         annealed importance sampling;  floor  the real-vs-real floor (`python -m`)
 
 The names of `quality` are also available here (`ganjax.metrics.sample_quality`), imported on
@@ -21,12 +22,14 @@ import importlib
 _QUALITY = ("sample_quality", "class_accuracy", "linear_probe", "real_reference", "classifier_for",
             "feature_space", "kid_subset_size", "check", "compare")
 _SUBMODULES = ("sets", "fid", "modes", "features", "classifier", "selfsup", "inception", "quality", "ais", "floor",
-               "translation")
+               "translation", "sequences")
 
 
 def __getattr__(name):
   if name == "translation_quality":
     return importlib.import_module("ganjax.metrics.translation").translation_quality
+  if name == "sequence_quality":
+    return importlib.import_module("ganjax.metrics.sequences").sequence_quality
   if name in _QUALITY:
     return getattr(importlib.import_module("ganjax.metrics.quality"), name)
   if name in _SUBMODULES:

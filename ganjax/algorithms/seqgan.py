@@ -1,0 +1,133 @@
+"""SeqGAN (Yu, Zhang, Wang & Yu 2017, "SeqGAN: Sequence Generative Adversarial Nets with Policy
+Gradient", AAAI).
+
+G_theta (player "g", `networks.sequence.LSTMGenerator`) is a stochastic policy over tokens; D_phi
+(player "d", `networks.sequence.SequenceCNN`: the paper's window sizes and filter counts, highway,
+dropout) scores whole sequences. Training, as the paper's Algorithm 1 and released code:
+  1. MLE pre-training of G for `seqgan.pretrain_g_steps` steps (per-token cross-entropy on data);
+  2. pre-training of D for `seqgan.pretrain_d_steps` steps: data (label 1) vs fresh samples of G (0),
+     -E log D(Y) - E log(1 - D(G)) + `seqgan.d_l2` ||W_out||^2 (the code's l2_reg_lambda = 0.2);
+  3. adversarial steps: one policy-gradient update of G on a fresh batch of its own sequences Y,
+         grad J = E_Y sum_t grad log G(y_t | Y_1:t-1) Q(Y_1:t-1, y_t)          (Eq. 6-7)
+     with the action value of Eq. 4: for t < T the mean of D(Y^n) over `seqgan.num_rollouts`
+     (N = 16) Monte Carlo completions Y^n of the prefix Y_1:t by the current policy (`sequences.
+     rollout_values`: `vmap` over the N rollouts, `lax.map` over t), for t = T D(Y) itself; D's
+     probability of "real" without dropout, as the code; then `seqgan.d_steps` D updates, each on
+     fresh samples against the step's data.
+The paper's rollout policy G_beta is G_theta ("we set G_beta = G_theta for simplicity"; the
+released code keeps a delayed copy, update rate 0.8). Its schedule per adversarial epoch -- one G
+batch, then D trained 3 epochs on each of 5 fresh sets of 10,000 samples, ~4,700 D minibatches --
+is far beyond a CPU: here D takes `d_steps` minibatch updates per G update (say which in results).
+The phase of each step is a `lax.switch` on the step count, so one compiled step runs all three.
+`:mle` in `configs/seqgan.py` is the MLE baseline: phase 1 for every step.
+Adam for both, G lr 0.01 with gradient clipping 5 and D lr 1e-4, as the code.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ganjax import losses
+from ganjax import state as state_lib
+from ganjax.algorithms import sequences
+from ganjax.algorithms.common import grad_norm, init_player, mean_prob
+from ganjax.errors import ConfigError
+
+CONFIG_BLOCK = "seqgan"
+example_batch = sequences.example_batch
+
+
+def check(config):
+  p = config.seqgan
+  if p.num_rollouts < 1 or p.d_steps < 1 or min(p.pretrain_g_steps, p.pretrain_d_steps) < 0:
+    raise ConfigError("seqgan.num_rollouts and d_steps must be >= 1, pretrain_g_steps and pretrain_d_steps >= 0")
+
+
+def init(config, key, example_batch) -> state_lib.TrainState:
+  kg, kd = jax.random.split(key)
+  tokens = example_batch["tokens"]
+  g, d = sequences.generator(config, latent=False), sequences.discriminator(config)
+  pg = state_lib.Player.create(g, state_lib.optimizer(config.optim.g, config.num_steps),
+                               sequences.init_generator(g, kg, 0))
+  return state_lib.create(config, {"g": pg, "d": init_player(config, "d", d, kd, jnp.zeros_like(tokens))})
+
+
+def reward(d, params, tokens):
+  """D's probability that each sequence is data (no dropout): SeqGAN's reward."""
+  return jax.nn.sigmoid(d.apply(params, tokens, train=False)[0][0])
+
+
+def policy_gradient_loss(log_probs, q):
+  """-E_Y sum_t log G(y_t | Y_1:t-1) Q(Y_1:t-1, y_t), Q held constant: its gradient is Eq. 7's."""
+  return -jnp.mean(jnp.sum(log_probs * jax.lax.stop_gradient(q), axis=1))
+
+
+def d_loss(d, params, real, fake, key, l2: float):
+  real_out = d.apply(params, real, train=True, rngs={"dropout": jax.random.fold_in(key, 0)})[0][0]
+  fake_out = d.apply(params, fake, train=True, rngs={"dropout": jax.random.fold_in(key, 1)})[0][0]
+  w = params["logit"]
+  return losses.d_loss_bce(real_out, fake_out) + l2 * (jnp.sum(w["kernel"]**2) + jnp.sum(w["bias"]**2)), (real_out, fake_out)
+
+
+def train_step(state, batch, key):
+  cfg = state.config
+  p = cfg.seqgan
+  g, d = state.g, state.d
+  real = batch["tokens"]
+  n, length = real.shape
+  step = state.step
+  zero = jnp.zeros(())
+
+  def mle_loss(params):
+    return jnp.mean(sequences.nll(g.apply_fn, params, real))
+
+  def d_update(d, k):
+    fake = sequences.sample(g.apply_fn, g.params, jax.random.fold_in(k, 0), n, length)[0]
+    (loss, (ro, fo)), grads = jax.value_and_grad(d_loss, argnums=1, has_aux=True)(d, d.params, real, fake, k, p.d_l2)
+    return d.update(grads), (loss, mean_prob(ro), mean_prob(fo))
+
+  def pretrain_g(_):
+    loss, grads = jax.value_and_grad(mle_loss)(g.params)
+    return g.update(grads), d, {"g/loss": loss, "g/nll": loss, "g/reward": zero, "g/grad_norm": grad_norm(grads),
+                                "d/loss": zero, "d/p_real": zero, "d/p_fake": zero}
+
+  def pretrain_d(_):
+    d2, (loss, pr, pf) = d_update(d, jax.random.fold_in(key, 1))
+    return g, d2, {"g/loss": zero, "g/nll": mle_loss(g.params), "g/reward": zero, "g/grad_norm": zero,
+                   "d/loss": loss, "d/p_real": pr, "d/p_fake": pf}
+
+  def adversarial(_):
+    tokens = sequences.sample(g.apply_fn, g.params, jax.random.fold_in(key, 2), n, length)[0]
+    q = sequences.rollout_values(g.apply_fn, g.params, lambda y: reward(d, d.params, y), jax.random.fold_in(key, 3),
+                                 tokens, p.num_rollouts)
+
+    def pg_loss(params):
+      return policy_gradient_loss(sequences.token_log_probs(
+          sequences.teacher_forced_logits(g.apply_fn, params, tokens), tokens), q)
+
+    loss, grads = jax.value_and_grad(pg_loss)(g.params)
+    g2 = g.update(grads)
+
+    def one(dd, i):
+      dd, out = d_update(dd, jax.random.fold_in(key, 10 + i))
+      return dd, out
+
+    d2, (dl, pr, pf) = jax.lax.scan(lambda dd, i: one(dd, i), d, jnp.arange(p.d_steps))
+    return g2, d2, {"g/loss": loss, "g/nll": mle_loss(g.params), "g/reward": jnp.mean(q[:, -1]),
+                    "g/grad_norm": grad_norm(grads), "d/loss": dl[-1], "d/p_real": pr[-1], "d/p_fake": pf[-1]}
+
+  phase = jnp.where(step < p.pretrain_g_steps, 0, jnp.where(step < p.pretrain_g_steps + p.pretrain_d_steps, 1, 2))
+  g, d, metrics = jax.lax.switch(phase, [pretrain_g, pretrain_d, adversarial], None)
+  return state.replace(step=step + 1, players={**state.players, "g": g, "d": d}), metrics
+
+
+def generate(state, key, n: int, z=None):
+  """n token sequences (n, T), each drawn from the policy."""
+  return sequences.sample(state.g.apply_fn, state.g.params, key if key is not None else jax.random.key(0), n,
+                          state.config.model.seq_len)[0]
+
+
+def evaluate(state, x, key):
+  """The generator's per-token NLL of held-out sequences (NLL_test)."""
+  return {"nll": sequences.nll(state.g.apply_fn, state.g.params, x)}
