@@ -4,10 +4,15 @@ Default: the continuous BGAN on DCGAN players -- the GAN step with G minimising
 1/2 (log D(G(z)) - log(1 - D(G(z))))^2 (Eq. 8), Adam(2e-4, beta1 0.5).
 `:discrete`: the discrete BGAN on dynamically binarised images -- G outputs Bernoulli logits, M = 20
 samples per z, normalised importance weights w = D / (1 - D) (Algorithm 1), MLP players on 28x28.
+`:tokens`: the same estimator on token sequences (`ganjax.algorithms.bgan_tokens`): an LSTM g(x | z),
+M = 8 sequences per z, SeqGAN's CNN (a quarter of its filters) as D, on the fortunes corpus of
+`configs/textgan.py` (`apt-get install fortunes`; corpus:<path> for any text); 1,500 MLE steps of G,
+then 1,500 BGAN steps, Adam 1e-3 (G) / 1e-4 (D). Its MLE baseline is `configs/textgan.py:mle`.
 
   python -m ganjax.main --config=configs/bgan.py --workdir=/tmp/bgan
   python -m ganjax.main --config=configs/bgan.py:discrete --workdir=/tmp/bgan_discrete \
       --config.data.name=idx:../shared/data/mnist
+  python -m ganjax.main --config=configs/bgan.py:tokens --workdir=/tmp/bgan_tokens
 """
 
 import ml_collections
@@ -20,12 +25,34 @@ def get_config(arg=None):
     c = base_config.get_dcgan_config()
     c.gan.loss = "boundary_seeking"
     return c
+  if arg == "tokens":
+    return tokens_config()
   if arg != "discrete":
-    raise ValueError(f"configs/bgan.py takes no argument, continuous or discrete, got {arg!r}")
+    raise ValueError(f"configs/bgan.py takes no argument, continuous, discrete or tokens, got {arg!r}")
   c = base_config.get_gan_config()
   c.algorithm = "bgan"
   c.num_steps = 10_000
   c.model.generator = c.model.discriminator = "mlp"
   c.bgan = ml_collections.ConfigDict()
   c.bgan.num_samples = 20  # M samples per z, over which the importance weights are normalised
+  return c
+
+
+def tokens_config():
+  c = base_config.get_config()
+  c.algorithm = "bgan_tokens"
+  base_config.corpus_data(c)
+  c.model.latent_dim = 32
+  c.batch_size = 64
+  c.num_steps = 3000
+  c.log_every = 100
+  c.sample_every = 500
+  c.checkpoint_every = 500
+  c.eval.num_samples = 1000
+  c.optim.g = base_config.adam(1e-3)
+  c.optim.g.grad_clip = 5.0
+  c.optim.d = base_config.adam(1e-4)
+  c.bgan = ml_collections.ConfigDict()
+  c.bgan.num_samples = 8  # M sequences per z
+  c.bgan.pretrain_g_steps = 1500  # MLE steps of G first (0: from scratch)
   return c

@@ -153,6 +153,38 @@ def sequence_model(c, d_filter_scale: float = 1.0):
   c.model.d_embed_dim = 64
   c.model.d_filter_scale = d_filter_scale  # SeqGAN's 1,720 filters times this
   c.model.d_dropout = 0.25  # SeqGAN's keep probability 0.75
+  c.model.discriminator = "cnn"  # cnn (SeqGAN's, TextGAN's) | lstm (Kusner et al.'s)
+  c.model.d_hidden_lstm = 64  # the LSTM discriminator's hidden size
+  c.model.latent_dim = 0  # > 0: G(z), z ~ N(0, I) mapped to the LSTM's initial state (GSGAN, TextGAN, BGAN)
+
+
+def sequence_mle_baseline(c):
+  """Turns a sequence method's config into its baseline: an MLE LSTM of the same generator size on
+  the same data (`seqgan` with MLE for every step; no latent code)."""
+  c.algorithm = "seqgan"
+  c.model.latent_dim = 0
+  c.model.discriminator = "cnn"
+  c.optim.g = adam(c.optim.g.lr)
+  c.optim.g.grad_clip = 5.0
+  c.seqgan = ml_collections.ConfigDict()
+  c.seqgan.pretrain_g_steps = c.num_steps  # MLE for every step
+  c.seqgan.pretrain_d_steps = 0
+  c.seqgan.num_rollouts = 1
+  c.seqgan.d_steps = 1
+  c.seqgan.d_l2 = 0.0
+
+
+FORTUNES = "corpus:/usr/share/games/fortunes"  # Debian's `fortunes` package (apt-get install fortunes)
+
+
+def corpus_data(c):
+  """The word-level text of issue #17's text configs (TextGAN, BGAN on tokens, their MLE baseline):
+  the fortunes, sentences of 3-19 words among the 2,000 most frequent, end-padded to 20 tokens, and
+  the sequence model sizes (embedding 32, hidden 64, SeqGAN's CNN with a quarter of its filters)."""
+  c.data.name = FORTUNES
+  c.data.vocab_size, c.data.seq_len = 2000, 20
+  sequence_model(c, d_filter_scale=0.25)
+  c.model.hidden = 64
 
 
 def domain_streams(c, source: str, target: str):

@@ -120,6 +120,21 @@ def d_fake_term(name: str, fake_out):
 SMOOTHABLE = ("non_saturating", "minimax", "least_squares", "boundary_seeking")
 
 
+# ---------------------------------------------------------------- kernel MMD (TextGAN's feature matching)
+
+def mmd2_gaussian(x, y, sigmas=(1.0,)):
+  """Squared maximum mean discrepancy between the rows of x (n, d) and y (m, d) under the kernel
+  k(a, b) = sum_s exp(-||a - b||^2 / (2 s^2)) (Gretton et al. 2012, Eq. 3, the biased V-statistic:
+  mean k(x, x') + mean k(y, y') - 2 mean k(x, y), every pair including i = j). TextGAN's L_MMD^2."""
+  def k(a, b):
+    sq = jnp.sum(a**2, 1)[:, None] + jnp.sum(b**2, 1)[None, :] - 2.0 * a @ b.T
+    sq = jnp.maximum(sq, 0.0)
+    return sum(jnp.exp(-sq / (2.0 * s**2)) for s in sigmas)
+
+  x, y = x.astype(jnp.float32), y.astype(jnp.float32)
+  return jnp.mean(k(x, x)) + jnp.mean(k(y, y)) - 2.0 * jnp.mean(k(x, y))
+
+
 # ---------------------------------------------------------------- energy-based GAN (Zhao et al. 2016)
 
 def reconstruction_energy(reconstruction, x):

@@ -14,11 +14,12 @@ import pytest
 import golden
 import test_golden
 from tiny import CONFIGS, ROOT
-from ganjax import algorithms, checkpoint, evaluation, sampling, train
+from ganjax import algorithms, checkpoint, data, evaluation, sampling, train
 from ganjax.state import SAMPLE_KEY
 from ganjax.errors import CheckpointError, ConfigError, DataError, DivergenceError
 
-CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("vae.py", "practical"), ("vae.py", "conv"), ("bgan.py", "discrete")]
+CONFIG_ARGS = [(name, None) for name in CONFIGS] + [("gan.py", "ring8"), ("vae.py", "gaussian"), ("vae.py", "practical"), ("vae.py", "conv"), ("bgan.py", "discrete"),
+                                                ("bgan.py", "tokens")]
 
 
 def result_of(workdir):
@@ -46,10 +47,29 @@ def _translate_mode_runs_on_a_file_and_a_folder(c, workdir):
   # report translations: runs side by side, rebuilt from config.json (one run here)
   picture = sampling.compare_translations([workdir], n=3)[::12, ::12]  # 8-pixel tiles are zoomed 12 times
   assert picture.shape[:2] == (3 * 9 + 1, 3 * 9 + 1)  # 3 rows of input | the run | target, 1-pixel padding
-  from ganjax import data, images
+  from ganjax import images
 
   held_out = data.load(c).test.get(np.arange(3))
   np.testing.assert_array_equal(picture[1:9, 19:27], images.to_uint8(held_out["b"])[0])  # the first target
+
+
+def _token_outputs(c, workdir, result):
+  """Sequence methods: text samples (decoded with the vocabulary) and the data's own metrics."""
+  assert sorted(os.listdir(workdir / "samples")) == ["step_00000002.txt", "step_00000004.txt"]
+  lines = open(workdir / "samples" / "step_00000004.txt").read().splitlines()
+  assert len(lines) == c.sample.num
+  assert set(sampling.sample(c, workdir)) == {"samples"}
+  assert len(open(workdir / "samples.txt").read().splitlines()) == c.sample.num
+  assert 0 < result["sequence/distinct_fraction"] <= 1 and np.isfinite(result["test/nll"])
+  if c.data.name.startswith("oracle"):
+    assert result["sequence/nll_oracle"] > 0
+    assert all(w.isdigit() for w in lines[0].split())  # the oracle's ids, as numbers
+  elif c.data.name == "grammar":
+    assert 0 <= result["sequence/valid_fraction"] <= 1 and 0 <= result["sequence/distinct_valid"] <= 1000
+  else:
+    words = set(data.load(c).train.vocabulary)
+    assert all(w in words for line in lines for w in line.split())
+    assert all(0 <= result[f"sequence/{k}{n}"] <= 1 for k in ("bleu", "self_bleu") for n in (2, 3, 4, 5))
 
 
 @pytest.mark.parametrize("name,arg", CONFIG_ARGS)
@@ -66,6 +86,9 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
     test_golden.assert_rows_match(key, [r for r in rows if "eval/" not in "".join(r)])
   assert all(np.isfinite(v) for r in rows for v in r.values())
   method = algorithms.get(c.algorithm)
+  if "tokens" in data.load(c).train.element_spec:
+    _token_outputs(c, tmp_path, result_of(tmp_path))
+    return
   if hasattr(method, "generate") or hasattr(method, "translate"):
     assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
   else:  # a classifier (DANN): no pictures, its accuracies at evaluation

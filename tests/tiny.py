@@ -66,6 +66,27 @@ def tiny(config, steps: int = 4):
   if "cartoongan" in c:
     c.cartoongan.blocks = 1
     c.cartoongan.init_steps = min(c.cartoongan.init_steps, 1)
+  if c.data.name.startswith("oracle"):  # a 50-token oracle, 200 sequences of 8
+    c.data.vocab_size, c.data.seq_len, c.data.num_sequences = 50, 8, 200
+  if c.data.name == "grammar":
+    c.data.num_sequences = 200
+  if c.data.name.startswith("corpus:"):  # the bundled sentences, not the fortunes package
+    c.data.name = f"corpus:{ROOT / 'tests' / 'data' / 'corpus.txt'}"
+    c.data.seq_len = 12
+  if "d_filter_scale" in c.model:  # SeqGAN's CNN with one filter per window, small embeddings
+    c.model.d_filter_scale = 0.01
+    c.model.embed_dim = c.model.hidden = c.model.d_embed_dim = c.model.d_hidden_lstm = 8
+    c.eval.bleu_samples, c.eval.bleu_references = 16, 32
+  if "seqgan" in c:  # all three phases within 4 steps
+    c.seqgan.pretrain_g_steps = min(c.seqgan.pretrain_g_steps, 1)
+    c.seqgan.pretrain_d_steps = min(c.seqgan.pretrain_d_steps, 1)
+    c.seqgan.num_rollouts = min(c.seqgan.num_rollouts, 2)
+    c.seqgan.d_steps = min(c.seqgan.d_steps, 2)
+  for block, field in (("gsgan", "pretrain_steps"), ("textgan", "pretrain_g_steps"), ("bgan", "pretrain_g_steps")):
+    if block in c and field in c[block]:
+      c[block][field] = min(c[block][field], 2)
+  if "bgan" in c and c.algorithm == "bgan_tokens":
+    c.bgan.num_samples = 2
   if "perceptual" in c:
     c.perceptual.steps = 10
   if "gan" in c and c.gan.replay_size:

@@ -37,15 +37,20 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
 Data: a batch is `{"image": ...}` (plus "label" where the data has labels) for one stream, or
 `{stream: {...}}` for the named streams of `config.data.streams` (`ganjax.data`). Domain adaptation
 (dann, dtn, pixelda, simgan) reads the streams "source" and "target" (`adaptation`: the shared
-stream handling, task classifier and loss; never a step).
+stream handling, task classifier and loss; never a step). Token sequences (seqgan, gsgan, textgan,
+bgan_tokens) are batches `{"tokens": int32 (B, T)}`; `sequences` holds what they share (the LSTM
+unrolls as `lax.scan`s: teacher forcing, sampling, Monte Carlo rollouts, Gumbel-softmax / soft-argmax
+relaxations; `example_batch` reads the vocabulary size and length from the data). Their samples are
+token ids: evaluation scores them with `ganjax.metrics.sequences`, `--mode=sample` writes text.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from ganjax.algorithms import (acgan, ae, ali, bgan, cartoongan, cgan, cyclegan, dann, discogan, dtn, ebgan, gan,
-                               gman, infogan, pix2pix, pixelda, seqgan, sgan, simgan, srgan, unrolled_gan, vae)
+from ganjax.algorithms import (acgan, ae, ali, bgan, bgan_tokens, cartoongan, cgan, cyclegan, dann, discogan, dtn,
+                               ebgan, gan, gman, gsgan, infogan, pix2pix, pixelda, seqgan, sgan, simgan, srgan,
+                               textgan, unrolled_gan, vae)
 from ganjax.errors import choose
 
 
@@ -59,7 +64,8 @@ ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": e
               "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae,
               "pix2pix": pix2pix, "cyclegan": cyclegan, "discogan": discogan,
               "srgan": srgan, "cartoongan": cartoongan, "dann": dann,
-              "simgan": simgan, "pixelda": pixelda, "dtn": dtn, "seqgan": seqgan}
+              "simgan": simgan, "pixelda": pixelda, "dtn": dtn,
+              "seqgan": seqgan, "gsgan": gsgan, "textgan": textgan, "bgan_tokens": bgan_tokens}
 
 
 def get(name: str):

@@ -55,11 +55,27 @@ def generator(config, latent: bool, init_std: float = 0.0):
 
 
 def discriminator(config, extra_outputs: int = 0):
-  from ganjax.networks.sequence import SequenceCNN
+  """`model.discriminator`: "cnn" (SeqGAN's, TextGAN's) or "lstm" (Kusner et al.'s)."""
+  from ganjax.networks.sequence import SequenceCNN, SequenceLSTM
 
   m = config.model
+  kind = m.get("discriminator", "cnn")
+  if kind == "lstm" and not extra_outputs:
+    return SequenceLSTM(vocab_size=m.vocab_size, embed_dim=m.d_embed_dim, hidden=m.d_hidden_lstm)
+  if kind not in ("cnn", "lstm"):
+    raise ConfigError(f"model.discriminator={kind!r}: sequence methods take 'cnn' or 'lstm'")
   return SequenceCNN(vocab_size=m.vocab_size, embed_dim=m.d_embed_dim, filter_scale=m.d_filter_scale,
                      dropout=m.d_dropout, extra_outputs=extra_outputs)
+
+
+def one_hot(tokens, vocab_size: int):
+  """Token ids (B, T) -> one-hot rows (B, T, V): data as the relaxed samples' discriminator sees it."""
+  return jax.nn.one_hot(tokens, vocab_size, dtype=jnp.float32)
+
+
+def mle_loss(apply_fn, params, tokens, z=None):
+  """Mean per-token cross-entropy of the data under teacher forcing (MLE pre-training)."""
+  return jnp.mean(nll(apply_fn, params, tokens, z))
 
 
 def init_generator(module, key, latent_dim: int):

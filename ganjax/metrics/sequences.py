@@ -51,11 +51,12 @@ def oracle_nll(tokens, seed: int, vocab_size: int, batch: int = 1000) -> float:
 
 
 def grammar_scores(strings, first: int = 1000) -> dict:
-  """Valid fraction over all strings; distinct valid strings among the first `first`."""
+  """Valid fraction over all strings (each a string or a list of symbols); distinct valid strings
+  among the first `first`."""
   from ganjax.data.sequences import valid
 
   ok = [valid(list(s)) for s in strings]
-  distinct = {s for s, v in zip(strings[:first], ok[:first]) if v}
+  distinct = {"".join(s) for s, v in zip(strings[:first], ok[:first]) if v}
   return {"sequence/valid_fraction": float(np.mean(ok)), "sequence/distinct_valid": len(distinct)}
 
 

@@ -16,6 +16,9 @@ highway layer, dropout, and one real-vs-generated logit. `features` (the pooled,
 vector) is what TextGAN matches. SeqGAN's windows for length 20: 1-10, 15, 20 with
 100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160 filters (`SEQGAN_FILTERS`);
 windows longer than the sequence are dropped.
+
+`SequenceLSTM(tokens_or_probs)` -> (logit, features): Kusner & Hernandez-Lobato's discriminator, an
+LSTM reading the (relaxed) one-hot sequence, its last hidden state -> one logit.
 """
 
 from __future__ import annotations
@@ -110,3 +113,16 @@ class SequenceCNN(nn.Module):
     if self.extra_outputs:
       return logit, feats, nn.Dense(self.extra_outputs, name="extra")(feats)
     return logit, feats
+
+
+class SequenceLSTM(nn.Module):
+  vocab_size: int
+  embed_dim: int = 32
+  hidden: int = 64
+
+  @nn.compact
+  def __call__(self, x, train: bool = False):
+    table = self.param("embedding", nn.initializers.normal(0.1), (self.vocab_size, self.embed_dim))
+    e = embed(table, x)  # (B, T, E)
+    h = nn.RNN(nn.OptimizedLSTMCell(self.hidden), name="lstm")(e)[:, -1]
+    return nn.Dense(1, name="logit")(h)[:, 0], h

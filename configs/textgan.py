@@ -1,0 +1,45 @@
+"""TextGAN (Zhang et al. 2017, kernel-MMD feature matching) on real text: word-level sentences of a
+corpus (default the fortunes of Debian's `fortunes` package, `apt-get install fortunes`; any file or
+folder with --config.data.name=corpus:<path>), 3-19 words, the 2,000 most frequent words (with the
+end symbol), end-padded to 20 tokens, the last fifth held out. G: an LSTM (embedding 32, hidden
+64, latent 32) with soft-argmax (L = 100); D: SeqGAN's CNN (a quarter of its filters) with the
+z-reconstruction head. 1,500 MLE steps of G, then 1,500 adversarial steps; Adam 1e-3 (G) / 1e-4 (D).
+`:mle` is the baseline: an MLE LSTM of G's size on the same sentences (`seqgan`, MLE every step).
+
+  python -m ganjax.main --config=configs/textgan.py --workdir=/tmp/textgan
+  python -m ganjax.main --config=configs/textgan.py:mle --workdir=/tmp/textgan_mle
+  # eval.json: sequence/bleu2..5 against held-out sentences, sequence/self_bleu2..5; samples.txt
+"""
+
+import ml_collections
+
+from ganjax import base_config
+
+
+
+def get_config(arg=None):
+  if arg not in (None, "", "mle"):
+    raise ValueError(f"configs/textgan.py takes no argument or mle, got {arg!r}")
+  c = base_config.get_config()
+  c.algorithm = "textgan"
+  base_config.corpus_data(c)
+  c.model.latent_dim = 32
+  c.batch_size = 64
+  c.num_steps = 3000
+  c.log_every = 100
+  c.sample_every = 500
+  c.checkpoint_every = 500
+  c.eval.num_samples = 1000
+  c.optim.g = base_config.adam(1e-3)
+  c.optim.g.grad_clip = 5.0
+  c.optim.d = base_config.adam(1e-4)
+  c.textgan = ml_collections.ConfigDict()
+  c.textgan.pretrain_g_steps = 1500  # MLE (the paper pre-trains G as an autoencoder's decoder)
+  c.textgan.inverse_temperature = 100.0  # L of the soft-argmax
+  c.textgan.lambda_r = 1.0  # L_recon's weight in L_D
+  c.textgan.lambda_m = 1.0  # L_MMD^2's weight in L_D
+  c.textgan.sigmas = (1.0, 2.0, 4.0, 8.0, 16.0)  # Gaussian-kernel bandwidths of the MMD
+  if arg == "mle":
+    base_config.sequence_mle_baseline(c)
+  return c
+

@@ -1,0 +1,232 @@
+"""Discrete sequences (issue #17): each method's defining property against its paper's formula,
+the rollouts, the relaxations, the token sources and their metrics, and bad input."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tiny import ROOT
+from ganjax import losses
+from ganjax.algorithms import bgan, bgan_tokens, seqgan, sequences, textgan
+from ganjax.data import sequences as data_seq
+from ganjax.errors import DataError
+from ganjax.metrics import sequences as seq_metrics
+from ganjax.networks.sequence import LSTMGenerator
+
+V, T = 3, 3  # a vocabulary and length small enough to enumerate every sequence (27)
+
+
+def _policy(latent_dim=0, key=0):
+  g = LSTMGenerator(vocab_size=V, embed_dim=4, hidden=5, latent_dim=latent_dim, init_std=0.8)
+  z = jnp.zeros((2, latent_dim)) if latent_dim else jnp.zeros((2,), jnp.int32)
+  params = g.init(jax.random.key(key), z, jnp.zeros((2,), jnp.int32), method="init_all")["params"]
+  return g, params
+
+
+def _step_probs(g, params, prefix, z=None):
+  """p(y_t | prefix) by stepping the cell in Python, one token at a time (independent of the scans)."""
+  carry = g.apply({"params": params}, z if z is not None else jnp.zeros((1,), jnp.int32), method="initial")
+  x = jnp.zeros((1,), jnp.int32)
+  for tok in prefix:
+    carry, _ = g.apply({"params": params}, carry, x)
+    x = jnp.array([tok], jnp.int32)
+  _, logits = g.apply({"params": params}, carry, x)
+  return np.asarray(jax.nn.softmax(logits[0]), np.float64)
+
+
+ALL = np.array(list(itertools.product(range(V), repeat=T)), np.int32)
+REWARD = jnp.asarray(np.random.default_rng(0).uniform(0.05, 0.95, len(ALL)), jnp.float32)
+
+
+def _reward(tokens):  # a fixed reward of each whole sequence (stands in for D(Y))
+  return REWARD[tokens[:, 0] * V * V + tokens[:, 1] * V + tokens[:, 2]]
+
+
+def test_seqgan_policy_gradient_equals_the_exact_gradient_of_the_expected_reward():
+  """Eq. 6-7 with Eq. 4's action values: E_Y sum_t grad log G(y_t | Y_1:t-1) Q(Y_1:t-1, y_t) is the
+  gradient of J = sum_Y G(Y) R(Y), enumerated over all V^T sequences; and `rollout_values`' Monte
+  Carlo Q matches Q computed by enumerating every completion."""
+  g, params = _policy()
+
+  def seq_prob(p):  # G(Y) for every Y, by the teacher-forced scan
+    return jnp.exp(jnp.sum(sequences.token_log_probs(sequences.teacher_forced_logits(g.apply, p, ALL), ALL), -1))
+
+  exact_grad = jax.grad(lambda p: jnp.sum(seq_prob(p) * _reward(ALL)))(params)
+  probs = np.asarray(seq_prob(params), np.float64)
+  np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
+  # Q(Y_1:t-1, y_t) exactly: the expected final reward over every completion of Y_1:t under G
+  q_exact = np.zeros((len(ALL), T))
+  for i, y in enumerate(ALL):
+    for t in range(1, T + 1):
+      same = np.all(ALL[:, :t] == y[:t], axis=1)
+      q_exact[i, t - 1] = np.sum(probs[same] * np.asarray(REWARD)[same]) / np.sum(probs[same])
+  np.testing.assert_allclose(q_exact[:, -1], np.asarray(REWARD), rtol=1e-6)  # the last token's reward is R(Y)
+
+  def estimator(p):  # sum_Y G(Y) * (-seqgan.policy_gradient_loss of row Y), G(Y) held fixed
+    logp = sequences.token_log_probs(sequences.teacher_forced_logits(g.apply, p, ALL), ALL)
+    rows = jax.vmap(lambda lp, q: -seqgan.policy_gradient_loss(lp[None], q[None]))(logp, jnp.asarray(q_exact))
+    return jnp.sum(jnp.asarray(probs) * rows)
+
+  for a, b in zip(jax.tree.leaves(jax.grad(estimator)(params)), jax.tree.leaves(exact_grad)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=1e-6)
+
+  q_mc = np.asarray(sequences.rollout_values(g.apply, params, _reward, jax.random.key(1), jnp.asarray(ALL), 4000))
+  assert q_mc.shape == (len(ALL), T)
+  np.testing.assert_allclose(q_mc[:, -1], np.asarray(REWARD), rtol=1e-6)  # t = T: D(Y) itself
+  np.testing.assert_allclose(q_mc[:, :-1], q_exact[:, :-1], atol=0.03)  # 4,000 rollouts: sd <= 0.0075
+
+
+def test_rollout_keeps_the_prefix_and_draws_the_rest_from_the_policy():
+  g, params = _policy()
+  tokens = jnp.asarray(np.random.default_rng(1).integers(0, V, (500, 6)), jnp.int32)
+  fn = jax.jit(lambda t, k: sequences.rollout(g.apply, params, k, tokens, t))
+  for t in (0, 2, 5):
+    out = np.asarray(fn(t, jax.random.key(t)))
+    np.testing.assert_array_equal(out[:, :t], np.asarray(tokens)[:, :t])
+    assert out.shape == tokens.shape
+  # the token after a prefix follows G(. | prefix): frequencies against the stepped cell's softmax
+  prefix = np.array([1, 2], np.int32)
+  rows = jnp.asarray(np.tile(np.concatenate([prefix, [0, 0, 0, 0]]), (4000, 1)), jnp.int32)
+  drawn = np.asarray(sequences.rollout(g.apply, params, jax.random.key(9), rows, 2))[:, 2]
+  np.testing.assert_allclose(np.bincount(drawn, minlength=V) / 4000, _step_probs(g, params, prefix), atol=0.03)
+
+
+def test_sampled_log_probs_and_nll_equal_the_stepped_cell():
+  g, params = _policy()
+  toks, logp = sequences.sample(g.apply, params, jax.random.key(3), 4, T)
+  for row, lp in zip(np.asarray(toks), np.asarray(logp)):
+    expected = [np.log(_step_probs(g, params, row[:t])[row[t]]) for t in range(T)]
+    np.testing.assert_allclose(lp, expected, rtol=1e-4)
+  nll = np.asarray(sequences.nll(g.apply, params, toks))
+  np.testing.assert_allclose(nll, -np.asarray(logp).mean(1), rtol=1e-5)
+
+
+def test_gumbel_softmax_rows_are_relaxed_one_hots_that_carry_gradients():
+  """Jang et al. Eq. 1: rows on the simplex; as tau -> 0 one-hot; arg max distributed as softmax(logits)
+  (the Gumbel-max property); and d(sample)/d(theta) is non-zero (gradients reach G)."""
+  g, params = _policy(latent_dim=2)
+  z = jnp.zeros((4000, 2))
+  for tau, sharp in ((1.0, False), (0.02, True)):
+    y = np.asarray(sequences.relaxed_sample(g.apply, params, jax.random.key(0), z, T, tau))
+    assert y.shape == (4000, T, V) and (y >= 0).all()
+    np.testing.assert_allclose(y.sum(-1), 1.0, rtol=1e-5)
+    assert (y.max(-1).mean() > 0.98) == sharp
+  first = np.bincount(y[:, 0].argmax(-1), minlength=V) / len(y)
+  np.testing.assert_allclose(first, _step_probs(g, params, [], z[:1]), atol=0.03)
+  zr = jax.random.normal(jax.random.key(1), (8, 2))
+  grads = jax.grad(lambda p: jnp.sum(sequences.relaxed_sample(g.apply, p, jax.random.key(0), zr, T, 0.5)[..., 1]))(params)
+  norms = [float(jnp.abs(x).sum()) for x in jax.tree.leaves(grads)]
+  assert all(np.isfinite(norms)) and min(norms) > 0
+  soft = np.asarray(sequences.relaxed_sample(g.apply, params, jax.random.key(0), z[:4], T, 0.01, gumbel=False))
+  np.testing.assert_array_equal(soft[:, 0].argmax(-1), np.full(4, _step_probs(g, params, [], z[:1]).argmax()))
+
+
+def test_textgan_mmd_and_discriminator_objective_are_the_papers():
+  """L_MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y) with the Gaussian kernel (Gretton et al.),
+  by a double loop; L_D = L_GAN - lambda_r L_recon + lambda_m L_MMD^2 (Zhang et al. 2017, Eq. 2)."""
+  rng = np.random.default_rng(0)
+  x, y = rng.normal(size=(5, 3)), rng.normal(size=(4, 3)) + 0.5
+  sigmas = (1.0, 3.0)
+  k = lambda a, b: sum(np.exp(-np.sum((a - b)**2) / (2 * s * s)) for s in sigmas)  # noqa: E731
+  mean_k = lambda A, B: np.mean([[k(a, b) for b in B] for a in A])  # noqa: E731
+  mmd = mean_k(x, x) + mean_k(y, y) - 2 * mean_k(x, y)
+  np.testing.assert_allclose(float(losses.mmd2_gaussian(jnp.asarray(x), jnp.asarray(y), sigmas)), mmd, rtol=1e-5)
+  assert float(losses.mmd2_gaussian(jnp.asarray(x), jnp.asarray(x), sigmas)) == pytest.approx(0.0, abs=1e-5)
+
+  class P:
+    lambda_r, lambda_m = 0.7, 2.0
+
+  ro, fo = rng.normal(size=5), rng.normal(size=4)
+  z, z_hat = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+  sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+  l_gan = np.mean(np.log(sig(ro))) + np.mean(np.log(1 - sig(fo)))
+  l_recon = np.mean(np.sum((z_hat - z)**2, -1))
+  objective, _ = textgan.d_objective(jnp.asarray(ro), jnp.asarray(fo), jnp.asarray(z_hat), jnp.asarray(z),
+                                     jnp.asarray(x), jnp.asarray(y), type("p", (), {**vars(P), "sigmas": sigmas}))
+  np.testing.assert_allclose(float(objective), l_gan - 0.7 * l_recon + 2.0 * mmd, rtol=1e-5)
+
+
+def test_bgan_tokens_loss_is_eq10_with_sequence_log_probabilities():
+  """L_G = -E_z sum_m w~_m log g(x_m | z), w~_m = (D/(1-D))(x_m) / sum_m' (D/(1-D))(x_m') (Hjelm et al. Eq. 10),
+  log g(x | z) the sum of the stepped cell's token log-probabilities."""
+  g, params = _policy(latent_dim=2)
+  rng = np.random.default_rng(0)
+  m, n = 3, 2
+  z = jnp.asarray(rng.normal(size=(n, 2)), jnp.float32)
+  zm = jnp.tile(z, (m, 1))
+  x = jnp.asarray(rng.integers(0, V, (m * n, T)), jnp.int32)
+  logp = np.asarray(bgan_tokens.sequence_log_prob(g.apply, params, x, zm))
+  for i in range(m * n):
+    expected = sum(np.log(_step_probs(g, params, np.asarray(x[i, :t]), zm[i:i + 1])[int(x[i, t])]) for t in range(T))
+    np.testing.assert_allclose(logp[i], expected, rtol=1e-4)
+  d_logits = rng.normal(size=(m, n))
+  d = 1 / (1 + np.exp(-d_logits))
+  w = (d / (1 - d)) / np.sum(d / (1 - d), axis=0)
+  np.testing.assert_allclose(np.asarray(bgan.importance_weights(jnp.asarray(d_logits))), w, rtol=1e-5)
+  loss = -np.mean(np.sum(w * logp.reshape(m, n), axis=0))
+  ours = -jnp.mean(jnp.sum(jnp.asarray(w) * bgan_tokens.sequence_log_prob(g.apply, params, x, zm).reshape((m, n)), 0))
+  np.testing.assert_allclose(float(ours), loss, rtol=1e-5)
+
+
+def test_grammar_data_is_valid_and_the_parser_rejects_invalid_strings():
+  src = data_seq.grammar(0, 13, 300)
+  strings = data_seq.to_text(src.get(np.arange(300))["tokens"], src.vocabulary)
+  assert all(1 <= len(s) <= 12 for s in strings)
+  scores = seq_metrics.grammar_scores(strings)
+  assert scores["sequence/valid_fraction"] == 1.0 and scores["sequence/distinct_valid"] == len(set(strings))
+  for bad in ("x+", "(x", "xx", ")x(", "+x", "x*/x", ""):
+    assert not data_seq.valid(list(bad)), bad
+  for good in ("x", "(x)", "x-(x/x)*x", "((x))+x"):
+    assert data_seq.valid(list(good)), good
+  np.testing.assert_array_equal(data_seq.grammar(0, 13, 50).get(np.arange(50))["tokens"], src.get(np.arange(50))["tokens"])
+
+
+def test_oracle_is_seeded_and_scores_its_own_samples_above_random_ones():
+  a, b = data_seq.oracle(3, 40, 8, 100), data_seq.oracle(3, 40, 8, 100)
+  toks = a.get(np.arange(a.size))["tokens"]
+  assert toks.shape == (120, 8) and toks.max() < 40
+  np.testing.assert_array_equal(toks, b.get(np.arange(b.size))["tokens"])
+  assert not np.array_equal(toks, data_seq.oracle(4, 40, 8, 100).get(np.arange(120))["tokens"])
+  own = seq_metrics.oracle_nll(toks, 3, 40)
+  uniform = seq_metrics.oracle_nll(np.random.default_rng(0).integers(0, 40, (120, 8)), 3, 40)
+  assert own < uniform  # the oracle prefers what it draws (NLL_oracle: lower is better)
+
+
+def test_bleu_and_self_bleu_use_nltk_and_separate_copies_from_novel_text():
+  refs = [s.split() for s in ("the cat sat on the mat", "a dog ran to the tree", "the bird sang in the tree")]
+  copies = seq_metrics.bleu([refs[0], refs[1]], refs)
+  assert copies[2] == pytest.approx(1.0) and copies[5] == pytest.approx(1.0)
+  novel = seq_metrics.bleu([["tree", "mat", "ran", "sang", "bird"]], refs)
+  assert novel[2] < 0.3 and novel[5] < novel[2]
+  same = seq_metrics.self_bleu([refs[0]] * 4)
+  assert same[4] == pytest.approx(1.0)
+  assert seq_metrics.self_bleu(refs)[4] < 0.5  # different sentences: low self-BLEU (diverse)
+
+
+def test_bad_sequence_input_is_one_line(tmp_path, config_of):
+  empty = tmp_path / "empty.txt"
+  empty.write_text("")
+  with pytest.raises(DataError, match="no sentence"):
+    data_seq.corpus(str(empty))
+  with pytest.raises(DataError, match="does not exist"):
+    data_seq.corpus(str(tmp_path / "missing.txt"))
+  vocab = tmp_path / "vocab.txt"
+  vocab.write_text("the\ncat\nsat\non\nmat\n.\n")
+  with pytest.raises(DataError, match="'dog' .* is not in the vocabulary"):
+    data_seq.corpus(str(ROOT / "tests" / "data" / "corpus.txt"), 100, 12, str(vocab))
+  from ganjax import train
+
+  c = config_of("textgan.py")
+  c.model.seq_len = 5  # shorter than the data's sequences
+  with pytest.raises(DataError, match="longer than model.seq_len=5"):
+    train.Run(c, tmp_path / "run")
+  c = config_of("seqgan.py")
+  c.data.name = "digits"
+  with pytest.raises(DataError, match="trains on token sequences"):
+    train.Run(c, tmp_path / "run2")
+  c.data.name = "oracle:x"
+  with pytest.raises(DataError, match="integer seed"):
+    train.Run(c, tmp_path / "run3")
