@@ -22,6 +22,14 @@ for s in ${SEEDS:-0 1 2}; do
   add seqgan_oracle_s$s "--config=configs/seqgan.py --config.seed=$s $(steps)"
   add mle_oracle_s$s "--config=configs/seqgan.py:mle --config.seed=$s $(steps)"
 done
+add gsgan_grammar "--config=configs/gsgan.py $(steps)"
+add mle_grammar "--config=configs/gsgan.py:mle $(steps)"
+if [ ! -d /usr/share/games/fortunes ] && [ -z "${EXTRA:-}" ]; then
+  (apt-get update -qq && apt-get install -y -qq fortunes) >/dev/null || { echo "cannot install fortunes" >&2; exit 1; }
+fi
+add textgan_fortunes "--config=configs/textgan.py $(steps)"
+add bgan_fortunes "--config=configs/bgan.py:tokens $(steps)"
+add mle_fortunes "--config=configs/textgan.py:mle $(steps)"
 for j in ${JOBS:-${order[*]}}; do
   if [ -z "${cmd[$j]:-}" ]; then echo "unknown job $j (jobs: ${order[*]})" >&2; exit 2; fi
   [ -f "$out/$j/eval.json" ] && [ -z "${STEPS:-}" ] && continue

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import bgan, gsgan, sequences
-from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent, select
+from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent
 from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "bgan"
@@ -60,27 +60,29 @@ def train_step(state, batch, key):
   n, length = real.shape
   z = sample_latent(jax.random.fold_in(key, 0), n, cfg.model)
   zm = jnp.tile(z, (m, 1))  # row m * n + i: the m-th sample of z_i
-  fake = sequences.sample(g.apply_fn, g.params, jax.random.fold_in(key, 1), m * n, length, zm)[0]
   logit = lambda params, x, salt: d.apply(params, x, train=True, rngs={"dropout": jax.random.fold_in(key, 10 + salt)})[0][0]  # noqa: E731
 
-  def d_loss_fn(params):
-    real_out, fake_out = logit(params, real, 0), logit(params, fake, 1)
-    return losses.d_loss_bce(real_out, fake_out), (real_out, fake_out)
+  def adversarial(_):
+    fake = sequences.sample(g.apply_fn, g.params, jax.random.fold_in(key, 1), m * n, length, zm)[0]
 
-  (d_loss, (real_out, fake_out)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
-  d_new = d.update(d_grads)
-  d_logits = d_new.apply(d_new.params, fake, train=False)[0][0].reshape((m, n))  # the updated D weighs the samples
-  w = jax.lax.stop_gradient(bgan.importance_weights(d_logits))
+    def d_loss_fn(params):
+      real_out, fake_out = logit(params, real, 0), logit(params, fake, 1)
+      return losses.d_loss_bce(real_out, fake_out), (real_out, fake_out)
 
-  def g_loss_fn(params):
-    return -jnp.mean(jnp.sum(w * sequence_log_prob(g.apply_fn, params, fake, zm).reshape((m, n)), axis=0))
+    (d_loss, (real_out, fake_out)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
+    d_new = d.update(d_grads)
+    d_logits = d_new.apply(d_new.params, fake, train=False)[0][0].reshape((m, n))  # the updated D weighs the samples
+    w = jax.lax.stop_gradient(bgan.importance_weights(d_logits))
 
-  g_loss, g_grads = jax.value_and_grad(g_loss_fn)(g.params)
-  mle, mle_grads = jax.value_and_grad(lambda q: sequences.mle_loss(g.apply_fn, q, real, z))(g.params)
-  pretraining = state.step < cfg.bgan.get("pretrain_g_steps", 0)
-  g2 = select(pretraining, g.update(mle_grads), g.update(g_grads))
-  d2 = select(pretraining, d, d_new)
-  metrics = {"d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out),
-             "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads), "g/nll": mle,
-             "g/weights_ess": jnp.mean(1.0 / jnp.sum(w**2, axis=0))}
+    def g_loss_fn(params):
+      return -jnp.mean(jnp.sum(w * sequence_log_prob(g.apply_fn, params, fake, zm).reshape((m, n)), axis=0))
+
+    g_loss, g_grads = jax.value_and_grad(g_loss_fn)(g.params)
+    return g.update(g_grads), d_new, {
+        "d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out),
+        "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads),
+        "g/nll": sequences.mle_loss(g.apply_fn, g.params, real, z), "g/weights_ess": jnp.mean(1.0 / jnp.sum(w**2, axis=0))}
+
+  g2, d2, metrics = sequences.mle_or_adversarial(state.step < cfg.bgan.get("pretrain_g_steps", 0), g, d,
+                                                 lambda q: sequences.mle_loss(g.apply_fn, q, real, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics

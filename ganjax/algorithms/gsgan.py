@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import sequences
-from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent, select
+from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent
 from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "gsgan"
@@ -67,27 +67,24 @@ def train_step(state, batch, key):
   relaxed = lambda params: sequences.relaxed_sample(g.apply_fn, params, jax.random.fold_in(key, 1), z, length, tau)  # noqa: E731
   logit = lambda params, x: d.apply(params, x, train=True)[0][0]  # noqa: E731
 
-  fake = jax.lax.stop_gradient(relaxed(g.params))
+  def adversarial(_):
+    fake = jax.lax.stop_gradient(relaxed(g.params))
 
-  def d_loss_fn(params):
-    real_out, fake_out = logit(params, real), logit(params, fake)
-    return losses.d_loss_bce(real_out, fake_out), (real_out, fake_out)
+    def d_loss_fn(params):
+      real_out, fake_out = logit(params, real), logit(params, fake)
+      return losses.d_loss_bce(real_out, fake_out), (real_out, fake_out)
 
-  (d_loss, (real_out, fake_out)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
+    (d_loss, (real_out, fake_out)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
+    g_loss, g_grads = jax.value_and_grad(lambda params: losses.g_loss_non_saturating(logit(d.params, relaxed(params))))(g.params)
+    return g.update(g_grads), d.update(d_grads), {
+        "d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out),
+        "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads),
+        "g/nll": sequences.mle_loss(g.apply_fn, g.params, real_ids, z), "g/tau": tau,
+        # how far the relaxed rows are from one-hot: 1 - mean max probability (0 when one-hot)
+        "g/softness": 1.0 - jnp.mean(jnp.max(fake, axis=-1))}
 
-  def g_loss_fn(params):
-    return losses.g_loss_non_saturating(logit(d.params, relaxed(params)))
-
-  g_loss, g_grads = jax.value_and_grad(g_loss_fn)(g.params)
-  mle, mle_grads = jax.value_and_grad(lambda p: sequences.mle_loss(g.apply_fn, p, real_ids, z))(g.params)
-  pretraining = state.step < cfg.gsgan.pretrain_steps
-  g2 = select(pretraining, g.update(mle_grads), g.update(g_grads))
-  d2 = select(pretraining, d, d.update(d_grads))
-  metrics = {"d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out),
-             "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads),
-             "g/nll": mle, "g/tau": tau,
-             # how far the relaxed rows are from one-hot: 1 - mean max probability (0 when one-hot)
-             "g/softness": 1.0 - jnp.mean(jnp.max(fake, axis=-1))}
+  g2, d2, metrics = sequences.mle_or_adversarial(state.step < cfg.gsgan.pretrain_steps, g, d,
+                                                 lambda p: sequences.mle_loss(g.apply_fn, p, real_ids, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics
 
 

@@ -78,6 +78,20 @@ def mle_loss(apply_fn, params, tokens, z=None):
   return jnp.mean(nll(apply_fn, params, tokens, z))
 
 
+def mle_or_adversarial(pretraining, g, d, mle_loss_fn, adversarial):
+  """One step of a method with MLE pre-training of G: `lax.cond` (only the taken branch runs) of an
+  MLE update of G with D untouched while the traced `pretraining` holds, else `adversarial(None)` ->
+  (g, d, metrics). The MLE branch reports the adversarial branch's metrics as zeros, but g/nll."""
+  def pretrain(_):
+    nll_value, grads = jax.value_and_grad(mle_loss_fn)(g.params)
+    shapes = jax.eval_shape(adversarial, None)[2]
+    metrics = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
+    metrics["g/nll"] = nll_value
+    return g.update(grads), d, metrics
+
+  return jax.lax.cond(pretraining, pretrain, adversarial, None)
+
+
 def init_generator(module, key, latent_dim: int):
   z = jnp.zeros((2, latent_dim)) if latent_dim else jnp.zeros((2,), jnp.int32)
   return module.init(key, z, jnp.zeros((2,), jnp.int32), method="init_all")

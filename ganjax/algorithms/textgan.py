@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import gsgan, sequences
-from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent, select
+from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent
 from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "textgan"
@@ -75,30 +75,32 @@ def train_step(state, batch, key):
   real = sequences.one_hot(real_ids, cfg.model.vocab_size)
   z = sample_latent(jax.random.fold_in(key, 0), n, cfg.model)
   kd = jax.random.fold_in(key, 1)
-  fake = jax.lax.stop_gradient(soft_argmax_sentences(state, g.params, kd, z, length))
 
   def run_d(params, x, salt):
     return d.apply(params, x, train=True, rngs={"dropout": jax.random.fold_in(key, 10 + salt)})[0]  # (logit, f, z^)
 
-  def d_loss_fn(params):
-    (ro, rf, _), (fo, ff, z_hat) = run_d(params, real, 0), run_d(params, fake, 1)
-    objective, terms = d_objective(ro, fo, z_hat, z, rf, ff, p)
-    return -objective, (ro, fo) + terms
+  def adversarial(_):
+    fake = jax.lax.stop_gradient(soft_argmax_sentences(state, g.params, kd, z, length))
 
-  (d_loss, (ro, fo, gan, recon, d_mmd2)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
-  d_new = d.update(d_grads)
+    def d_loss_fn(params):
+      (ro, rf, _), (fo, ff, z_hat) = run_d(params, real, 0), run_d(params, fake, 1)
+      objective, terms = d_objective(ro, fo, z_hat, z, rf, ff, p)
+      return -objective, (ro, fo) + terms
 
-  def g_loss_fn(params):  # L_MMD^2 against the updated D's features
-    real_f = run_d(d_new.params, real, 2)[1]
-    fake_f = run_d(d_new.params, soft_argmax_sentences(state, params, kd, z, length), 3)[1]
-    return losses.mmd2_gaussian(jax.lax.stop_gradient(real_f), fake_f, tuple(p.sigmas))
+    (d_loss, (ro, fo, gan, recon, d_mmd2)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
+    d_new = d.update(d_grads)
 
-  g_loss, g_grads = jax.value_and_grad(g_loss_fn)(g.params)
-  mle, mle_grads = jax.value_and_grad(lambda q: sequences.mle_loss(g.apply_fn, q, real_ids, z))(g.params)
-  pretraining = state.step < p.pretrain_g_steps
-  g2 = select(pretraining, g.update(mle_grads), g.update(g_grads))
-  d2 = select(pretraining, d, d_new)
-  metrics = {"d/loss": d_loss, "d/p_real": mean_prob(ro), "d/p_fake": mean_prob(fo), "d/l_gan": gan,
-             "d/l_recon": recon, "d/mmd2": d_mmd2, "d/grad_norm": grad_norm(d_grads),
-             "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads), "g/nll": mle}
+    def g_loss_fn(params):  # L_MMD^2 against the updated D's features
+      real_f = run_d(d_new.params, real, 2)[1]
+      fake_f = run_d(d_new.params, soft_argmax_sentences(state, params, kd, z, length), 3)[1]
+      return losses.mmd2_gaussian(jax.lax.stop_gradient(real_f), fake_f, tuple(p.sigmas))
+
+    g_loss, g_grads = jax.value_and_grad(g_loss_fn)(g.params)
+    return g.update(g_grads), d_new, {
+        "d/loss": d_loss, "d/p_real": mean_prob(ro), "d/p_fake": mean_prob(fo), "d/l_gan": gan,
+        "d/l_recon": recon, "d/mmd2": d_mmd2, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss,
+        "g/grad_norm": grad_norm(g_grads), "g/nll": sequences.mle_loss(g.apply_fn, g.params, real_ids, z)}
+
+  g2, d2, metrics = sequences.mle_or_adversarial(state.step < p.pretrain_g_steps, g, d,
+                                                 lambda q: sequences.mle_loss(g.apply_fn, q, real_ids, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics
