@@ -9,6 +9,10 @@
   python -m ganjax.report translations --png=PATH WORKDIR...
       # trained image-to-image runs side by side on the same held-out inputs: input | (bicubic) |
       # each run's output | target, rebuilt from each workdir's config.json and checkpoint
+  python -m ganjax.report sequences DIR [--png=PATH]
+      # launch/sequences.sh's runs: SeqGAN vs MLE on the oracle over seeds (NLL_oracle, NLL_test, the
+      # difference per seed) and the NLL_oracle curve over the adversarial steps (--png), the
+      # Gumbel-softmax GAN vs MLE on the grammar, TextGAN / BGAN vs MLE on the corpus, with samples
   python -m ganjax.report wgan_curve WORKDIR [--png=PATH]
       # the critic's Wasserstein estimate (metrics.jsonl) against classifier FID (eval/fid rows, written
       # when the run had --config.eval_every > 0): a table, their Pearson correlation, and a PNG plot.
@@ -165,8 +169,98 @@ def wgan_curve(workdir: str, window: int = 1):
   return out
 
 
+def _mean_std(values):
+  v = np.asarray(values, np.float64)
+  return f"{v.mean():.3f} ± {v.std():.3f} ({', '.join(f'{x:.3f}' for x in v)})"
+
+
+def _last_samples(workdir, n: int = 5):
+  folder = os.path.join(workdir, "samples")
+  files = sorted(f for f in os.listdir(folder) if f.endswith(".txt")) if os.path.isdir(folder) else []
+  if not files:
+    return []
+  with open(os.path.join(folder, files[-1]), encoding="utf-8") as f:
+    return [line.rstrip("\n") for line in f][:n]
+
+
+def oracle_curves(directory: str):
+  """{(method, seed): [(adversarial step, NLL_oracle)]} from the eval rows of SeqGAN and MLE runs,
+  the steps counted from the end of SeqGAN's pre-training (its config's eval_start)."""
+  curves = {}
+  for name in sorted(os.listdir(directory)):
+    m = re.match(r"^(seqgan|mle)_oracle_s(\d+)$", name)
+    if not m or not os.path.exists(os.path.join(directory, name, "metrics.jsonl")):
+      continue
+    start = _read_json(os.path.join(directory, name, "config.json")).get("eval_start", 0)
+    rows = [(r["step"] - start, r["eval/sequence/nll_oracle"]) for r in _rows(os.path.join(directory, name))
+            if "eval/sequence/nll_oracle" in r]
+    curves[(m[1], int(m[2]))] = rows
+  return curves
+
+
+def sequence_report(directory: str, png: str = "") -> str:
+  """Markdown tables of launch/sequences.sh's finished runs (and the NLL_oracle curve as a PNG)."""
+  evals = {n: _read_json(os.path.join(directory, n, "eval.json")) for n in sorted(os.listdir(directory))
+           if os.path.exists(os.path.join(directory, n, "eval.json"))}
+  if not evals:
+    raise GanjaxError(f"no <job>/eval.json under {directory} (run launch/sequences.sh)")
+  out = []
+  seeds = sorted({int(n.rsplit("_s", 1)[1]) for n in evals if n.startswith("seqgan_oracle_s")}
+                 & {int(n.rsplit("_s", 1)[1]) for n in evals if n.startswith("mle_oracle_s")})
+  if seeds:
+    out.append(f"SeqGAN vs MLE on the oracle, oracle seeds {', '.join(map(str, seeds))} (mean ± std (each seed)):\n")
+    out.append("| method | NLL_oracle | NLL_test |\n| --- | --- | --- |")
+    for method in ("mle", "seqgan"):
+      e = [evals[f"{method}_oracle_s{s}"] for s in seeds]
+      out.append(f"| {method} | {_mean_std([x['sequence/nll_oracle'] for x in e])} | {_mean_std([x['test/nll'] for x in e])} |")
+    diff = [evals[f"seqgan_oracle_s{s}"]["sequence/nll_oracle"] - evals[f"mle_oracle_s{s}"]["sequence/nll_oracle"]
+            for s in seeds]
+    out.append(f"| SeqGAN − MLE | {_mean_std(diff)} | |\n")
+  curves = oracle_curves(directory)
+  if png and curves:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    for (method, seed), rows in sorted(curves.items()):
+      if rows:
+        ax.plot(*zip(*rows), color="tab:red" if method == "seqgan" else "tab:blue", marker="o", markersize=3,
+                linestyle="-" if seed == 0 else ("--" if seed == 1 else ":"), label=f"{method}, oracle seed {seed}")
+    ax.set_xlabel("steps after pre-training (SeqGAN: adversarial steps, each one G update)")
+    ax.set_ylabel("NLL_oracle (lower is better)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+    out.append(f"wrote {png}\n")
+  for title, jobs, keys in (
+      ("Gumbel-softmax GAN vs MLE on the grammar", ("gsgan_grammar", "mle_grammar"),
+       ("sequence/valid_fraction", "sequence/distinct_valid", "sequence/distinct_fraction", "test/nll")),
+      ("TextGAN and BGAN vs MLE on the corpus", ("textgan_fortunes", "bgan_fortunes", "mle_fortunes"),
+       tuple(f"sequence/bleu{n}" for n in (2, 3, 4, 5)) + tuple(f"sequence/self_bleu{n}" for n in (2, 3, 4, 5))
+       + ("test/nll",))):
+    present = [j for j in jobs if j in evals]
+    if not present:
+      continue
+    out.append(f"{title}:\n")
+    out.append("| run | " + " | ".join(k.split("/")[-1] for k in keys) + " |")
+    out.append("| --- |" + " --- |" * len(keys))
+    for j in present:
+      out.append(f"| {j} | " + " | ".join(f"{evals[j].get(k, float('nan')):.3f}" for k in keys) + " |")
+    out.append("")
+    for j in present:
+      lines = _last_samples(os.path.join(directory, j))
+      if lines:
+        out.append(f"{j} samples: " + " / ".join(f"`{x}`" for x in lines))
+    out.append("")
+  return "\n".join(out)
+
+
 def main(argv):
-  if len(argv) < 3 or argv[1] not in ("modes", "adaptation", "evals", "seeds", "translations", "wgan_curve"):
+  if len(argv) < 3 or argv[1] not in ("modes", "adaptation", "evals", "seeds", "translations", "wgan_curve", "sequences"):
     print(__doc__.strip(), file=sys.stderr)
     return 2
   try:
@@ -174,6 +268,8 @@ def main(argv):
       print(mode_table(argv[2]))
     elif argv[1] == "adaptation":
       print(adaptation_table(argv[2]))
+    elif argv[1] == "sequences":
+      print(sequence_report(argv[2], next((a.split("=", 1)[1] for a in argv[3:] if a.startswith("--png=")), "")))
     elif argv[1] in ("evals", "seeds"):
       keys = [a.split("=", 1)[1].split(",") for a in argv[2:] if a.startswith("--keys=")]
       dirs = [a for a in argv[2:] if not a.startswith("--keys=")]

@@ -5,9 +5,10 @@
 #   launch/sequences.sh                                  # every job, one after another
 #   JOBS="seqgan_oracle_s0 mle_oracle_s0" OUT=/tmp/seq launch/sequences.sh
 #   STEPS=20 launch/sequences.sh                         # smoke test
-# Jobs: SeqGAN and its MLE baseline on the synthetic oracle (3 oracle seeds); the Gumbel-softmax GAN
-# and an MLE LSTM of the same size on the grammar; TextGAN, BGAN (tokens) and MLE on the fortunes
-# corpus (Debian's `fortunes`, installed here with apt when missing). Logs: $OUT/logs/<job>.log.
+# Jobs: the Gumbel-softmax GAN and an MLE LSTM of the same size on the grammar; TextGAN, BGAN
+# (tokens) and MLE on the fortunes corpus (Debian's `fortunes`, installed here with apt when
+# missing); SeqGAN and its MLE baseline on the synthetic oracle (3 oracle seeds). About 90 minutes on
+# 2 CPU cores, one job at a time. Logs: $OUT/logs/<job>.log.
 set -euo pipefail
 out="${OUT:-/tmp/ganjax_sequences}"
 LOGS="$out/logs"
@@ -18,10 +19,6 @@ C="--config.progress=False"
 declare -A cmd
 order=()
 add() { cmd[$1]="$2"; order+=("$1"); }
-for s in ${SEEDS:-0 1 2}; do
-  add seqgan_oracle_s$s "--config=configs/seqgan.py --config.seed=$s $(steps)"
-  add mle_oracle_s$s "--config=configs/seqgan.py:mle --config.seed=$s $(steps)"
-done
 add gsgan_grammar "--config=configs/gsgan.py $(steps)"
 add mle_grammar "--config=configs/gsgan.py:mle $(steps)"
 if [ ! -d /usr/share/games/fortunes ] && [ -z "${EXTRA:-}" ]; then
@@ -30,10 +27,23 @@ fi
 add textgan_fortunes "--config=configs/textgan.py $(steps)"
 add bgan_fortunes "--config=configs/bgan.py:tokens $(steps)"
 add mle_fortunes "--config=configs/textgan.py:mle $(steps)"
+for s in ${SEEDS:-0 1 2}; do
+  add mle_oracle_s$s "--config=configs/seqgan.py:mle --config.seed=$s $(steps)"
+  add seqgan_oracle_s$s "--config=configs/seqgan.py --config.seed=$s $(steps)"
+done
+# SeqGAN's first 4,000 steps (MLE pre-training) are its baseline's first 4,000 steps, step for step
+# (same seed, data order and update): a SeqGAN job starts from its baseline's step-4,000 checkpoint
+# when there is one (SHARE_PRETRAINING=0: train it from scratch).
+share() {
+  local from="$out/mle_oracle_s$1/checkpoints/4000" to="$out/seqgan_oracle_s$1/checkpoints"
+  if [ "${SHARE_PRETRAINING:-1}" = 1 ] && [ -d "$from" ] && [ ! -d "$to" ]; then mkdir -p "$to" && cp -r "$from" "$to/"; fi
+}
 for j in ${JOBS:-${order[*]}}; do
   if [ -z "${cmd[$j]:-}" ]; then echo "unknown job $j (jobs: ${order[*]})" >&2; exit 2; fi
   [ -f "$out/$j/eval.json" ] && [ -z "${STEPS:-}" ] && continue
+  case "$j" in seqgan_oracle_s*) finish; share "${j#seqgan_oracle_s}";; esac  # after its baseline
   # shellcheck disable=SC2086
   job "$j" python3 -m ganjax.main --workdir="$out/$j" ${cmd[$j]} $C ${EXTRA:-}
 done
 finish
+python3 -m ganjax.report sequences "$out"

@@ -79,6 +79,16 @@ def test_seqgan_policy_gradient_equals_the_exact_gradient_of_the_expected_reward
   np.testing.assert_allclose(q_mc[:, :-1], q_exact[:, :-1], atol=0.03)  # 4,000 rollouts: sd <= 0.0075
 
 
+def test_categorical_draws_follow_the_softmax():
+  """The two-level inverse-CDF draw is the categorical distribution softmax(logits) (V not a square,
+  a token of probability 0 never drawn)."""
+  for v in (7, 50):
+    logits = jax.random.normal(jax.random.key(v), (v,)).at[3].set(-jnp.inf)
+    toks = np.asarray(jax.jit(sequences.categorical)(jax.random.key(1), jnp.tile(logits, (100_000, 1))))
+    assert toks.max() < v and not np.any(toks == 3)
+    np.testing.assert_allclose(np.bincount(toks, minlength=v) / len(toks), np.asarray(jax.nn.softmax(logits)), atol=0.006)
+
+
 def test_rollout_keeps_the_prefix_and_draws_the_rest_from_the_policy():
   g, params = _policy()
   tokens = jnp.asarray(np.random.default_rng(1).integers(0, V, (500, 6)), jnp.int32)

@@ -98,12 +98,22 @@ def init_generator(module, key, latent_dim: int):
 
 
 def categorical(key, logits):
-  """One token per row of logits (B, V) by inverting the CDF with a single uniform per row -- exact,
-  and V times fewer random numbers than `jax.random.categorical`'s Gumbel trick (the rollouts draw
-  tens of millions of tokens per step)."""
-  cdf = jnp.cumsum(jax.nn.softmax(logits.astype(jnp.float32), axis=-1), axis=-1)
-  u = jax.random.uniform(key, (*logits.shape[:-1], 1)) * cdf[..., -1:]
-  return jnp.minimum(jnp.sum(cdf < u, axis=-1), logits.shape[-1] - 1).astype(jnp.int32)
+  """One token per row of logits (B, V), exactly, by inverting the CDF with a single uniform per row
+  (V times fewer random numbers than `jax.random.categorical`'s Gumbel trick: the rollouts draw tens
+  of millions of tokens per step) in two levels: the block of ~sqrt(V) tokens the uniform falls in,
+  then the token inside it (two cumulative sums of ~sqrt(V) instead of one of V)."""
+  n, v = logits.shape[:-1], logits.shape[-1]
+  block = max(1, int(round(v**0.5)))
+  blocks = -(-v // block)
+  p = jax.nn.softmax(logits.astype(jnp.float32), axis=-1)
+  p = jnp.pad(p, [(0, 0)] * len(n) + [(0, blocks * block - v)]).reshape((*n, blocks, block))
+  outer = jnp.cumsum(jnp.sum(p, axis=-1), axis=-1)  # (..., blocks)
+  u = jax.random.uniform(key, (*n, 1)) * outer[..., -1:]
+  i = jnp.minimum(jnp.sum(outer < u, axis=-1), blocks - 1)  # the block holding u
+  before = jnp.where(i > 0, jnp.take_along_axis(outer, jnp.maximum(i - 1, 0)[..., None], axis=-1)[..., 0], 0.0)
+  inner = before[..., None] + jnp.cumsum(jnp.take_along_axis(p, i[..., None, None], axis=-2)[..., 0, :], axis=-1)
+  j = jnp.minimum(jnp.sum(inner < u, axis=-1), block - 1)
+  return jnp.minimum(i * block + j, v - 1).astype(jnp.int32)
 
 
 def _step(apply_fn, params):

@@ -79,6 +79,14 @@ class LSTMGenerator(nn.Module):
     return self(self.initial(z), x)
 
 
+_W = nn.initializers.truncated_normal(0.1)  # SeqGAN's discriminator initialisers
+_B = nn.initializers.constant(0.1)
+
+
+def _uniform_pm1(key, shape, dtype=jnp.float32):
+  return jax.random.uniform(key, shape, dtype, -1.0, 1.0)
+
+
 class Highway(nn.Module):
   @nn.compact
   def __call__(self, x):
@@ -88,6 +96,8 @@ class Highway(nn.Module):
 
 
 class SequenceCNN(nn.Module):
+  """Initialised as SeqGAN's released discriminator: embeddings ~ U(-1, 1) (random token features from
+  the start), convolution and output weights ~ N(0, 0.1^2) truncated, biases 0.1."""
   vocab_size: int
   embed_dim: int = 64
   filters: Sequence = SEQGAN_FILTERS  # (window, count) pairs
@@ -97,7 +107,7 @@ class SequenceCNN(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool = False):
-    table = self.param("embedding", nn.initializers.normal(0.1), (self.vocab_size, self.embed_dim))
+    table = self.param("embedding", _uniform_pm1, (self.vocab_size, self.embed_dim))
     e = embed(table, x)  # (B, T, E)
     length = e.shape[1]
     pooled = []
@@ -105,11 +115,11 @@ class SequenceCNN(nn.Module):
       if window > length:
         continue
       k = max(1, int(round(count * self.filter_scale)))
-      y = nn.Conv(k, (window,), padding="VALID", name=f"conv{window}")(e)
+      y = nn.Conv(k, (window,), padding="VALID", kernel_init=_W, bias_init=_B, name=f"conv{window}")(e)
       pooled.append(jnp.max(jax.nn.relu(y), axis=1))
     feats = Highway(name="highway")(jnp.concatenate(pooled, axis=-1))
     feats = nn.Dropout(self.dropout, deterministic=not train)(feats)
-    logit = nn.Dense(1, name="logit")(feats)[:, 0]
+    logit = nn.Dense(1, kernel_init=_W, bias_init=_B, name="logit")(feats)[:, 0]
     if self.extra_outputs:
       return logit, feats, nn.Dense(self.extra_outputs, name="extra")(feats)
     return logit, feats
