@@ -16,6 +16,11 @@ Builds the run exactly as training does (same mesh, data, jitted donated step), 
   data_images_per_s the input pipeline alone (grain iterator -> global device arrays)
 With --reference=torch (PyTorch installed, e.g. `pip install -e '.[bench]'`), the same networks and
 step in PyTorch are timed in the same process, and speedup_vs_torch = torch ms / ganjax ms.
+Token sequences add tokens_per_s (batch_size * length per step); a method may time its steady state
+instead of its first steps (`bench_config`: SeqGAN's adversarial step, not its MLE pre-training) and
+report the tokens its step draws (`step_tokens`: rollout_tokens_per_s, the Monte Carlo rollouts'
+LSTM steps per second of the whole step) and time one part alone (`bench_part`: rollout_ms, the
+rollouts and their rewards without the updates, and rollout_alone_tokens_per_s).
 With --ab=FIELD=VALUE, the config (A) and the config with that field changed (B) are both compiled in
 this process and timed alternately: a_ms_per_step, b_ms_per_step (medians) and b_speedup_vs_a.
 """
@@ -64,6 +69,10 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
 
   config = config.copy_and_resolve_references()
   config.progress = False
+  method = algorithms.get(config.algorithm)
+  if hasattr(method, "bench_config"):  # the steady state to time (e.g. past a pre-training phase)
+    config = method.bench_config(config)
+  extra = {}
   with tempfile.TemporaryDirectory() as workdir:
     t0 = time.perf_counter()
     run = train.Run(config, workdir, restore=False)
@@ -91,6 +100,20 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
       jax.block_until_ready((state, m))
       times.append((time.perf_counter() - t0) / steps)
     sec = statistics.median(times)
+    if hasattr(method, "step_tokens"):
+      for name, count in method.step_tokens(run.config).items():
+        extra[f"{name}_tokens_per_s"] = round(count / sec, 1)
+    if hasattr(method, "bench_part"):  # one part of the step alone, e.g. the rollouts
+      name, part, count = method.bench_part(run.config)
+      part = jax.jit(part)
+      jax.block_until_ready(part(state, batches[0], run.step_key))
+      part_times = []
+      for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(part(state, batches[0], run.step_key))
+        part_times.append(time.perf_counter() - t0)
+      extra[f"{name}_ms"] = round(statistics.median(part_times) * 1e3, 2)
+      extra[f"{name}_alone_tokens_per_s"] = round(count / statistics.median(part_times), 1)
     # The input pipeline alone.
     n_data, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < 2.0:
@@ -120,6 +143,9 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
       "device_peak_bytes": mem.get("peak_bytes_in_use"),
       "data_images_per_s": round(data_rate, 1),
       "example_shape": tuple(example_shape),
+      "config": run.config,  # as the run resolved it (sizes read from the data); popped by main
+      **({"tokens_per_s": round(config.batch_size * example_shape[0] / sec, 1)} if "tokens" in spec else {}),
+      **extra,
   }
 
 
@@ -201,11 +227,12 @@ def main(argv):
     import jax
 
     device = "cuda" if jax.default_backend() == "gpu" else "cpu"  # the same kind of device as ganjax's run
-    ref = bench_torch.reference(_CONFIG.value, result.pop("example_shape"), _STEPS.value, _REPEATS.value,
+    ref = bench_torch.reference(result.pop("config"), result.pop("example_shape"), _STEPS.value, _REPEATS.value,
                                 _WARMUP.value, device=device)
     result.update(ref)
     result["speedup_vs_torch"] = round(ref["torch_ms_per_step"] / result["ms_per_step"], 2)
   result.pop("example_shape", None)
+  result.pop("config", None)
   width = max(map(len, result))
   for k, v in result.items():
     print(f"{k:<{width}}  {v}")

@@ -230,6 +230,90 @@ def _patch_discriminator(nn, cin, w):
                        nn.Conv2d(max(w // 3, 1), max(w // 3, 1), 1), nn.ReLU(), nn.Conv2d(max(w // 3, 1), 1, 1))
 
 
+def _seqgan(torch, nn, c, dev):
+  """SeqGAN's adversarial step in PyTorch with ganjax's networks and sizes (`configs/seqgan.py`): an
+  LSTM policy (nn.LSTMCell), the CNN discriminator with highway and dropout, B sequences drawn, N Monte
+  Carlo completions of every prefix (the prefix teacher-forced through the cell, the rest drawn token
+  by token: a Python loop over time, torch's natural form), D's probability as the reward, one
+  REINFORCE update of G, then `seqgan.d_steps` D updates on fresh samples. Returns step()."""
+  from ganjax.networks.sequence import SEQGAN_FILTERS
+
+  m, p, b = c.model, c.seqgan, c.batch_size
+  v, t_len, n_roll = m.vocab_size, m.seq_len, p.num_rollouts
+
+  class Policy(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.emb, self.cell, self.out = nn.Embedding(v, m.embed_dim), nn.LSTMCell(m.embed_dim, m.hidden), nn.Linear(m.hidden, v)
+
+    def step(self, tok, state):
+      h, cc = self.cell(self.emb(tok), state)
+      return self.out(h), (h, cc)
+
+  class Disc(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.emb = nn.Embedding(v, m.d_embed_dim)
+      windows = [(w, max(1, round(k * m.d_filter_scale))) for w, k in SEQGAN_FILTERS if w <= t_len]
+      self.convs = nn.ModuleList([nn.Conv1d(m.d_embed_dim, k, w) for w, k in windows])
+      width = sum(k for _, k in windows)
+      self.transform, self.hidden = nn.Linear(width, width), nn.Linear(width, width)
+      self.drop, self.logit = nn.Dropout(m.d_dropout), nn.Linear(width, 1)
+
+    def forward(self, x):
+      e = self.emb(x).transpose(1, 2)
+      f = torch.cat([torch.relu(conv(e)).amax(2) for conv in self.convs], 1)
+      gate = torch.sigmoid(self.transform(f))
+      return self.logit(self.drop(gate * torch.relu(self.hidden(f)) + (1 - gate) * f))[:, 0]
+
+  g, d = Policy().to(dev), Disc().to(dev)
+  og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr)
+  od = torch.optim.Adam(d.parameters(), lr=c.optim.d.lr)
+  real = torch.randint(0, v, (b, t_len), device=dev)
+  zeros = lambda n: (torch.zeros(n, m.hidden, device=dev), torch.zeros(n, m.hidden, device=dev))  # noqa: E731
+
+  @torch.no_grad()
+  def sample(n, prefix=None):
+    toks, state, prev = [], zeros(n), torch.zeros(n, dtype=torch.long, device=dev)
+    for i in range(t_len):
+      if prefix is not None and i < prefix.shape[1]:  # teacher-force the given prefix
+        _, state = g.step(prev, state)
+        prev = prefix[:, i]
+      else:
+        logits, state = g.step(prev, state)
+        prev = torch.multinomial(torch.softmax(logits, 1), 1)[:, 0]
+      toks.append(prev)
+    return torch.stack(toks, 1)
+
+  def step():
+    y = sample(b)
+    d.eval()
+    with torch.no_grad():
+      q = [torch.sigmoid(d(sample(b * n_roll, y[:, :t].repeat(n_roll, 1)))).view(n_roll, b).mean(0) for t in range(1, t_len)]
+      q = torch.stack(q + [torch.sigmoid(d(y))], 1)
+    d.train()
+    state, prev, logp = zeros(b), torch.zeros(b, dtype=torch.long, device=dev), []
+    for i in range(t_len):
+      logits, state = g.step(prev, state)
+      logp.append(torch.log_softmax(logits, 1).gather(1, y[:, i:i + 1])[:, 0])
+      prev = y[:, i]
+    loss = -(torch.stack(logp, 1) * q).sum(1).mean()
+    og.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(g.parameters(), c.optim.g.grad_clip)
+    og.step()
+    bce = nn.functional.binary_cross_entropy_with_logits
+    for _ in range(p.d_steps):
+      fake = sample(b)
+      loss_d = (bce(d(real), torch.ones(b, device=dev)) + bce(d(fake), torch.zeros(b, device=dev))
+                + p.d_l2 * (d.logit.weight.square().sum() + d.logit.bias.square().sum()))
+      od.zero_grad()
+      loss_d.backward()
+      od.step()
+
+  return step
+
+
 def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: int = 3,
               device: str = "cpu") -> dict:
   """Times the PyTorch step on `device` ("cpu" or "cuda"; eager mode, cuDNN autotuning on). With
@@ -319,6 +403,8 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       og.zero_grad()
       loss_g.backward()
       og.step()
+  elif c.algorithm == "seqgan":
+    step = _seqgan(torch, nn, c, dev)
   elif c.algorithm == "cyclegan":  # both domains with example_shape's size and channels
     size, _, ch = shape
     gens = [_resnet_generator(torch, nn, c, ch, ch, c.cyclegan.blocks).to(dev) for _ in range(2)]

@@ -17,13 +17,26 @@ def test_benchmark_reports_every_figure(config_of):
       r["images_per_s"] - c.batch_size / (r["ms_per_step"] / 1e3)) / r["images_per_s"] < 0.01
 
 
+def test_seqgan_benchmark_times_the_adversarial_step_and_its_rollouts(config_of):
+  c = config_of("seqgan.py")
+  r = bench.benchmark(c, steps=1, repeats=1, warmup=0)
+  b, t, n = c.batch_size, c.data.seq_len, c.seqgan.num_rollouts
+  assert r["tokens_per_s"] == pytest.approx(b * t / (r["ms_per_step"] / 1e3), rel=0.01)
+  assert r["rollout_tokens_per_s"] == pytest.approx(b * n * (t - 1) * t / (r["ms_per_step"] / 1e3), rel=0.01)
+  assert r["rollout_alone_tokens_per_s"] == pytest.approx(b * n * (t - 1) * t / (r["rollout_ms"] / 1e3), rel=0.01)
+  assert r["config"].model.vocab_size == 50 and r["config"].seqgan.pretrain_g_steps == 0  # read from the data; adversarial
+
+
 def test_torch_reference_times_the_same_step(config_of):
   pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
   from ganjax import bench_torch
 
   for name, shape in (("gan.py", (8, 8, 1)), ("dcgan.py", (8, 8, 1)), ("vae.py", (8, 8, 1)), ("infogan.py", (8, 8, 1)),
-                      ("sngan.py", (8, 8, 1)), ("dann.py", (28, 28, 3)), ("simgan.py", (8, 8, 1))):
-    r = bench_torch.reference(config_of(name), shape, steps=1, repeats=1, warmup=1)
+                      ("sngan.py", (8, 8, 1)), ("dann.py", (28, 28, 3)), ("simgan.py", (8, 8, 1)), ("seqgan.py", (8,))):
+    c = config_of(name)
+    if name == "seqgan.py":  # as bench.main passes it: the sizes read from the data
+      c.model.vocab_size, c.model.seq_len = 50, 8
+    r = bench_torch.reference(c, shape, steps=1, repeats=1, warmup=1)
     assert r["torch_ms_per_step"] > 0 and r["torch_images_per_s"] > 0
 
 

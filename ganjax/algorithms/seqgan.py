@@ -131,3 +131,29 @@ def generate(state, key, n: int, z=None):
 def evaluate(state, x, key):
   """The generator's per-token NLL of held-out sequences (NLL_test)."""
   return {"nll": sequences.nll(state.g.apply_fn, state.g.params, x)}
+
+
+def bench_config(config):
+  """What `python -m ganjax.bench` times: the adversarial step (both pre-training phases skipped)."""
+  config = config.copy_and_resolve_references()
+  config.seqgan.pretrain_g_steps = config.seqgan.pretrain_d_steps = 0
+  return config
+
+
+def step_tokens(config) -> dict:
+  """LSTM token steps of one adversarial step's Monte Carlo rollouts: B N (T - 1) T (each rollout
+  scans all T positions, the prefix teacher-forced)."""
+  b, n, t = config.batch_size, config.seqgan.num_rollouts, config.model.seq_len
+  return {"rollout": b * n * (t - 1) * t}
+
+
+def bench_part(config):
+  """("rollout", fn(state, batch, key) -> Q, token steps): a step's sequences and their rollout values alone."""
+  def part(state, batch, key):
+    g, d = state.g, state.d
+    n, length = batch["tokens"].shape
+    tokens = sequences.sample(g.apply_fn, g.params, key, n, length)[0]
+    return sequences.rollout_values(g.apply_fn, g.params, lambda y: reward(d, d.params, y), key, tokens,
+                                    config.seqgan.num_rollouts)
+
+  return "rollout", part, step_tokens(config)["rollout"]
