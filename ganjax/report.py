@@ -237,7 +237,7 @@ def sequence_report(directory: str, png: str = "") -> str:
     plt.close(fig)
     out.append(f"wrote {png}\n")
   for title, jobs, keys in (
-      ("Gumbel-softmax GAN vs MLE on the grammar", ("gsgan_grammar", "mle_grammar"),
+      ("Gumbel-softmax GAN vs MLE on the grammar", ("gsgan_grammar", "gsgan_pretrained_grammar", "mle_grammar"),
        ("sequence/valid_fraction", "sequence/distinct_valid", "sequence/distinct_fraction", "test/nll")),
       ("TextGAN and BGAN vs MLE on the corpus", ("textgan_fortunes", "bgan_fortunes", "mle_fortunes"),
        tuple(f"sequence/bleu{n}" for n in (2, 3, 4, 5)) + tuple(f"sequence/self_bleu{n}" for n in (2, 3, 4, 5))

@@ -20,6 +20,7 @@ declare -A cmd
 order=()
 add() { cmd[$1]="$2"; order+=("$1"); }
 add gsgan_grammar "--config=configs/gsgan.py $(steps)"
+add gsgan_pretrained_grammar "--config=configs/gsgan.py --config.gsgan.pretrain_steps=2500 $(steps)"
 add mle_grammar "--config=configs/gsgan.py:mle $(steps)"
 if [ ! -d /usr/share/games/fortunes ] && [ -z "${EXTRA:-}" ]; then
   (apt-get update -qq && apt-get install -y -qq fortunes) >/dev/null || { echo "cannot install fortunes" >&2; exit 1; }

@@ -66,3 +66,28 @@ def test_adaptation_table_gives_each_method_its_share_of_the_gap(tmp_path):
   assert f"| {(0.9 - lower) / (upper - lower):.0%} | 0.5000 ± 0.0000 |" in rows[2]
   with pytest.raises(GanjaxError, match="no <method>_<pair>"):
     report.adaptation_table(str(tmp_path / "dann_mnistm_s0"))
+
+
+def test_sequence_report_pairs_seqgan_with_mle_per_oracle_seed_and_plots_the_curve(tmp_path):
+  nll = {("mle", 0): 9.0, ("seqgan", 0): 8.7, ("mle", 1): 9.2, ("seqgan", 1): 9.1}
+  for (method, seed), value in nll.items():
+    d = tmp_path / f"{method}_oracle_s{seed}"
+    d.mkdir()
+    (d / "eval.json").write_text(json.dumps({"sequence/nll_oracle": value, "test/nll": value - 1}))
+    (d / "config.json").write_text(json.dumps({"eval_start": 100}))
+    rows = [{"step": 100 + 5 * i, "eval/sequence/nll_oracle": value + 0.1 * (2 - i)} for i in range(3)]
+    (d / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows + [{"step": 50, "g/loss": 1.0}]))
+  g = tmp_path / "gsgan_grammar"
+  (g / "samples").mkdir(parents=True)
+  (g / "eval.json").write_text(json.dumps({"sequence/valid_fraction": 0.5, "sequence/distinct_valid": 7,
+                                           "sequence/distinct_fraction": 0.1, "test/nll": 1.0}))
+  (g / "samples" / "step_00000010.txt").write_text("x+x\n(x\n")
+  text = report.sequence_report(str(tmp_path), str(tmp_path / "curve.png"))
+  assert "| seqgan | 8.900 ± 0.200 (8.700, 9.100) |" in text
+  assert "| SeqGAN − MLE | -0.200 ± 0.100 (-0.300, -0.100) |" in text
+  assert "| gsgan_grammar | 0.500 | 7.000 | 0.100 | 1.000 |" in text and "`x+x` / `(x`" in text
+  steps, values = zip(*report.oracle_curves(str(tmp_path))[("seqgan", 0)])
+  assert steps == (0, 5, 10) and values == pytest.approx((8.9, 8.8, 8.7))
+  assert (tmp_path / "curve.png").stat().st_size > 1000
+  with pytest.raises(GanjaxError, match="no <job>/eval.json"):
+    report.sequence_report(str(tmp_path / "gsgan_grammar" / "samples"))
