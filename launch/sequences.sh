@@ -22,9 +22,6 @@ add() { cmd[$1]="$2"; order+=("$1"); }
 add gsgan_grammar "--config=configs/gsgan.py $(steps)"
 add gsgan_pretrained_grammar "--config=configs/gsgan.py --config.gsgan.pretrain_steps=2500 $(steps)"
 add mle_grammar "--config=configs/gsgan.py:mle $(steps)"
-if [ ! -d /usr/share/games/fortunes ] && [ -z "${EXTRA:-}" ]; then
-  (apt-get update -qq && apt-get install -y -qq fortunes) >/dev/null || { echo "cannot install fortunes" >&2; exit 1; }
-fi
 add textgan_fortunes "--config=configs/textgan.py $(steps)"
 add bgan_fortunes "--config=configs/bgan.py:tokens $(steps)"
 add mle_fortunes "--config=configs/textgan.py:mle $(steps)"
@@ -43,6 +40,9 @@ for j in ${JOBS:-${order[*]}}; do
   if [ -z "${cmd[$j]:-}" ]; then echo "unknown job $j (jobs: ${order[*]})" >&2; exit 2; fi
   [ -f "$out/$j/eval.json" ] && [ -z "${STEPS:-}" ] && continue
   case "$j" in seqgan_oracle_s*) finish; share "${j#seqgan_oracle_s}";; esac  # after its baseline
+  if [[ "$j" == *_fortunes && ! -d /usr/share/games/fortunes && -z "${EXTRA:-}" ]]; then  # Debian's fortunes, once
+    (apt-get update -qq && apt-get install -y -qq fortunes) >/dev/null || { echo "cannot install fortunes" >&2; exit 1; }
+  fi
   # shellcheck disable=SC2086
   job "$j" python3 -m ganjax.main --workdir="$out/$j" ${cmd[$j]} $C ${EXTRA:-}
 done

@@ -33,6 +33,10 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
   |                                         | cycle reconstructions; --mode=translate --direction=BtoA       |
   | DENSITY_DECODER = True                  | generate(state, None, n, z) is a continuous map of z ~ N(0, I) |
   |                                         | alone: AIS log-likelihoods apply (`ganjax.metrics.ais`)        |
+  | bench_config(config) -> config          | `ganjax.bench` times this config's step (a steady state past   |
+  |                                         | pre-training: SeqGAN's adversarial step)                       |
+  | step_tokens(config) -> {name: count}    | `ganjax.bench` reports <name>_tokens_per_s of the step         |
+  | bench_part(config) -> (name, fn, count) | `ganjax.bench` times fn(state, batch, key) alone: <name>_ms    |
 
 Data: a batch is `{"image": ...}` (plus "label" where the data has labels) for one stream, or
 `{stream: {...}}` for the named streams of `config.data.streams` (`ganjax.data`). Domain adaptation
