@@ -2,6 +2,7 @@
 the rollouts, the relaxations, the token sources and their metrics, and bad input."""
 
 import itertools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -240,3 +241,23 @@ def test_bad_sequence_input_is_one_line(tmp_path, config_of):
   c.data.name = "oracle:x"
   with pytest.raises(DataError, match="integer seed"):
     train.Run(c, tmp_path / "run3")
+
+
+def test_discriminator_diagnostic_reports_held_out_accuracy(tmp_path, config_of, capsys):
+  """launch/seqgan_discriminator.py on a trained oracle run: a fresh D's held-out table, the run untouched."""
+  import importlib.util
+
+  from ganjax import train
+
+  c = config_of("seqgan.py", steps=2)
+  train.train(c, tmp_path / "run")
+  before = sorted(os.listdir(tmp_path / "run" / "checkpoints"))
+  spec = importlib.util.spec_from_file_location("diag", ROOT / "launch" / "seqgan_discriminator.py")
+  diag = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(diag)
+  diag.main([str(tmp_path / "run"), "--steps=4", "--every=2"])
+  rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 2 |") or line.startswith("| 4 |")]
+  assert len(rows) == 2
+  accuracy = float(rows[1].split("|")[4])
+  assert 0.0 <= accuracy <= 1.0
+  assert sorted(os.listdir(tmp_path / "run" / "checkpoints")) == before
