@@ -77,7 +77,8 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
     t0 = time.perf_counter()
     run = train.Run(config, workdir, restore=False)
     setup_s = time.perf_counter() - t0
-    step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(config))
+    step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(config),
+                                 train.phase_of(run.method, run.config, 0))
     batches = [run.next_batch() for _ in range(4)]
     state = run.state
     t0 = time.perf_counter()
@@ -185,7 +186,8 @@ def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, war
     for i, c in enumerate(configs):
       c.progress = False
       run = train.Run(c, f"{workdir}/{i}", restore=False)
-      step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c))
+      step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c),
+                                   train.phase_of(run.method, run.config, 0))
       batch = run.next_batch()
       state = run.state
       for _ in range(1 + warmup):

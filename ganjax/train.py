@@ -5,7 +5,8 @@ needs of a method it learns from the method's interface (`ganjax.algorithms`).
 `train(config, workdir)` is importable from tests and notebooks; `ganjax.main` is a thin CLI over it.
 Per step: one global batch (sharded on the mesh's `data` axis; one sub-batch per stream of
 `config.data.streams`) and `train_step(state, batch, key)` with key = fold_in(step_key,
-state.step), jitted once with the state donated. Metrics stay on the device until a log step, when
+state.step), jitted once with the state donated (once per phase for a method with `phase`).
+Metrics stay on the device until a log step, when
 all of them since the last log are read back at once, checked for non-finite values (which stops
 the run before anything bad is saved), averaged and written. SIGTERM / Ctrl-C: the loop finishes
 its step, saves, and returns; rerunning resumes bitwise. Evaluation is `ganjax.evaluation`,
@@ -127,13 +128,25 @@ class Run:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def make_step_fn(method, mesh, state_sharding=None, options: Optional[dict] = None):
-  """The jitted train step (state donated); `options`: XLA compile options (`ganjax.xla`)."""
+def phase_of(method, config, step: int):
+  """The training phase of the step that starts at `step` (`method.phase`: e.g. pre-training, then
+  adversarial training), or None for a method with one phase."""
+  return method.phase(config, step) if hasattr(method, "phase") else None
+
+
+def make_step_fn(method, mesh, state_sharding=None, options: Optional[dict] = None, phase=None):
+  """The jitted train step (state donated); `options`: XLA compile options (`ganjax.xla`). A method
+  with phases (`phase(config, step)`) gets one program per phase, `train_step(state, batch, key,
+  phase)` with the phase a Python value: a phase switch inside one program (`lax.cond`) ran its
+  branches 2-5 times slower on XLA:CPU (SeqGAN's D pre-training, TextGAN's adversarial step)."""
   rep, bs = parallel.replicated(mesh), parallel.batch_sharding(mesh)
   ss = rep if state_sharding is None else state_sharding
 
   def step(state, batch, step_key):
-    return method.train_step(state, batch, jax.random.fold_in(step_key, state.step))
+    key = jax.random.fold_in(step_key, state.step)
+    if phase is not None:
+      return method.train_step(state, batch, key, phase)
+    return method.train_step(state, batch, key)
 
   return jax.jit(step, in_shardings=(ss, bs, rep), out_shardings=(ss, rep), donate_argnums=0,
                  compiler_options=options)
@@ -210,7 +223,14 @@ def _train(config, workdir, hooks, preemption):
     with open(os.path.join(run.workdir, "config.json"), "w") as f:
       f.write(cfg.to_json_best_effort(indent=2))
   writer = MetricWriter(run.workdir, start, cfg.num_steps, cfg.progress)
-  step_fn = make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(cfg))
+  step_fns = {}  # one jitted program per phase of the method (one for most methods)
+
+  def step_fn(state, batch, step_key, step):
+    phase = phase_of(run.method, cfg, step - 1)
+    if phase not in step_fns:
+      step_fns[phase] = make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(cfg), phase)
+    return step_fns[phase](state, batch, step_key)
+
   history, last_saved, last_log_time = [], ckpts.latest_step(), time.perf_counter()
   last_log_step, last_eval = start, None
 
@@ -242,7 +262,7 @@ def _train(config, workdir, hooks, preemption):
   try:
     for step in range(start + 1, cfg.num_steps + 1):
       batch = run.next_batch()
-      state, step_metrics = step_fn(state, batch, run.step_key)
+      state, step_metrics = step_fn(state, batch, run.step_key, step)
       history.append((step, step_metrics))
       writer.advance()
       for hook in hooks or ():

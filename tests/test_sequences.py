@@ -261,3 +261,25 @@ def test_discriminator_diagnostic_reports_held_out_accuracy(tmp_path, config_of,
   accuracy = float(rows[1].split("|")[4])
   assert 0.0 <= accuracy <= 1.0
   assert sorted(os.listdir(tmp_path / "run" / "checkpoints")) == before
+
+
+def test_seqgan_phases_compile_once_each_and_resume_bitwise_across_them(tmp_path, config_of, monkeypatch):
+  """Algorithm 1's three phases by step (MLE, D, adversarial), one program each; a run stopped in the
+  D phase resumes into the adversarial one bitwise equal to a straight run."""
+  import jax
+
+  from ganjax import train
+
+  assert [seqgan.phase(config_of("seqgan.py"), s) for s in range(4)] == ["pretrain_g", "pretrain_d", "adversarial", "adversarial"]
+  traced = []
+  step = seqgan.train_step
+  monkeypatch.setattr(seqgan, "train_step", lambda *a: traced.append(a[3]) or step(*a))
+  c = config_of("seqgan.py", steps=4)
+  c.checkpoint_every = 100
+  straight = train.train(c, tmp_path / "straight")
+  assert traced == ["pretrain_g", "pretrain_d", "adversarial"]  # traced once per phase
+  stop = lambda s, state: s == 2 and os.kill(os.getpid(), __import__("signal").SIGTERM)  # noqa: E731
+  assert int(train.train(c, tmp_path / "resumed", hooks=[stop]).step) == 2
+  resumed = train.train(c, tmp_path / "resumed")
+  for a, b in zip(jax.tree.leaves(straight), jax.tree.leaves(resumed), strict=True):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -14,6 +14,9 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
   |-----------------------------------------|----------------------------------------------------------------|
   | generate(state, key, n, z=None)         | samples: sample grids, sample-quality metrics, --mode=sample   |
   | rows_per_step(config) -> int            | data rows one step reads per stream (default config.batch_size) |
+  | phase(config, step) -> hashable         | training phases (pre-training, adversarial): the loop compiles |
+  |                                         | one program per phase and calls train_step(state, batch, key,  |
+  |                                         | phase) with the phase as a Python value                        |
   | example_batch(config, train) -> batch   | what init sees of the data (default: two rows of each stream)  |
   | check(config)                           | config errors, before anything is built                        |
   | ADVERSARIAL (stabilizers.Adversarial)   | the method is adversarial: the `gan` block's stabilizers apply |

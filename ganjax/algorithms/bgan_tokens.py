@@ -52,7 +52,11 @@ def sequence_log_prob(apply_fn, params, tokens, z):
   return jnp.sum(sequences.token_log_probs(sequences.teacher_forced_logits(apply_fn, params, tokens, z), tokens), axis=-1)
 
 
-def train_step(state, batch, key):
+def phase(config, step: int) -> str:
+  return sequences.pretraining_phase(config.bgan.get("pretrain_g_steps", 0), step)
+
+
+def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg = state.config
   g, d = state.g, state.d
   m = cfg.bgan.num_samples
@@ -83,6 +87,6 @@ def train_step(state, batch, key):
         "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads),
         "g/nll": sequences.mle_loss(g.apply_fn, g.params, real, z), "g/weights_ess": jnp.mean(1.0 / jnp.sum(w**2, axis=0))}
 
-  g2, d2, metrics = sequences.mle_or_adversarial(state.step < cfg.bgan.get("pretrain_g_steps", 0), g, d,
+  g2, d2, metrics = sequences.mle_or_adversarial(phase, g, d,
                                                  lambda q: sequences.mle_loss(g.apply_fn, q, real, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics

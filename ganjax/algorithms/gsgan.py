@@ -56,7 +56,11 @@ def temperature(config, step):
   return jnp.maximum(p.tau_min, p.tau0 * jnp.exp(-p.tau_rate * t))
 
 
-def train_step(state, batch, key):
+def phase(config, step: int) -> str:
+  return sequences.pretraining_phase(config.gsgan.get("pretrain_steps", 0), step)
+
+
+def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg = state.config
   g, d = state.g, state.d
   real_ids = batch["tokens"]
@@ -83,7 +87,7 @@ def train_step(state, batch, key):
         # how far the relaxed rows are from one-hot: 1 - mean max probability (0 when one-hot)
         "g/softness": 1.0 - jnp.mean(jnp.max(fake, axis=-1))}
 
-  g2, d2, metrics = sequences.mle_or_adversarial(state.step < cfg.gsgan.pretrain_steps, g, d,
+  g2, d2, metrics = sequences.mle_or_adversarial(phase, g, d,
                                                  lambda p: sequences.mle_loss(g.apply_fn, p, real_ids, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics
 

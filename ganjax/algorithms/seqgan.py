@@ -18,7 +18,7 @@ The paper's rollout policy G_beta is G_theta ("we set G_beta = G_theta for simpl
 released code keeps a delayed copy, update rate 0.8). Its schedule per adversarial epoch -- one G
 batch, then D trained 3 epochs on each of 5 fresh sets of 10,000 samples, ~4,700 D minibatches --
 is far beyond a CPU: here D takes `d_steps` minibatch updates per G update (say which in results).
-The phase of each step is a `lax.switch` on the step count, so one compiled step runs all three.
+The phase of each step follows from the step count (`phase`): the loop compiles one program per phase.
 `:mle` in `configs/seqgan.py` is the MLE baseline: phase 1 for every step.
 Adam for both, G lr 0.01 with gradient clipping 5 and D lr 1e-4, as the code.
 """
@@ -70,13 +70,23 @@ def d_loss(d, params, real, fake, key, l2: float):
   return losses.d_loss_bce(real_out, fake_out) + l2 * (jnp.sum(w["kernel"]**2) + jnp.sum(w["bias"]**2)), (real_out, fake_out)
 
 
-def train_step(state, batch, key):
+PRETRAIN_G, PRETRAIN_D, ADVERSARIAL_PHASE = "pretrain_g", "pretrain_d", "adversarial"  # (ADVERSARIAL would be the stabilizer hook)
+
+
+def phase(config, step: int) -> str:
+  """Algorithm 1's phases by step: MLE of G, then D's pre-training, then adversarial training."""
+  p = config.seqgan
+  if step < p.pretrain_g_steps:
+    return PRETRAIN_G
+  return PRETRAIN_D if step < p.pretrain_g_steps + p.pretrain_d_steps else ADVERSARIAL_PHASE
+
+
+def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
   cfg = state.config
   p = cfg.seqgan
   g, d = state.g, state.d
   real = batch["tokens"]
   n, length = real.shape
-  step = state.step
   zero = jnp.zeros(())
 
   def mle_loss(params):
@@ -87,17 +97,15 @@ def train_step(state, batch, key):
     (loss, (ro, fo)), grads = jax.value_and_grad(d_loss, argnums=1, has_aux=True)(d, d.params, real, fake, k, p.d_l2)
     return d.update(grads), (loss, mean_prob(ro), mean_prob(fo))
 
-  def pretrain_g(_):
+  if phase == PRETRAIN_G:  # 1. MLE
     loss, grads = jax.value_and_grad(mle_loss)(g.params)
-    return g.update(grads), d, {"g/loss": loss, "g/nll": loss, "g/reward": zero, "g/grad_norm": grad_norm(grads),
-                                "d/loss": zero, "d/p_real": zero, "d/p_fake": zero}
-
-  def pretrain_d(_):
-    d2, (loss, pr, pf) = d_update(d, jax.random.fold_in(key, 1))
-    return g, d2, {"g/loss": zero, "g/nll": mle_loss(g.params), "g/reward": zero, "g/grad_norm": zero,
-                   "d/loss": loss, "d/p_real": pr, "d/p_fake": pf}
-
-  def adversarial(_):
+    g, metrics = g.update(grads), {"g/loss": loss, "g/nll": loss, "g/reward": zero, "g/grad_norm": grad_norm(grads),
+                                   "d/loss": zero, "d/p_real": zero, "d/p_fake": zero}
+  elif phase == PRETRAIN_D:  # 2. D on data vs fresh samples
+    d, (loss, pr, pf) = d_update(d, jax.random.fold_in(key, 1))
+    metrics = {"g/loss": zero, "g/nll": mle_loss(g.params), "g/reward": zero, "g/grad_norm": zero,
+               "d/loss": loss, "d/p_real": pr, "d/p_fake": pf}
+  else:  # 3. one policy-gradient update of G with Monte Carlo action values, then d_steps D updates
     tokens = sequences.sample(g.apply_fn, g.params, jax.random.fold_in(key, 2), n, length)[0]
     q = sequences.rollout_values(g.apply_fn, g.params, lambda y: reward(d, d.params, y), jax.random.fold_in(key, 3),
                                  tokens, p.num_rollouts)
@@ -107,19 +115,13 @@ def train_step(state, batch, key):
           sequences.teacher_forced_logits(g.apply_fn, params, tokens), tokens), q)
 
     loss, grads = jax.value_and_grad(pg_loss)(g.params)
-    g2 = g.update(grads)
-
-    def one(dd, i):
-      dd, out = d_update(dd, jax.random.fold_in(key, 10 + i))
-      return dd, out
-
-    d2, (dl, pr, pf) = jax.lax.scan(lambda dd, i: one(dd, i), d, jnp.arange(p.d_steps))
-    return g2, d2, {"g/loss": loss, "g/nll": mle_loss(g.params), "g/reward": jnp.mean(q[:, -1]),
-                    "g/grad_norm": grad_norm(grads), "d/loss": dl[-1], "d/p_real": pr[-1], "d/p_fake": pf[-1]}
-
-  phase = jnp.where(step < p.pretrain_g_steps, 0, jnp.where(step < p.pretrain_g_steps + p.pretrain_d_steps, 1, 2))
-  g, d, metrics = jax.lax.switch(phase, [pretrain_g, pretrain_d, adversarial], None)
-  return state.replace(step=step + 1, players={**state.players, "g": g, "d": d}), metrics
+    nll_before = mle_loss(g.params)
+    g = g.update(grads)
+    for i in range(p.d_steps):  # unrolled: D's updates inside a lax.scan ran slower on XLA:CPU
+      d, (dl, pr, pf) = d_update(d, jax.random.fold_in(key, 10 + i))
+    metrics = {"g/loss": loss, "g/nll": nll_before, "g/reward": jnp.mean(q[:, -1]), "g/grad_norm": grad_norm(grads),
+               "d/loss": dl, "d/p_real": pr, "d/p_fake": pf}
+  return state.replace(step=state.step + 1, players={**state.players, "g": g, "d": d}), metrics
 
 
 def generate(state, key, n: int, z=None):

@@ -78,18 +78,25 @@ def mle_loss(apply_fn, params, tokens, z=None):
   return jnp.mean(nll(apply_fn, params, tokens, z))
 
 
-def mle_or_adversarial(pretraining, g, d, mle_loss_fn, adversarial):
-  """One step of a method with MLE pre-training of G: `lax.cond` (only the taken branch runs) of an
-  MLE update of G with D untouched while the traced `pretraining` holds, else `adversarial(None)` ->
-  (g, d, metrics). The MLE branch reports the adversarial branch's metrics as zeros, but g/nll."""
-  def pretrain(_):
-    nll_value, grads = jax.value_and_grad(mle_loss_fn)(g.params)
-    shapes = jax.eval_shape(adversarial, None)[2]
-    metrics = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
-    metrics["g/nll"] = nll_value
-    return g.update(grads), d, metrics
+MLE_PHASE, ADVERSARIAL_PHASE = "mle", "adversarial"
 
-  return jax.lax.cond(pretraining, pretrain, adversarial, None)
+
+def pretraining_phase(steps: int, step: int) -> str:
+  """The phase of a method whose first `steps` steps pre-train G by MLE."""
+  return MLE_PHASE if step < steps else ADVERSARIAL_PHASE
+
+
+def mle_or_adversarial(phase: str, g, d, mle_loss_fn, adversarial):
+  """One step of a method with MLE pre-training of G (`phase` a Python value: one compiled program
+  per phase): an MLE update of G with D untouched, or `adversarial(None)` -> (g, d, metrics). The MLE
+  step reports the adversarial step's metrics as zeros, but g/nll."""
+  if phase == ADVERSARIAL_PHASE:
+    return adversarial(None)
+  nll_value, grads = jax.value_and_grad(mle_loss_fn)(g.params)
+  shapes = jax.eval_shape(adversarial, None)[2]
+  metrics = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
+  metrics["g/nll"] = nll_value
+  return g.update(grads), d, metrics
 
 
 def init_generator(module, key, latent_dim: int):

@@ -67,7 +67,11 @@ def d_objective(real_out, fake_out, z_hat, z, real_f, fake_f, p):
   return gan - p.lambda_r * recon + p.lambda_m * mmd2, (gan, recon, mmd2)
 
 
-def train_step(state, batch, key):
+def phase(config, step: int) -> str:
+  return sequences.pretraining_phase(config.textgan.get("pretrain_g_steps", 0), step)
+
+
+def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg, p = state.config, state.config.textgan
   g, d = state.g, state.d
   real_ids = batch["tokens"]
@@ -101,6 +105,6 @@ def train_step(state, batch, key):
         "d/l_recon": recon, "d/mmd2": d_mmd2, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss,
         "g/grad_norm": grad_norm(g_grads), "g/nll": sequences.mle_loss(g.apply_fn, g.params, real_ids, z)}
 
-  g2, d2, metrics = sequences.mle_or_adversarial(state.step < p.pretrain_g_steps, g, d,
+  g2, d2, metrics = sequences.mle_or_adversarial(phase, g, d,
                                                  lambda q: sequences.mle_loss(g.apply_fn, q, real_ids, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics
