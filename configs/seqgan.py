@@ -2,11 +2,12 @@
 embedding and hidden 32, sequences of 20, 10,000 oracle samples to train (`data.name=oracle`, drawn
 from config.seed; `oracle:<k>` names one). G: the same LSTM shape; D: the paper's CNN (windows 1-20,
 1,720 filters times model.d_filter_scale, highway, dropout 0.25); Adam, G 0.01 (clip 5), D 1e-4,
-batch 64; N = 16 rollouts. Sized for a CPU: 4,000 MLE steps (~26 epochs; the paper's 80), 500 D
-pre-training steps, then 50 adversarial steps ("epochs" in the paper: each one G update) of one G
-update and seqgan.d_steps = 5 D updates, D's filters a quarter of the paper's; evaluated every 5
-adversarial steps (eval_start) for the NLL_oracle curve. `:mle` is the baseline: MLE for every step
-(the same 4,550 steps, evaluated at the same steps). An adversarial step takes ~12 s on 2 CPU cores.
+batch 64; N = 16 rollouts. Sized for a CPU: 4,000 MLE steps (~26 epochs; the paper's 80), 1,000 D
+pre-training steps (the released code's ~47,000), then 50 adversarial steps ("epochs" in the paper:
+each one G update) of one G update and seqgan.d_steps = 5 D updates (the code's ~4,700), D's filters
+a quarter of the paper's; evaluated every 5 adversarial steps (eval_start) for the NLL_oracle curve.
+`:mle` is the baseline: MLE for every step (the same 5,050 steps, evaluated at the same steps). On 2
+CPU cores an MLE step takes ~0.1 s, a D step ~0.12 s, an adversarial step ~8 s (~20 min a run).
 
   python -m ganjax.main --config=configs/seqgan.py --workdir=/tmp/seqgan
   python -m ganjax.main --config=configs/seqgan.py:mle --workdir=/tmp/seqgan_mle
@@ -27,18 +28,18 @@ def get_config(arg=None):
   c.data.vocab_size, c.data.seq_len, c.data.num_sequences = 5000, 20, 10_000
   base_config.sequence_model(c, d_filter_scale=0.25)
   c.batch_size = 64
-  c.num_steps = 4550
+  c.num_steps = 5050
   c.log_every = 50
   c.sample_every = 0
   c.checkpoint_every = 500
-  c.eval_every, c.eval_start = 5, 4500  # the curve over the adversarial phase
+  c.eval_every, c.eval_start = 5, 5000  # the curve over the adversarial phase
   c.eval.num_samples = 10_000  # the paper's NLL_oracle of 10,000 generated sequences
   c.optim.g = base_config.adam(0.01)
   c.optim.g.grad_clip = 5.0
   c.optim.d = base_config.adam(1e-4)
   c.seqgan = ml_collections.ConfigDict()
   c.seqgan.pretrain_g_steps = 4000  # MLE
-  c.seqgan.pretrain_d_steps = 500
+  c.seqgan.pretrain_d_steps = 1000
   c.seqgan.num_rollouts = 16  # N, Monte Carlo completions per prefix
   c.seqgan.d_steps = 5  # D minibatch updates per adversarial G update
   c.seqgan.d_l2 = 0.2  # on D's output layer (the released code's l2_reg_lambda)
