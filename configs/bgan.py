@@ -42,16 +42,6 @@ def tokens_config():
   c = base_config.get_config()
   c.algorithm = "bgan_tokens"
   base_config.corpus_data(c)
-  c.model.latent_dim = 32
-  c.batch_size = 64
-  c.num_steps = 1500
-  c.log_every = 100
-  c.sample_every = 500
-  c.checkpoint_every = 500
-  c.eval.num_samples = 1000
-  c.optim.g = base_config.adam(1e-3)
-  c.optim.g.grad_clip = 5.0
-  c.optim.d = base_config.adam(1e-4)
   c.bgan = ml_collections.ConfigDict()
   c.bgan.num_samples = 8  # M sequences per z
   c.bgan.pretrain_g_steps = 1000  # MLE steps of G first (0: from scratch)

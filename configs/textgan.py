@@ -23,16 +23,6 @@ def get_config(arg=None):
   c = base_config.get_config()
   c.algorithm = "textgan"
   base_config.corpus_data(c)
-  c.model.latent_dim = 32
-  c.batch_size = 64
-  c.num_steps = 1500
-  c.log_every = 100
-  c.sample_every = 500
-  c.checkpoint_every = 500
-  c.eval.num_samples = 1000
-  c.optim.g = base_config.adam(1e-3)
-  c.optim.g.grad_clip = 5.0
-  c.optim.d = base_config.adam(1e-4)
   c.textgan = ml_collections.ConfigDict()
   c.textgan.pretrain_g_steps = 1000  # MLE (the paper pre-trains G as an autoencoder's decoder)
   c.textgan.inverse_temperature = 100.0  # L of the soft-argmax

@@ -179,12 +179,23 @@ FORTUNES = "corpus:/usr/share/games/fortunes"  # Debian's `fortunes` package (ap
 
 def corpus_data(c):
   """The word-level text of issue #17's text configs (TextGAN, BGAN on tokens, their MLE baseline):
-  the fortunes, sentences of 3-19 words among the 2,000 most frequent, end-padded to 20 tokens, and
-  the sequence model sizes (embedding 32, hidden 64, SeqGAN's CNN with a quarter of its filters)."""
+  the fortunes, sentences of 3-19 words among the 2,000 most frequent, end-padded to 20 tokens; the
+  sequence model sizes (embedding 32, hidden 64, latent 32, SeqGAN's CNN with a quarter of its
+  filters) and the training budget (batch 64, 1,500 steps, Adam 1e-3 for G with clipping 5, 1e-4 for D)."""
   c.data.name = FORTUNES
   c.data.vocab_size, c.data.seq_len = 2000, 20
   sequence_model(c, d_filter_scale=0.25)
   c.model.hidden = 64
+  c.model.latent_dim = 32
+  c.batch_size = 64
+  c.num_steps = 1500  # 1,000 of them MLE pre-training of G (the method's block)
+  c.log_every = 100
+  c.sample_every = 500
+  c.checkpoint_every = 500
+  c.eval.num_samples = 1000
+  c.optim.g = adam(1e-3)
+  c.optim.g.grad_clip = 5.0
+  c.optim.d = adam(1e-4)
 
 
 def domain_streams(c, source: str, target: str):

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import bgan, gsgan, sequences
-from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent
+from ganjax.algorithms.common import grad_norm, mean_prob, sample_latent
 from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "bgan"
@@ -34,17 +34,13 @@ generate, evaluate = gsgan.generate, gsgan.evaluate  # g(x | z) drawn token by t
 def check(config):
   if config.bgan.num_samples < 2:
     raise ConfigError(f"bgan.num_samples must be >= 2 (the weights are normalised over them), got {config.bgan.num_samples}")
-  if config.model.latent_dim <= 0 or config.bgan.get("pretrain_g_steps", 0) < 0:
-    raise ConfigError("bgan_tokens draws g(x | z): model.latent_dim must be > 0, bgan.pretrain_g_steps >= 0")
+  if config.bgan.get("pretrain_g_steps", 0) < 0:
+    raise ConfigError("bgan.pretrain_g_steps must be >= 0")
+  sequences.require_latent(config)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  kg, kd = jax.random.split(key)
-  m = config.model
-  g, d = sequences.generator(config, latent=True), sequences.discriminator(config)
-  pg = state_lib.Player.create(g, state_lib.optimizer(config.optim.g, config.num_steps),
-                               sequences.init_generator(g, kg, m.latent_dim))
-  return state_lib.create(config, {"g": pg, "d": init_player(config, "d", d, kd, example_batch["tokens"])})
+  return sequences.init_players(config, key, sequences.discriminator(config), example_batch["tokens"])
 
 
 def sequence_log_prob(apply_fn, params, tokens, z):

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import sequences
-from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent
+from ganjax.algorithms.common import grad_norm, mean_prob, sample_latent
 from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "gsgan"
@@ -35,18 +35,12 @@ def check(config):
   p = config.gsgan
   if not 0 < p.tau_min <= p.tau0 or p.tau_rate < 0 or p.pretrain_steps < 0:
     raise ConfigError("gsgan needs 0 < tau_min <= tau0, tau_rate >= 0 and pretrain_steps >= 0")
-  if config.model.latent_dim <= 0:
-    raise ConfigError("gsgan draws G(z): model.latent_dim must be > 0")
+  sequences.require_latent(config)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  kg, kd = jax.random.split(key)
   m = config.model
-  g, d = sequences.generator(config, latent=True), sequences.discriminator(config)
-  pg = state_lib.Player.create(g, state_lib.optimizer(config.optim.g, config.num_steps),
-                               sequences.init_generator(g, kg, m.latent_dim))
-  example = jnp.zeros((2, m.seq_len, m.vocab_size))
-  return state_lib.create(config, {"g": pg, "d": init_player(config, "d", d, kd, example)})
+  return sequences.init_players(config, key, sequences.discriminator(config), jnp.zeros((2, m.seq_len, m.vocab_size)))
 
 
 def temperature(config, step):

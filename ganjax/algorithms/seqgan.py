@@ -31,7 +31,7 @@ import jax.numpy as jnp
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import sequences
-from ganjax.algorithms.common import grad_norm, init_player, mean_prob
+from ganjax.algorithms.common import grad_norm, mean_prob
 from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "seqgan"
@@ -45,12 +45,8 @@ def check(config):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  kg, kd = jax.random.split(key)
-  tokens = example_batch["tokens"]
-  g, d = sequences.generator(config, latent=False), sequences.discriminator(config)
-  pg = state_lib.Player.create(g, state_lib.optimizer(config.optim.g, config.num_steps),
-                               sequences.init_generator(g, kg, 0))
-  return state_lib.create(config, {"g": pg, "d": init_player(config, "d", d, kd, jnp.zeros_like(tokens))})
+  return sequences.init_players(config, key, sequences.discriminator(config), jnp.zeros_like(example_batch["tokens"]),
+                                latent=False)
 
 
 def reward(d, params, tokens):

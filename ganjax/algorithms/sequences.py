@@ -99,6 +99,24 @@ def mle_or_adversarial(phase: str, g, d, mle_loss_fn, adversarial):
   return g.update(grads), d, metrics
 
 
+def init_players(config, key, d_module, d_example, latent: bool = True):
+  """The TrainState of a sequence method: player "g" (the LSTM generator, from z when `latent`) and
+  player "d" (`d_module`, initialised on `d_example`), each with its optimizer."""
+  from ganjax import state as state_lib
+  from ganjax.algorithms.common import init_player
+
+  kg, kd = jax.random.split(key)
+  g = generator(config, latent=latent)
+  pg = state_lib.Player.create(g, state_lib.optimizer(config.optim.g, config.num_steps),
+                               init_generator(g, kg, config.model.latent_dim if latent else 0))
+  return state_lib.create(config, {"g": pg, "d": init_player(config, "d", d_module, kd, d_example)})
+
+
+def require_latent(config):
+  if config.model.latent_dim <= 0:
+    raise ConfigError(f"{config.algorithm} draws G(z): model.latent_dim must be > 0")
+
+
 def init_generator(module, key, latent_dim: int):
   z = jnp.zeros((2, latent_dim)) if latent_dim else jnp.zeros((2,), jnp.int32)
   return module.init(key, z, jnp.zeros((2,), jnp.int32), method="init_all")

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import gsgan, sequences
-from ganjax.algorithms.common import grad_norm, init_player, mean_prob, sample_latent
+from ganjax.algorithms.common import grad_norm, mean_prob, sample_latent
 from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "textgan"
@@ -40,17 +40,13 @@ def check(config):
   p = config.textgan
   if p.inverse_temperature <= 0 or not p.sigmas or min(p.sigmas) <= 0 or p.pretrain_g_steps < 0:
     raise ConfigError("textgan needs inverse_temperature > 0, positive sigmas and pretrain_g_steps >= 0")
-  if config.model.latent_dim <= 0:
-    raise ConfigError("textgan draws G(z): model.latent_dim must be > 0")
+  sequences.require_latent(config)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  kg, kd = jax.random.split(key)
   m = config.model
-  g, d = sequences.generator(config, latent=True), sequences.discriminator(config, extra_outputs=m.latent_dim)
-  pg = state_lib.Player.create(g, state_lib.optimizer(config.optim.g, config.num_steps),
-                               sequences.init_generator(g, kg, m.latent_dim))
-  return state_lib.create(config, {"g": pg, "d": init_player(config, "d", d, kd, jnp.zeros((2, m.seq_len, m.vocab_size)))})
+  d = sequences.discriminator(config, extra_outputs=m.latent_dim)
+  return sequences.init_players(config, key, d, jnp.zeros((2, m.seq_len, m.vocab_size)))
 
 
 def soft_argmax_sentences(state, params, key, z, length: int):
