@@ -305,8 +305,8 @@ def _seqgan(torch, nn, c, dev):
     bce = nn.functional.binary_cross_entropy_with_logits
     for _ in range(p.d_steps):
       fake = sample(b)
-      loss_d = (bce(d(real), torch.ones(b, device=dev)) + bce(d(fake), torch.zeros(b, device=dev))
-                + p.d_l2 * (d.logit.weight.square().sum() + d.logit.bias.square().sum()))
+      loss_d = (0.5 * (bce(d(real), torch.ones(b, device=dev)) + bce(d(fake), torch.zeros(b, device=dev)))
+                + p.d_l2 * 0.5 * (d.logit.weight.square().sum() + d.logit.bias.square().sum()))
       od.zero_grad()
       loss_d.backward()
       od.step()

@@ -58,8 +58,8 @@ def main(argv=None):
     ro = d.apply(params, real, train=True, rngs={"dropout": jax.random.fold_in(key, 0)})[0]
     fo = d.apply(params, fake, train=True, rngs={"dropout": jax.random.fold_in(key, 1)})[0]
     w = params["params"]["logit"]
-    return (jnp.mean(jax.nn.softplus(-ro)) + jnp.mean(jax.nn.softplus(fo))
-            + l2 * (jnp.sum(w["kernel"]**2) + jnp.sum(w["bias"]**2)))
+    return (0.5 * (jnp.mean(jax.nn.softplus(-ro)) + jnp.mean(jax.nn.softplus(fo)))
+            + l2 * 0.5 * (jnp.sum(w["kernel"]**2) + jnp.sum(w["bias"]**2)))
 
   @jax.jit
   def update(params, opt_state, real, key):

@@ -90,6 +90,23 @@ def test_categorical_draws_follow_the_softmax():
     np.testing.assert_allclose(np.bincount(toks, minlength=v) / len(toks), np.asarray(jax.nn.softmax(logits)), atol=0.006)
 
 
+def test_seqgan_discriminator_loss_is_the_released_codes():
+  """Mean cross-entropy over the mixed batch of data (label 1) and samples (0), plus 0.2 * tf.nn.l2_loss
+  (sum of squares / 2) of the output layer, written out in numpy from D's logits."""
+  from ganjax.networks.sequence import SequenceCNN
+
+  d = SequenceCNN(vocab_size=V, embed_dim=4, filter_scale=0.02, dropout=0.0)
+  real, fake = jnp.asarray(ALL[:4]), jnp.asarray(ALL[5:9])  # equal numbers, as every step draws
+  params = d.init(jax.random.key(0), real)["params"]
+  loss, (ro, fo) = seqgan.d_loss(type("P", (), {"apply": staticmethod(lambda p, x, **kw: (d.apply({"params": p}, x), None))}),
+                                 params, real, fake, jax.random.key(1), 0.2)
+  ro, fo = np.asarray(ro, np.float64), np.asarray(fo, np.float64)
+  ce = np.concatenate([-np.log(1 / (1 + np.exp(-ro))), -np.log(1 - 1 / (1 + np.exp(-fo)))]).mean()
+  w = params["logit"]
+  l2 = (np.sum(np.asarray(w["kernel"])**2) + np.sum(np.asarray(w["bias"])**2)) / 2
+  np.testing.assert_allclose(float(loss), ce + 0.2 * l2, rtol=1e-5)
+
+
 def test_rollout_keeps_the_prefix_and_draws_the_rest_from_the_policy():
   g, params = _policy()
   tokens = jnp.asarray(np.random.default_rng(1).integers(0, V, (500, 6)), jnp.int32)

@@ -6,7 +6,9 @@ G_theta (player "g", `networks.sequence.LSTMGenerator`) is a stochastic policy o
 dropout) scores whole sequences. Training, as the paper's Algorithm 1 and released code:
   1. MLE pre-training of G for `seqgan.pretrain_g_steps` steps (per-token cross-entropy on data);
   2. pre-training of D for `seqgan.pretrain_d_steps` steps: data (label 1) vs fresh samples of G (0),
-     -E log D(Y) - E log(1 - D(G)) + `seqgan.d_l2` ||W_out||^2 (the code's l2_reg_lambda = 0.2);
+     the released code's loss: the mean cross-entropy over the mixed batch of data and samples,
+     (-E log D(Y) - E log(1 - D(G))) / 2, plus `seqgan.d_l2` (l2_reg_lambda = 0.2) times
+     tf.nn.l2_loss = ||W_out||^2 / 2 of the output layer (one logit: the code's two-class softmax);
   3. adversarial steps: one policy-gradient update of G on a fresh batch of its own sequences Y,
          grad J = E_Y sum_t grad log G(y_t | Y_1:t-1) Q(Y_1:t-1, y_t)          (Eq. 6-7)
      with the action value of Eq. 4: for t < T the mean of D(Y^n) over `seqgan.num_rollouts`
@@ -63,7 +65,8 @@ def d_loss(d, params, real, fake, key, l2: float):
   real_out = d.apply(params, real, train=True, rngs={"dropout": jax.random.fold_in(key, 0)})[0][0]
   fake_out = d.apply(params, fake, train=True, rngs={"dropout": jax.random.fold_in(key, 1)})[0][0]
   w = params["logit"]
-  return losses.d_loss_bce(real_out, fake_out) + l2 * (jnp.sum(w["kernel"]**2) + jnp.sum(w["bias"]**2)), (real_out, fake_out)
+  penalty = 0.5 * (jnp.sum(w["kernel"]**2) + jnp.sum(w["bias"]**2))  # tf.nn.l2_loss
+  return 0.5 * losses.d_loss_bce(real_out, fake_out) + l2 * penalty, (real_out, fake_out)  # mixed-batch mean
 
 
 PRETRAIN_G, PRETRAIN_D, ADVERSARIAL_PHASE = "pretrain_g", "pretrain_d", "adversarial"  # (ADVERSARIAL would be the stabilizer hook)
