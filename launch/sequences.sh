@@ -26,7 +26,7 @@ add textgan_fortunes "--config=configs/textgan.py $(steps)"
 add bgan_fortunes "--config=configs/bgan.py:tokens $(steps)"
 add mle_fortunes "--config=configs/textgan.py:mle $(steps)"
 for s in ${SEEDS:-0 1 2}; do
-  add mle_oracle_s$s "--config=configs/seqgan.py:mle --config.seed=$s $(steps)"
+  add mle_oracle_s$s "--config=configs/seqgan.py:mle --config.seed=$s --config.keep_checkpoints=12 $(steps)"
   add seqgan_oracle_s$s "--config=configs/seqgan.py --config.seed=$s $(steps)"
 done
 # SeqGAN's first 4,000 steps (MLE pre-training) are its baseline's first 4,000 steps, step for step
