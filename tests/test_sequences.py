@@ -267,6 +267,7 @@ def test_discriminator_diagnostic_reports_held_out_accuracy(tmp_path, config_of,
   from ganjax import train
 
   c = config_of("seqgan.py", steps=2)
+  c.seqgan.pretrain_g_steps = 2  # one phase, one program: only G matters here
   train.train(c, tmp_path / "run")
   before = sorted(os.listdir(tmp_path / "run" / "checkpoints"))
   spec = importlib.util.spec_from_file_location("diag", ROOT / "launch" / "seqgan_discriminator.py")

@@ -259,7 +259,7 @@ def run_cli(*args, env=None, timeout=300):
 
 
 @pytest.mark.parametrize("override,message", [
-    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ae, ali, bgan, cartoongan, cgan, cyclegan, dann, discogan, dtn, ebgan, gan, gman, infogan, pix2pix, pixelda, sgan, simgan, srgan, unrolled_gan, vae"),
+    ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ae, ali, bgan, bgan_tokens, cartoongan, cgan, cyclegan, dann, discogan, dtn, ebgan, gan, gman, gsgan, infogan, pix2pix, pixelda, seqgan, sgan, simgan, srgan, textgan, unrolled_gan, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
     ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp, resnet"),
 ])

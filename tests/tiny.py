@@ -85,8 +85,8 @@ def tiny(config, steps: int = 4):
   for block, field in (("gsgan", "pretrain_steps"), ("textgan", "pretrain_g_steps"), ("bgan", "pretrain_g_steps")):
     if block in c and field in c[block]:
       c[block][field] = min(c[block][field], 2)
-  if "bgan" in c and c.algorithm == "bgan_tokens":
-    c.bgan.num_samples = 2
+  if "bgan" in c and c.algorithm == "bgan_tokens":  # (textgan's tiny run covers the MLE phase)
+    c.bgan.num_samples, c.bgan.pretrain_g_steps = 2, 0
   if "perceptual" in c:
     c.perceptual.steps = 10
   if "gan" in c and c.gan.replay_size:
