@@ -200,11 +200,19 @@ def oracle_curves(directory: str):
 
 def sequence_report(directory: str, png: str = "") -> str:
   """Markdown tables of launch/sequences.sh's finished runs (and the NLL_oracle curve as a PNG)."""
-  evals = {n: _read_json(os.path.join(directory, n, "eval.json")) for n in sorted(os.listdir(directory))
-           if os.path.exists(os.path.join(directory, n, "eval.json"))}
+  evals, unfinished = {}, []
+  for n in sorted(os.listdir(directory)):
+    if os.path.exists(os.path.join(directory, n, "eval.json")):
+      e = _read_json(os.path.join(directory, n, "eval.json"))
+      config = os.path.join(directory, n, "config.json")
+      steps = _read_json(config).get("num_steps") if os.path.exists(config) else None
+      if steps is not None and e.get("step", steps) < steps:  # a periodic evaluation of a run still training
+        unfinished.append(f"{n} (evaluated at step {e['step']} of {steps})")
+      else:
+        evals[n] = e
   if not evals:
-    raise GanjaxError(f"no <job>/eval.json under {directory} (run launch/sequences.sh)")
-  out = []
+    raise GanjaxError(f"no finished <job>/eval.json under {directory} (run launch/sequences.sh)")
+  out = [f"not finished, left out: {', '.join(unfinished)}\n"] if unfinished else []
   seeds = sorted({int(n.rsplit("_s", 1)[1]) for n in evals if n.startswith("seqgan_oracle_s")}
                  & {int(n.rsplit("_s", 1)[1]) for n in evals if n.startswith("mle_oracle_s")})
   if seeds:

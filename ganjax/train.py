@@ -6,11 +6,10 @@ needs of a method it learns from the method's interface (`ganjax.algorithms`).
 Per step: one global batch (sharded on the mesh's `data` axis; one sub-batch per stream of
 `config.data.streams`) and `train_step(state, batch, key)` with key = fold_in(step_key,
 state.step), jitted once with the state donated (once per phase for a method with `phase`).
-Metrics stay on the device until a log step, when
-all of them since the last log are read back at once, checked for non-finite values (which stops
-the run before anything bad is saved), averaged and written. SIGTERM / Ctrl-C: the loop finishes
-its step, saves, and returns; rerunning resumes bitwise. Evaluation is `ganjax.evaluation`,
-pictures `ganjax.sampling`, XLA settings `ganjax.xla`.
+Metrics stay on the device until a log step, when all of them since the last log are read back at
+once, checked for non-finite values (which stops the run before anything bad is saved), averaged
+and written. SIGTERM / Ctrl-C: the loop finishes its step, saves, and returns; rerunning resumes
+bitwise. Evaluation is `ganjax.evaluation`, pictures `ganjax.sampling`, XLA settings `ganjax.xla`.
 """
 
 from __future__ import annotations

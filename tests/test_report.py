@@ -89,5 +89,10 @@ def test_sequence_report_pairs_seqgan_with_mle_per_oracle_seed_and_plots_the_cur
   steps, values = zip(*report.oracle_curves(str(tmp_path))[("seqgan", 0)])
   assert steps == (0, 5, 10) and values == pytest.approx((8.9, 8.8, 8.7))
   assert (tmp_path / "curve.png").stat().st_size > 1000
-  with pytest.raises(GanjaxError, match="no <job>/eval.json"):
+  (tmp_path / "mle_oracle_s2").mkdir()  # a run still training: its periodic eval.json is left out
+  (tmp_path / "mle_oracle_s2" / "eval.json").write_text(json.dumps({"step": 105, "sequence/nll_oracle": 1.0, "test/nll": 1.0}))
+  (tmp_path / "mle_oracle_s2" / "config.json").write_text(json.dumps({"num_steps": 110}))
+  text = report.sequence_report(str(tmp_path))
+  assert "mle_oracle_s2 (evaluated at step 105 of 110)" in text and "(9.000, 9.200)" in text
+  with pytest.raises(GanjaxError, match="no finished <job>/eval.json"):
     report.sequence_report(str(tmp_path / "gsgan_grammar" / "samples"))
