@@ -5,14 +5,15 @@ Default: the continuous BGAN on DCGAN players -- the GAN step with G minimising
 `:discrete`: the discrete BGAN on dynamically binarised images -- G outputs Bernoulli logits, M = 20
 samples per z, normalised importance weights w = D / (1 - D) (Algorithm 1), MLP players on 28x28.
 `:tokens`: the same estimator on token sequences (`ganjax.algorithms.bgan_tokens`): an LSTM g(x | z),
-M = 8 sequences per z, SeqGAN's CNN (a quarter of its filters) as D, on the fortunes corpus of
-`configs/textgan.py` (`apt-get install fortunes`; corpus:<path> for any text); 1,000 MLE steps of G,
+M = 8 sequences per z, SeqGAN's CNN (a quarter of its filters) as D, on the data of
+`configs/textgan.py` (offline the grammar; the figures: --config.data.name=corpus:/usr/share/games/fortunes); 1,000 MLE steps of G,
 then 500 BGAN steps (~9 minutes on 2 CPU cores), Adam 1e-3 (G) / 1e-4 (D). Its MLE baseline is `configs/textgan.py:mle`.
 
   python -m ganjax.main --config=configs/bgan.py --workdir=/tmp/bgan
   python -m ganjax.main --config=configs/bgan.py:discrete --workdir=/tmp/bgan_discrete \
       --config.data.name=idx:../shared/data/mnist
-  python -m ganjax.main --config=configs/bgan.py:tokens --workdir=/tmp/bgan_tokens
+  python -m ganjax.main --config=configs/bgan.py:tokens --workdir=/tmp/bgan_tokens \
+      --config.data.name=corpus:/usr/share/games/fortunes
 """
 
 import ml_collections

@@ -1,13 +1,17 @@
-"""TextGAN (Zhang et al. 2017, kernel-MMD feature matching) on real text: word-level sentences of a
-corpus (default the fortunes of Debian's `fortunes` package, `apt-get install fortunes`; any file or
-folder with --config.data.name=corpus:<path>), 3-19 words, the 2,000 most frequent words (with the
-end symbol), end-padded to 20 tokens, the last fifth held out. G: an LSTM (embedding 32, hidden
+"""TextGAN (Zhang et al. 2017, kernel-MMD feature matching). Offline default data: the grammar
+(generated from the seed); real text with --config.data.name=corpus:<path>, e.g. the fortunes of
+Debian's `fortunes` package (`apt-get install fortunes`; the README's figures): word-level sentences
+of 3-19 words, the 2,000 most frequent words (with the end symbol), end-padded to 20 tokens, the
+last fifth held out. G: an LSTM (embedding 32, hidden
 64, latent 32) with soft-argmax (L = 100); D: SeqGAN's CNN (a quarter of its filters) with the
 z-reconstruction head. 1,000 MLE steps of G, then 500 adversarial steps (~4 minutes on 2 CPU cores); Adam 1e-3 (G) / 1e-4 (D).
 `:mle` is the baseline: an MLE LSTM of G's size on the same sentences (`seqgan`, MLE every step).
 
-  python -m ganjax.main --config=configs/textgan.py --workdir=/tmp/textgan
-  python -m ganjax.main --config=configs/textgan.py:mle --workdir=/tmp/textgan_mle
+  python -m ganjax.main --config=configs/textgan.py --workdir=/tmp/textgan      # the grammar, offline
+  python -m ganjax.main --config=configs/textgan.py --workdir=/tmp/textgan_fortunes \
+      --config.data.name=corpus:/usr/share/games/fortunes
+  python -m ganjax.main --config=configs/textgan.py:mle --workdir=/tmp/textgan_mle \
+      --config.data.name=corpus:/usr/share/games/fortunes
   # eval.json: sequence/bleu2..5 against held-out sentences, sequence/self_bleu2..5; samples.txt
 """
 

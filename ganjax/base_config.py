@@ -178,12 +178,13 @@ FORTUNES = "corpus:/usr/share/games/fortunes"  # Debian's `fortunes` package (ap
 
 
 def corpus_data(c):
-  """The word-level text of issue #17's text configs (TextGAN, BGAN on tokens, their MLE baseline):
-  the fortunes, sentences of 3-19 words among the 2,000 most frequent, end-padded to 20 tokens; the
+  """The data of issue #17's text configs (TextGAN, BGAN on tokens, their MLE baseline): offline, the
+  grammar (generated from the seed); for the figures the fortunes (`FORTUNES`, with
+  --config.data.name), sentences of 3-19 words among the 2,000 most frequent, end-padded to 20; the
   sequence model sizes (embedding 32, hidden 64, latent 32, SeqGAN's CNN with a quarter of its
   filters) and the training budget (batch 64, 1,500 steps, Adam 1e-3 for G with clipping 5, 1e-4 for D)."""
-  c.data.name = FORTUNES
-  c.data.vocab_size, c.data.seq_len = 2000, 20
+  c.data.name = "grammar"  # offline default, generated from the seed; the figures: FORTUNES (launch/sequences.sh)
+  c.data.vocab_size, c.data.seq_len = 2000, 20  # corpus: the 2,000 most frequent words, 20 tokens
   sequence_model(c, d_filter_scale=0.25)
   c.model.hidden = 64
   c.model.latent_dim = 32

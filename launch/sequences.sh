@@ -22,9 +22,10 @@ add() { cmd[$1]="$2"; order+=("$1"); }
 add gsgan_grammar "--config=configs/gsgan.py $(steps)"
 add gsgan_pretrained_grammar "--config=configs/gsgan.py --config.gsgan.pretrain_steps=2500 $(steps)"
 add mle_grammar "--config=configs/gsgan.py:mle $(steps)"
-add textgan_fortunes "--config=configs/textgan.py $(steps)"
-add bgan_fortunes "--config=configs/bgan.py:tokens $(steps)"
-add mle_fortunes "--config=configs/textgan.py:mle $(steps)"
+fortunes="--config.data.name=corpus:/usr/share/games/fortunes"
+add textgan_fortunes "--config=configs/textgan.py $fortunes $(steps)"
+add bgan_fortunes "--config=configs/bgan.py:tokens $fortunes $(steps)"
+add mle_fortunes "--config=configs/textgan.py:mle $fortunes $(steps)"
 for s in ${SEEDS:-0 1 2}; do
   add mle_oracle_s$s "--config=configs/seqgan.py:mle --config.seed=$s --config.keep_checkpoints=12 $(steps)"
   add seqgan_oracle_s$s "--config=configs/seqgan.py --config.seed=$s $(steps)"

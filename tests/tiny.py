@@ -70,7 +70,7 @@ def tiny(config, steps: int = 4):
     c.data.vocab_size, c.data.seq_len, c.data.num_sequences = 50, 8, 200
   if c.data.name == "grammar":
     c.data.num_sequences = 200
-  if c.data.name.startswith("corpus:"):  # the bundled sentences, not the fortunes package
+  if c.data.name.startswith("corpus:") or "textgan" in c or c.algorithm == "bgan_tokens":  # the bundled sentences
     c.data.name = f"corpus:{ROOT / 'tests' / 'data' / 'corpus.txt'}"
     c.data.seq_len = 12
   if "d_filter_scale" in c.model:  # SeqGAN's CNN with one filter per window, small embeddings
