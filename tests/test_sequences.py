@@ -301,3 +301,13 @@ def test_seqgan_phases_compile_once_each_and_resume_bitwise_across_them(tmp_path
   resumed = train.train(c, tmp_path / "resumed")
   for a, b in zip(jax.tree.leaves(straight), jax.tree.leaves(resumed), strict=True):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_gsgan_trains_with_the_cnn_discriminator_too(tmp_path, config_of):
+  """model.discriminator = cnn (SeqGAN's, with dropout) in place of Kusner's LSTM."""
+  from ganjax import train
+
+  c = config_of("gsgan.py", steps=2)
+  c.model.discriminator = "cnn"
+  state = train.train(c, tmp_path)
+  assert "conv1" in state.d.params and int(state.step) == 2

@@ -8,7 +8,8 @@ Eq. 1; Maddison, Mnih & Teh 2017's concrete distribution),
 and feeds y_t back as the next input (embedded as y_t E), so the sequence is a differentiable
 function of G's parameters. D (player "d": `model.discriminator` "lstm", Kusner et al.'s LSTM over
 the sequence, or "cnn") sees the data as one-hot rows and G's relaxed rows, and the two play the
-standard GAN game (Goodfellow et al. Eq. 1; G non-saturating): d/loss = -E log D(x) - E log(1 - D(G(z))),
+standard GAN game (Goodfellow et al. Eq. 1; G non-saturating; both players updated from the same
+step's parameters): d/loss = -E log D(x) - E log(1 - D(G(z))),
 g/loss = -E log D(G(z)). The temperature is annealed, as the paper does, from `gsgan.tau0` towards
 0 (one-hot) -- tau_t = max(tau_min, tau0 exp(-tau_rate t)) -- so the relaxation sharpens during
 training. Samples (`generate`) are the tau -> 0 limit: argmax(h W + b + g), the exact categorical
@@ -63,17 +64,17 @@ def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   tau = temperature(cfg, state.step)
   z = sample_latent(jax.random.fold_in(key, 0), n, cfg.model)
   relaxed = lambda params: sequences.relaxed_sample(g.apply_fn, params, jax.random.fold_in(key, 1), z, length, tau)  # noqa: E731
-  logit = lambda params, x: d.apply(params, x, train=True)[0][0]  # noqa: E731
+  logit = lambda params, x, salt: d.apply(params, x, train=True, rngs={"dropout": jax.random.fold_in(key, 10 + salt)})[0][0]  # noqa: E731
 
   def adversarial(_):
     fake = jax.lax.stop_gradient(relaxed(g.params))
 
     def d_loss_fn(params):
-      real_out, fake_out = logit(params, real), logit(params, fake)
+      real_out, fake_out = logit(params, real, 0), logit(params, fake, 1)
       return losses.d_loss_bce(real_out, fake_out), (real_out, fake_out)
 
     (d_loss, (real_out, fake_out)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
-    g_loss, g_grads = jax.value_and_grad(lambda params: losses.g_loss_non_saturating(logit(d.params, relaxed(params))))(g.params)
+    g_loss, g_grads = jax.value_and_grad(lambda params: losses.g_loss_non_saturating(logit(d.params, relaxed(params), 2)))(g.params)
     return g.update(g_grads), d.update(d_grads), {
         "d/loss": d_loss, "d/p_real": mean_prob(real_out), "d/p_fake": mean_prob(fake_out),
         "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads),

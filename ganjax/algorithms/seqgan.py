@@ -21,7 +21,7 @@ released code keeps a delayed copy, update rate 0.8). Its schedule per adversari
 batch, then D trained 3 epochs on each of 5 fresh sets of 10,000 samples, ~4,700 D minibatches --
 is far beyond a CPU: here D takes `d_steps` minibatch updates per G update (say which in results).
 The phase of each step follows from the step count (`phase`): the loop compiles one program per phase.
-`:mle` in `configs/seqgan.py` is the MLE baseline: phase 1 for every step.
+`:mle` in `configs/seqgan.py` is the MLE baseline: the MLE phase for every step.
 Adam for both, G lr 0.01 with gradient clipping 5 and D lr 1e-4, as the code.
 """
 
@@ -89,7 +89,7 @@ def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
   zero = jnp.zeros(())
 
   def mle_loss(params):
-    return jnp.mean(sequences.nll(g.apply_fn, params, real))
+    return sequences.mle_loss(g.apply_fn, params, real)
 
   def d_update(d, k):
     fake = sequences.sample(g.apply_fn, g.params, jax.random.fold_in(k, 0), n, length)[0]

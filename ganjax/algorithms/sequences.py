@@ -18,14 +18,6 @@ from ganjax.errors import ConfigError, DataError
 START = 0
 
 
-def vocab_size(config, tokens) -> int:
-  """`model.vocab_size` (set from the data by `example_batch`)."""
-  v = int(config.model.get("vocab_size", 0))
-  if v <= 0:
-    raise ConfigError("model.vocab_size is not set: sequence methods read it from the data (tokens)")
-  return v
-
-
 def example_batch(config, train):
   """Two rows of token data; fixes model.vocab_size / model.seq_len from the source (so a
   checkpoint's shapes follow the data) and refuses image data with one line."""
@@ -220,7 +212,7 @@ def rollout_values(apply_fn, params, reward_fn, key, tokens, num_rollouts: int, 
   return jnp.concatenate([partial.T, reward_fn(tokens)[:, None]], axis=1)
 
 
-def relaxed_sample(apply_fn, params, key, z, length: int, temperature, hard_inputs: bool = False, gumbel: bool = True):
+def relaxed_sample(apply_fn, params, key, z, length: int, temperature, gumbel: bool = True):
   """Differentiable sequences (B, T, V): each step's y_t = softmax((logits + g) / tau) with g Gumbel
   noise (the concrete / Gumbel-softmax distribution, Jang et al. 2017, Maddison et al. 2017), or
   without noise softmax(logits / tau) (TextGAN's soft-argmax), fed back as the next input (y_t @ E)."""
