@@ -12,8 +12,6 @@ With batch 64, z ~ N(0, I) and 10,000 steps the categorical code found the digit
   python -m ganjax.main --config=configs/infogan.py --workdir=/tmp/infogan_mnist --mode=sample  # traversal_c1.png, ...
 """
 
-import ml_collections
-
 from ganjax import base_config
 
 
@@ -26,11 +24,9 @@ def get_config(arg=None):
   c.model.width = 64
   c.model.latent_dim = 62  # incompressible noise z ...
   c.model.latent_dist = "uniform"  # ... ~ U[-1, 1]
-  c.info = ml_collections.ConfigDict()
-  c.info.categories = 10  # one categorical code with this many values
-  c.info.continuous = 2  # continuous codes ~ U[-1, 1]
-  c.info.lambda_cat = 1.0  # lambda for the categorical part of L_I
-  c.info.lambda_cont = 1.0  # lambda for the continuous part
-  c.optim.d = base_config.adam(2e-4, b1=0.5)  # D and its Q head
+  c.info = base_config.info_block(categories=10, continuous=2)  # lambda = 1 for both parts
+  c.optim.d = base_config.adam(2e-4, b1=0.5)
+  c.optim.q = base_config.adam(2e-4, b1=0.5)  # Q's head: D's settings (one optimizer for both in the authors' code)
   c.optim.g = base_config.adam(1e-3, b1=0.5)
+  c.optim.info = base_config.adam(2e-4, b1=0.5)  # the MI step's, with info.q_step="separate"
   return c

@@ -10,8 +10,6 @@ code recovers the families (Hungarian matching).
       --config.data.name=csv:/path/series.csv --config.data.window=64 --config.info.categories=3
 """
 
-import ml_collections
-
 from ganjax import base_config
 
 
@@ -26,11 +24,9 @@ def get_config(arg=None):
   c.model.width = 32
   c.model.latent_dim = 16
   c.model.num_classes = 4
-  c.info = ml_collections.ConfigDict()
-  c.info.categories = 4
-  c.info.continuous = 1
-  c.info.lambda_cat = 1.0
-  c.info.lambda_cont = 1.0
+  c.info = base_config.info_block(categories=4, continuous=1)
   c.optim.d = base_config.adam(2e-4, b1=0.5)
+  c.optim.q = base_config.adam(2e-4, b1=0.5)
   c.optim.g = base_config.adam(1e-3, b1=0.5)
+  c.optim.info = base_config.adam(2e-4, b1=0.5)  # the MI step's, with info.q_step="separate"
   return c

@@ -5,8 +5,9 @@ import ml_collections
 
 def adam(lr, b1=0.9, b2=0.999):
   # lr_decay_start < 1: constant lr for that fraction of num_steps, then linearly to 0 (ganjax.state.optimizer)
-  return ml_collections.ConfigDict({"name": "adam", "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8, "grad_clip": 0.0,
-                                    "lr_decay_start": 1.0})
+  # eps / eps_root: m / (sqrt(v + eps_root) + eps) (optax.adam)
+  return ml_collections.ConfigDict({"name": "adam", "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8, "eps_root": 0.0,
+                                    "grad_clip": 0.0, "lr_decay_start": 1.0})
 
 
 def get_config():
@@ -73,7 +74,7 @@ def get_config():
   c.optim.d = adam(2e-4, b1=0.5)
 
   c.eval = ml_collections.ConfigDict()
-  c.eval.num_samples = 2000  # generated samples per evaluation
+  c.eval.num_samples = 2000  # generated samples per evaluation (0: no sample metrics, only the method's own)
   c.eval.batch_size = 500
   c.eval.classifier_steps = 2000  # training steps of the metric classifier (cached per dataset)
   c.eval.cache_dir = ""  # classifier cache ("" = $GANJAX_CACHE or ~/.cache/ganjax)
@@ -121,6 +122,19 @@ def adversarial_block():
   g.g_virtual_batch_norm = 0  # > 0: virtual batch norm in the DCGAN generator (Salimans et al. 2016, Sec. 3.4), this many reference latents
   g.d_virtual_batch_norm = 0  # > 0: the same in the DCGAN discriminator (an extension), this many reference images
   return g
+
+
+def info_block(categories: int = 10, continuous: int = 2):
+  """`config.info`: InfoGAN's latent codes and how its mutual-information term is trained
+  (`ganjax.algorithms.infogan`). Q's optimizer is `config.optim.q`."""
+  i = ml_collections.ConfigDict()
+  i.categories = categories  # one categorical code with this many values
+  i.continuous = continuous  # continuous codes ~ U[-1, 1]
+  i.lambda_cat = 1.0  # lambda for the categorical part of L_I
+  i.lambda_cont = 1.0  # lambda for the continuous part
+  i.continuous_variance = "fixed"  # Q's Gaussian for the continuous codes: fixed (unit variance) | learned
+  i.q_step = "d"  # which step Q descends the MI term in: d (with D's trunk, the authors' code) | g (with G; trunk D's alone)
+  return i
 
 
 def get_gan_config():

@@ -102,13 +102,14 @@ def _infogan(torch, nn, c, shape):
   """`ganjax.networks.infogan` in PyTorch: G, D's trunk, D's head and Q's head."""
   h, w_, ch = shape
   w, fc = c.model.width, c.model.fc_width
-  q_out = c.info.categories + c.info.continuous
+  codes = c.info.categories + c.info.continuous
+  q_out = c.info.categories + (2 if c.info.continuous_variance == "learned" else 1) * c.info.continuous
   seed = (h // 4, w_ // 4)
 
   class G(nn.Module):
     def __init__(self):
       super().__init__()
-      self.fc = nn.Sequential(nn.Linear(c.model.latent_dim + q_out, fc), nn.BatchNorm1d(fc), nn.ReLU(),
+      self.fc = nn.Sequential(nn.Linear(c.model.latent_dim + codes, fc), nn.BatchNorm1d(fc), nn.ReLU(),
                               nn.Linear(fc, seed[0] * seed[1] * 2 * w), nn.BatchNorm1d(seed[0] * seed[1] * 2 * w),
                               nn.ReLU())
       self.up = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU(),
@@ -351,7 +352,7 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
     g, trunk, head, q = (m.to(dev) for m in _infogan(torch, nn, c, shape))
     k, nc = c.info.categories, c.info.continuous
     og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
-    od = torch.optim.Adam([*trunk.parameters(), *head.parameters(), *q.parameters()], lr=c.optim.d.lr,
+    od = torch.optim.Adam([*trunk.parameters(), *head.parameters()], lr=c.optim.d.lr,
                           betas=(c.optim.d.b1, c.optim.d.b2))
     bce = nn.functional.binary_cross_entropy_with_logits
     ones, zeros = torch.ones(b, 1, device=dev), torch.zeros(b, 1, device=dev)
@@ -363,23 +364,41 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       z = torch.cat([torch.randn(b, c.model.latent_dim, device=dev), nn.functional.one_hot(cat, k).float(), cont], 1)
       return z, cat, cont
 
-    def mi(qo, cat, cont):
-      return nn.functional.cross_entropy(qo[:, :k], cat) + 0.5 * ((qo[:, k:] - cont)**2).sum(1).mean()
+    where = c.info.q_step  # which update the MI term is in (`ganjax.algorithms.infogan.Q_STEPS`)
+    oq = torch.optim.Adam(q.parameters(), lr=c.optim.q.lr, betas=(c.optim.q.b1, c.optim.q.b2))
+    oi = (torch.optim.Adam([*g.parameters(), *trunk.parameters(), *q.parameters()], lr=c.optim.info.lr,
+                           betas=(c.optim.info.b1, c.optim.info.b2)) if where == "separate" else None)
+
+    def mi(qo, cat, cont):  # fixed unit variance for the continuous codes
+      return (c.info.lambda_cat * nn.functional.cross_entropy(qo[:, :k], cat)
+              + c.info.lambda_cont * 0.5 * ((qo[:, k:k + nc] - cont)**2).sum(1).mean())
 
     def step():
       z, cat, cont = codes()
       fake = g(z).detach()
       hf = trunk(fake)
-      loss_d = bce(head(trunk(real)), ones) + bce(head(hf), zeros) + mi(q(hf), cat, cont)
+      loss_d = bce(head(trunk(real)), ones) + bce(head(hf), zeros) + (mi(q(hf), cat, cont) if where == "d" else 0)
       od.zero_grad()
+      oq.zero_grad()
       loss_d.backward()
       od.step()
+      if where == "d":
+        oq.step()
       z, cat, cont = codes()
       h = trunk(g(z))
-      loss_g = bce(head(h), ones) + mi(q(h), cat, cont)
+      loss_g = bce(head(h), ones) + (mi(q(h), cat, cont) if where == "g" else 0)
       og.zero_grad()
+      oq.zero_grad()
       loss_g.backward()
       og.step()
+      if where == "g":
+        oq.step()
+      if where == "separate":
+        z, cat, cont = codes()
+        loss_i = mi(q(trunk(g(z))), cat, cont)
+        oi.zero_grad()
+        loss_i.backward()
+        oi.step()
   elif c.algorithm == "pix2pix":  # example_shape is B's; A is taken to have B's size (edges: 1 channel)
     size, _, cb = shape
     ca = 1

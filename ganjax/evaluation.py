@@ -61,8 +61,8 @@ def evaluate(run, step: int) -> dict:
   out = {"step": int(step)}
   stages = _Stages(cfg.progress and jax.process_index() == 0, out)
   spec = run.split.train.element_spec
-  if run.generate_fn is None or not ("image" in spec or "tokens" in spec):
-    samples = None
+  if run.generate_fn is None or not ("image" in spec or "tokens" in spec) or cfg.eval.num_samples == 0:
+    samples = None  # eval.num_samples = 0: only the method's own metrics (e.g. a time-to-accuracy curve)
   else:
     with stages("samples"):
       samples, labels = _samples(run, key)

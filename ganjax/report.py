@@ -13,6 +13,12 @@
       # launch/sequences.sh's runs: SeqGAN vs MLE on the oracle over seeds (NLL_oracle, NLL_test, the
       # difference per seed) and the NLL_oracle curve over the adversarial steps (--png), the
       # Gumbel-softmax GAN vs MLE on the grammar, TextGAN / BGAN vs MLE on the corpus, with samples
+  python -m ganjax.report benchmark DIR [--keys=...]
+      # DIR/<method>_s<seed>/eval.json (launch/fashion_benchmark.sh) -> one row per method: mean +- std
+      # over its seeds of each metric, then every seed's FID
+  python -m ganjax.report curve --key=cluster_accuracy [--reach=0.95] WORKDIR...
+      # time to quality: each run's eval rows of metrics.jsonl (step, training seconds, the metric) and
+      # the first evaluation where the metric reaches --reach
   python -m ganjax.report wgan_curve WORKDIR [--png=PATH]
       # the critic's Wasserstein estimate (metrics.jsonl) against classifier FID (eval/fid rows, written
       # when the run had --config.eval_every > 0): a table, their Pearson correlation, and a PNG plot.
@@ -152,6 +158,63 @@ def seed_table(workdirs, keys=None) -> str:
           + " | ".join(cells) + " |")
 
 
+_SEEDED = re.compile(r"^(?P<method>.+)_s(?P<seed>\d+)$")
+BENCHMARK_KEYS = ("fid", "fid_real_reference", "kid", "precision", "recall", "density", "coverage",
+                  "classifier_score", "class_accuracy")
+
+
+def benchmark_table(directory: str, keys=None) -> str:
+  """Markdown: one row per method (runs DIR/<method>_s<seed>), each metric's mean +- std over the
+  seeds ("–" where the method has none, e.g. class accuracy of unconditional generators); then a
+  row per method with every seed's FID."""
+  runs = collections.defaultdict(dict)  # method -> {seed: eval}
+  for name in sorted(os.listdir(directory)):
+    m = _SEEDED.match(name)
+    path = os.path.join(directory, name, "eval.json")
+    if m and os.path.exists(path):
+      runs[m["method"]][int(m["seed"])] = _read_json(path)
+  if not runs:
+    raise GanjaxError(f"no <method>_s<seed>/eval.json under {directory}")
+  keys = list(keys or BENCHMARK_KEYS)
+  lines = ["| method | seeds | step | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 3)]
+  for method, evals in sorted(runs.items()):
+    cells = []
+    for k in keys:
+      vals = [float(e[k]) for e in evals.values() if isinstance(e.get(k), (int, float))]
+      digits = 1 if k.startswith(("fid", "kid")) else 3
+      cells.append(f"{np.mean(vals):.{digits}f} ± {np.std(vals):.{digits}f}" if vals else "–")
+    steps = sorted({e.get("step") for e in evals.values()})
+    lines.append(f"| {method} | {len(evals)} | {', '.join(map(str, steps))} | " + " | ".join(cells) + " |")
+  lines += ["", "| method | FID of each seed |", "|---|---|"]
+  for method, evals in sorted(runs.items()):
+    each = ", ".join(f"s{s}: {e['fid']:.1f}" for s, e in sorted(evals.items()) if isinstance(e.get("fid"), (int, float)))
+    lines.append(f"| {method} | {each or '–'} |")
+  return "\n".join(lines)
+
+
+def quality_curve(workdirs, key: str, reach=None) -> str:
+  """Markdown: for each run, its evaluations (metrics.jsonl rows with eval/<key>): step, training
+  seconds (eval/train_seconds: compilation included, evaluations excluded) and the metric; with
+  `reach`, the first evaluation at or above it per run."""
+  lines = ["| run | step | training seconds | " + key + " |", "|---|---|---|---|"]
+  firsts = []
+  for w in workdirs:
+    rows = [r for r in _rows(w) if f"eval/{key}" in r]
+    if not rows:
+      raise GanjaxError(f"no eval/{key} in {os.path.join(w, 'metrics.jsonl')}")
+    name = os.path.basename(os.path.normpath(w))
+    for r in rows:
+      secs = r.get("eval/train_seconds")
+      lines.append(f"| {name} | {r['step']} | {'–' if secs is None else f'{secs:.0f}'} | {r[f'eval/{key}']:.4f} |")
+    if reach is not None:
+      hit = next((r for r in rows if r[f"eval/{key}"] >= reach), None)
+      firsts.append(f"| {name} | " + ("not reached |" if hit is None else
+                                      f"step {hit['step']}, {hit.get('eval/train_seconds', float('nan')):.0f} s |"))
+  if reach is not None:
+    lines += ["", f"| run | first evaluation with {key} >= {reach} |", "|---|---|", *firsts]
+  return "\n".join(lines)
+
+
 def wgan_curve(workdir: str, window: int = 1):
   """[(step, mean critic estimate over the log rows since the previous evaluation, FID)]."""
   rows = _rows(workdir)
@@ -268,7 +331,8 @@ def sequence_report(directory: str, png: str = "") -> str:
 
 
 def main(argv):
-  if len(argv) < 3 or argv[1] not in ("modes", "adaptation", "evals", "seeds", "translations", "wgan_curve", "sequences"):
+  if len(argv) < 3 or argv[1] not in ("modes", "adaptation", "evals", "seeds", "translations", "wgan_curve", "sequences",
+                                      "benchmark", "curve"):
     print(__doc__.strip(), file=sys.stderr)
     return 2
   try:
@@ -276,6 +340,16 @@ def main(argv):
       print(mode_table(argv[2]))
     elif argv[1] == "adaptation":
       print(adaptation_table(argv[2]))
+    elif argv[1] in ("benchmark", "curve"):
+      opts = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in argv[2:] if a.startswith("--") and "=" in a}
+      dirs = [a for a in argv[2:] if not a.startswith("--")]
+      if argv[1] == "benchmark":
+        keys = opts["--keys"].split(",") if "--keys" in opts else None
+        print(benchmark_table(dirs[0], keys))
+      else:
+        if "--key" not in opts or not dirs:
+          raise GanjaxError("report curve needs --key=METRIC and at least one WORKDIR")
+        print(quality_curve(dirs, opts["--key"], float(opts["--reach"]) if "--reach" in opts else None))
     elif argv[1] == "sequences":
       print(sequence_report(argv[2], next((a.split("=", 1)[1] for a in argv[3:] if a.startswith("--png=")), "")))
     elif argv[1] in ("evals", "seeds"):

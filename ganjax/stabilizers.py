@@ -313,12 +313,13 @@ def _find_features(tree):
   return None
 
 
-def features(player, params, *inputs, model_state=None, train: bool = True):
-  """(the discriminator's output, its sown last hidden features, its new model state) for inputs."""
+def features(player, params, *inputs, model_state=None, train: bool = True, **kw):
+  """(the discriminator's output, its sown last hidden features, its new model state) for inputs
+  (`kw`, e.g. `rngs`, go to the network)."""
   model_state = player.model_state if model_state is None else model_state
   variables = {"params": params, **model_state}
   mutable = ["intermediates", *(model_state if train else ())]
-  out, new = player.apply_fn(variables, *inputs, train=train, mutable=mutable)
+  out, new = player.apply_fn(variables, *inputs, train=train, mutable=mutable, **kw)
   new = dict(new)
   feats = _find_features(new.pop("intermediates"))
   return out, feats, (new if train and model_state else model_state)

@@ -107,7 +107,8 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
     lr = lambda count: mu0 / (1.0 + alpha * count / num_steps) ** beta  # noqa: E731
 
   def adam(c):
-    return optax.adam(lr, b1=c.get("b1", 0.9), b2=c.get("b2", 0.999), eps=c.get("eps", 1e-8))
+    return optax.adam(lr, b1=c.get("b1", 0.9), b2=c.get("b2", 0.999), eps=c.get("eps", 1e-8),
+                      eps_root=c.get("eps_root", 0.0))  # m / (sqrt(v + eps_root) + eps), bias-corrected
 
   def rmsprop(c):
     return optax.rmsprop(lr, decay=c.get("decay", 0.99), eps=c.get("eps", 1e-8))

@@ -53,7 +53,7 @@ class Run:
     parallel.check_batch_size(config.batch_size, self.mesh)
     self.splits = data.load_streams(config)  # every data problem stops here, before compiling anything
     self.split = next(iter(self.splits.values()))  # the first stream: what evaluation scores against
-    if config.eval_every >= 0:  # the final evaluation's settings must fit this data: refuse now, not after training
+    if config.eval_every >= 0 and config.eval.num_samples:  # the final evaluation's settings must fit this data: refuse now, not after training
       metrics.check(config, self.split, config.eval.num_samples)
     self.single = list(self.splits) == [None]
     rows = algorithms.rows_per_step(self.method, config)
@@ -232,6 +232,9 @@ def _train(config, workdir, hooks, preemption):
 
   history, last_saved, last_log_time = [], ckpts.latest_step(), time.perf_counter()
   last_log_step, last_eval = start, None
+  # this process's training wall time (compilation included; evaluations, samples and checkpoints
+  # not): eval.json's `train_seconds`, the x axis of a time-to-quality curve
+  train_seconds, resumed_at = 0.0, time.perf_counter()
 
   def flush(step):
     nonlocal history, last_log_time, last_log_step
@@ -245,9 +248,18 @@ def _train(config, workdir, hooks, preemption):
     writer.scalars(step, means)
     history, last_log_time, last_log_step = [], now, step
 
+  def paused():  # stop the training clock (after the device has finished the queued steps)
+    nonlocal train_seconds
+    jax.block_until_ready(state)
+    train_seconds += time.perf_counter() - resumed_at
+
+  def resumed():
+    nonlocal resumed_at
+    resumed_at = time.perf_counter()
+
   def run_eval(step):
     nonlocal last_eval
-    result = evaluation.evaluate(run, step)
+    result = {**evaluation.evaluate(run, step), "train_seconds": round(train_seconds, 1)}
     writer.scalars(step, {f"eval/{k}": v for k, v in result.items() if k != "step" and not isinstance(v, str)})
     evaluation.write_json(run, result)
     last_eval = step
@@ -271,12 +283,19 @@ def _train(config, workdir, hooks, preemption):
       if at_log_step or step % cfg.checkpoint_every == 0 or stop:
         flush(step)
       run.state = state
-      if cfg.sample_every and step % cfg.sample_every == 0 and (run.generate_fn or run.translate_fn) is not None:
+      sample_now = cfg.sample_every and step % cfg.sample_every == 0 and (run.generate_fn or run.translate_fn) is not None
+      eval_now = cfg.eval_every > 0 and step % cfg.eval_every == 0 and step >= cfg.eval_start
+      save_now = step % cfg.checkpoint_every == 0 or stop
+      if sample_now or eval_now or save_now:
+        paused()
+      if sample_now:
         sampling.write_samples(run, step, writer)
-      if cfg.eval_every > 0 and step % cfg.eval_every == 0 and step >= cfg.eval_start:
+      if eval_now:
         run_eval(step)
-      if step % cfg.checkpoint_every == 0 or stop:
+      if save_now:
         save(step)
+      if sample_now or eval_now or save_now:
+        resumed()
       if stop:
         if jax.process_index() == 0:
           print(f"ganjax: stopped by a signal at step {step}; checkpoint saved in {ckpts.directory}; "
@@ -284,6 +303,7 @@ def _train(config, workdir, hooks, preemption):
         break
     flush(int(state.step))
     run.state = state
+    paused()
     if int(state.step) == cfg.num_steps:
       save(cfg.num_steps)
       if cfg.eval_every >= 0 and last_eval != cfg.num_steps:  # every run ends evaluated, unless -1

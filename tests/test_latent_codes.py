@@ -32,21 +32,53 @@ def test_infogan_mi_term_trains_g_and_q(config_of):
   cat, cont = infogan.sample_codes(jax.random.key(1), c.batch_size, c)
   z = sample_latent(jax.random.key(2), c.batch_size, c.model)
 
-  def mi(g_params, d_params):
+  def mi(g_params, d_params, q_params):
     x = state.g.apply(g_params, infogan.generator_input(z, cat, cont, c))[0]
-    q = state.d.apply(d_params, x)[0][1]
-    return infogan.mi_loss(q, cat, cont, c)[0]
+    h = infogan.stabilizers.features(state.d, d_params, x)[1]
+    return infogan.mi_loss(state.q.apply(q_params, h)[0], cat, cont, c)[0]
 
-  g_grad, d_grad = jax.jit(jax.grad(mi, argnums=(0, 1)))(state.g.params, state.d.params)
-  assert nonzero(g_grad)  # the MI lower bound reaches G through its samples ...
-  # ... and Q: its two head layers (Dense_2, Dense_3) and the shared trunk, but not D's own head.
-  assert nonzero(d_grad["Dense_2"]) and nonzero(d_grad["Dense_3"]) and nonzero(d_grad["Dense_0"])
+  g_grad, d_grad, q_grad = jax.jit(jax.grad(mi, argnums=(0, 1, 2)))(state.g.params, state.d.params, state.q.params)
+  # the MI lower bound reaches G through its samples, Q, and D's shared trunk, but not D's own head
+  assert nonzero(g_grad) and nonzero(q_grad) and nonzero(d_grad["Dense_0"])
   assert not nonzero(d_grad["Dense_1"])
-  # the value: lambda_cat * CE(Q_cat, c) + lambda_cont * ||Q_cont - c||^2 / 2
-  q = jnp.asarray(np.random.default_rng(0).normal(size=(c.batch_size, 12)), jnp.float32)
-  ce = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(q[:, :10], cat))
-  se = 0.5 * jnp.mean(jnp.sum((q[:, 10:] - cont)**2, -1))
-  np.testing.assert_allclose(infogan.mi_loss(q, cat, cont, c)[0], ce + se, rtol=1e-5)
+
+
+@pytest.mark.parametrize("variance", ["fixed", "learned"])
+def test_infogan_mi_term_is_the_gaussian_and_categorical_likelihood(config_of, variance):
+  """-L_I + H(c) = -log Q(c_cat | x) - log Q(c_cont | x) + const, with Q's continuous part a factored
+  Gaussian (unit or learned variance), against scipy's densities."""
+  from scipy import stats
+
+  c = config_of("infogan.py")
+  c.info.continuous_variance, c.info.lambda_cat, c.info.lambda_cont = variance, 1.0, 0.3
+  rng = np.random.default_rng(0)
+  n, k, m = 16, c.info.categories, c.info.continuous
+  cat, cont = rng.integers(0, k, n), rng.uniform(-1, 1, (n, m))
+  q = rng.normal(size=(n, k + (2 if variance == "learned" else 1) * m))
+  log_softmax = q[:, :k] - np.log(np.exp(q[:, :k]).sum(-1, keepdims=True))
+  ce = -np.mean(log_softmax[np.arange(n), cat])
+  std = np.exp(0.5 * q[:, k + m:]) if variance == "learned" else np.ones((n, m))
+  nll = -np.mean(stats.norm.logpdf(cont, q[:, k:k + m], std).sum(-1)) - m * 0.5 * np.log(2 * np.pi)
+  got = infogan.mi_loss(jnp.asarray(q, jnp.float32), jnp.asarray(cat), jnp.asarray(cont, jnp.float32), c)[0]
+  np.testing.assert_allclose(got, ce + 0.3 * nll, rtol=1e-5)
+
+
+@pytest.mark.parametrize("q_step", ["d", "g"])
+def test_infogan_q_step_decides_whether_d_sees_the_mi_term(config_of, q_step):
+  """q_step="d" (the authors' code): the MI term changes D's update (through the shared trunk);
+  q_step="g": D's update is D's GAN loss alone, bitwise. Q learns in both."""
+  c = config_of("infogan.py")
+  c.info.q_step = q_step
+  batch = digits_batch(c.batch_size)
+  after = {}
+  for lam in (0.0, 1.0):
+    c.info.lambda_cat = c.info.lambda_cont = lam
+    state = infogan.init(c, jax.random.key(0), batch)
+    after[lam] = jax.jit(infogan.train_step)(state, batch, jax.random.key(1))[0]
+  same_d = all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(after[0.0].d.params), jax.tree.leaves(after[1.0].d.params)))
+  assert same_d == (q_step == "g")
+  moved = jax.tree.map(lambda a, b: a - b, after[1.0].q.params, infogan.init(c, jax.random.key(0), batch).q.params)
+  assert nonzero(moved)
 
 
 def test_infogan_codes_and_traversals(config_of):
@@ -142,8 +174,44 @@ def test_sgan_never_reads_the_unlabeled_batch_labels(config_of):
   # ... while the labeled pool's labels do reach the loss.
   pool = dict(state.extra["labeled"])
   pool["label"] = (pool["label"] + 1) % 10
-  c2, mc = step(state.replace(extra={"labeled": pool}), batch, jax.random.key(1))
+  c2, mc = step(state.replace(extra={**state.extra, "labeled": pool}), batch, jax.random.key(1))
   assert float(mc["d/supervised"]) != float(ma["d/supervised"])
+
+
+def test_salimans_discriminator_weight_norm_data_init_and_noise():
+  """Salimans & Kingma's weight normalisation, W = g v / ||v||, with the data-dependent init (each
+  layer's pre-activations standardised on the init batch), fixed hidden scales, a trained output
+  scale, and Gaussian noise only when an rng named "noise" is given."""
+  from ganjax.networks import salimans
+
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(64, 20)), jnp.float32)
+  d = salimans.Discriminator(hidden=(16, 8), num_outputs=3)
+  variables = d.data_init(d.init(jax.random.key(0), x, train=False), x)
+  p, wn = variables["params"], variables["weight_norm"]
+  v, g, b = (np.asarray(a, np.float64) for a in (p["WNDense_0"]["v"], wn["WNDense_0"]["scale"], p["WNDense_0"]["bias"]))
+  a = np.asarray(x, np.float64) @ (v * g / np.linalg.norm(v, axis=0)) + b
+  np.testing.assert_allclose(a.mean(0), 0, atol=1e-4)
+  np.testing.assert_allclose(a.std(0), 1, rtol=1e-3)
+  assert "scale" not in p["WNDense_0"] and "scale" in p["WNDense_2"]  # hidden scales fixed, the output's trained
+  out = d.apply(variables, x, train=False)
+  np.testing.assert_allclose(np.asarray(out).std(0), 1, rtol=1e-3)  # the logits are standardised too
+  np.testing.assert_array_equal(out, d.apply(variables, x, train=True))  # no rng: no noise
+  assert not np.allclose(out, d.apply(variables, x, train=True, rngs={"noise": jax.random.key(1)}))
+
+
+def test_sgan_test_time_average_of_d(config_of):
+  """sgan.d_average: a <- a + r (theta - a) from 0 after every step; held-out images are classified
+  with a / (1 - (1 - r)^t)."""
+  c = config_of("sgan.py", steps=2)
+  c.sgan.d_average = 0.5
+  state = sgan.init(c, jax.random.key(0), sgan.example_batch(c, sources.digits()))
+  batch = digits_batch(c.batch_size)
+  step = jax.jit(sgan.train_step)
+  s1 = step(state, batch, jax.random.key(1))[0]
+  s2 = step(s1, batch, jax.random.key(2))[0]
+  want = jax.tree.map(lambda p1, p2: (0.25 * p1 + 0.5 * p2) / 0.75, s1.d.params, s2.d.params)
+  for got, w in zip(jax.tree.leaves(sgan.test_params(s2)), jax.tree.leaves(want)):
+    np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-6)
 
 
 def test_sgan_unsupervised_loss_is_the_k_plus_one_class_gan_loss():

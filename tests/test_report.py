@@ -96,3 +96,34 @@ def test_sequence_report_pairs_seqgan_with_mle_per_oracle_seed_and_plots_the_cur
   assert "mle_oracle_s2 (evaluated at step 105 of 110)" in text and "(9.000, 9.200)" in text
   with pytest.raises(GanjaxError, match="no finished <job>/eval.json"):
     report.sequence_report(str(tmp_path / "gsgan_grammar" / "samples"))
+
+
+def test_benchmark_table_averages_each_method_over_its_seeds(tmp_path):
+  fids = {"dcgan": [10.0, 20.0, 30.0], "cgan": [40.0, 50.0]}
+  for method, values in fids.items():
+    for seed, fid in enumerate(values):
+      d = tmp_path / f"{method}_s{seed}"
+      d.mkdir()
+      e = {"step": 1000, "fid": fid, "precision": 0.5 + 0.1 * seed}
+      if method == "cgan":
+        e["class_accuracy"] = 0.9
+      (d / "eval.json").write_text(json.dumps(e))
+  table = report.benchmark_table(str(tmp_path), ["fid", "precision", "class_accuracy"])
+  assert f"| dcgan | 3 | 1000 | 20.0 ± {np.std([10, 20, 30]):.1f} | 0.600 ± 0.082 | – |" in table
+  assert "| cgan | 2 | 1000 | 45.0 ± 5.0 | 0.550 ± 0.050 | 0.900 ± 0.000 |" in table
+  assert "| dcgan | s0: 10.0, s1: 20.0, s2: 30.0 |" in table
+  with pytest.raises(GanjaxError, match="no <method>_s<seed>/eval.json"):
+    report.benchmark_table(str(tmp_path / "dcgan_s0"))
+
+
+def test_quality_curve_reports_the_first_evaluation_reaching_the_target(tmp_path):
+  rows = [{"step": 500, "g/loss": 1.0}, {"step": 500, "eval/cluster_accuracy": 0.8, "eval/train_seconds": 60.0},
+          {"step": 1000, "eval/cluster_accuracy": 0.96, "eval/train_seconds": 118.4},
+          {"step": 1500, "eval/cluster_accuracy": 0.97, "eval/train_seconds": 170.0}]
+  (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+  text = report.quality_curve([str(tmp_path)], "cluster_accuracy", reach=0.95)
+  assert f"| {tmp_path.name} | 1000 | 118 | 0.9600 |" in text
+  assert f"| {tmp_path.name} | step 1000, 118 s |" in text
+  assert "not reached" in report.quality_curve([str(tmp_path)], "cluster_accuracy", reach=0.99)
+  with pytest.raises(GanjaxError, match="no eval/fid"):
+    report.quality_curve([str(tmp_path)], "fid")

@@ -261,7 +261,7 @@ def run_cli(*args, env=None, timeout=300):
 @pytest.mark.parametrize("override,message", [
     ("--config.algorithm=nope", "unknown algorithm 'nope'; valid: acgan, ae, ali, bgan, bgan_tokens, cartoongan, cgan, cyclegan, dann, discogan, dtn, ebgan, gan, gman, gsgan, infogan, pix2pix, pixelda, seqgan, sgan, simgan, srgan, textgan, unrolled_gan, vae"),
     ("--config.data.name=idx:/does/not/exist", "idx: /does/not/exist is not a directory"),
-    ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp, resnet"),
+    ("--config.model.generator=resnet9", "unknown generator 'resnet9'; valid: dcgan, infogan, mlp, resnet, salimans"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path, override, message):
   r = run_cli("--config=configs/gan.py", f"--workdir={tmp_path}", "--config.num_steps=2", override)

@@ -51,7 +51,7 @@ D_LAYER_OPTIONS = {"spectral_norm": ("mlp", "dcgan", "resnet", "infogan"),
 
 
 def discriminator_network(config, **kw):
-  """The discriminator `config.model` names (kw: num_outputs, q_outputs for `infogan`, ...), with
+  """The discriminator `config.model` names (kw: num_outputs, ...), with
   the layers of the `gan` block (spectral norm, minibatch discrimination, virtual batch norm)."""
   from ganjax import networks
 
@@ -98,12 +98,16 @@ def _init_variables(module, key, *example_inputs):
   return module.init(key, *example_inputs, train=False)
 
 
-def init_player(config, name: str, module, key, *example_inputs):
-  """A `Player` of `module`, initialised on `example_inputs`, with the optimizer `config.optim.<name>`."""
+def init_player(config, name: str, module, key, *example_inputs, init_data=None):
+  """A `Player` of `module`, initialised on `example_inputs`, with the optimizer `config.optim.<name>`;
+  given `init_data` (real samples), a module with a data-dependent initialisation (`data_init`,
+  weight normalisation's) then sets its scales and biases from them."""
   from ganjax import state as state_lib
 
-  return state_lib.Player.create(module, state_lib.optimizer(config.optim[name], config.num_steps),
-                                 _init_variables(module, key, *example_inputs))
+  variables = _init_variables(module, key, *example_inputs)
+  if init_data is not None and hasattr(module, "data_init"):
+    variables = module.data_init(variables, init_data)
+  return state_lib.Player.create(module, state_lib.optimizer(config.optim[name], config.num_steps), variables)
 
 
 def select(flag, new, old):

@@ -6,11 +6,21 @@ one K-way categorical code (`info.categories`, 10) and `info.continuous` codes ~
 The minimax game is regularised by a variational lower bound on the mutual information (Eq. 5-6),
     L_I(G, Q) = E_{c ~ P(c), x ~ G(z, c)}[log Q(c | x)] + H(c)  <=  I(c; G(z, c)),
     min_{G, Q} max_D  V(D, G) - lambda L_I(G, Q),
-with Q a head sharing D's trunk (`ganjax.networks.infogan`): a softmax for the categorical code and
-a factored Gaussian with unit variance for the continuous ones (so -log Q is their squared error
-/ 2 up to a constant). The MI term trains both G (through x) and Q with D's trunk (D's optimizer);
-`lambda` is `info.lambda_cat` / `info.lambda_cont` (1 in the paper's MNIST run). Paper's MNIST
-learning rates: 2e-4 for D (and Q), 1e-3 for G.
+with Q a head on D's trunk (`ganjax.networks.infogan.QHead` on D's FC features; a player `q` of its
+own, optimizer `optim.q`): a softmax for the categorical code and a factored Gaussian for the
+continuous ones, with unit variance (`info.continuous_variance="fixed"`, the authors' code: -log Q
+is the squared error / 2 up to a constant) or a variance Q predicts ("learned"). `lambda` is
+`info.lambda_cat` / `info.lambda_cont` (1 in the paper's MNIST run). Paper's MNIST learning rates:
+2e-4 for D (and Q), 1e-3 for G.
+
+Which update descends the MI term is `info.q_step` (the paper says only min over G and Q):
+  "d"         (the authors' code, openai/InfoGAN: Q's layers are D's variables) D's step adds
+              lambda L_I on D's generated batch, so Q and D's shared trunk descend it, and G's step
+              adds it through G's fresh samples;
+  "g"         Q descends it with G in G's step; D's trunk is trained by D's GAN loss alone (tested:
+              D's update is then bitwise that of lambda = 0);
+  "separate"  a third update per step: G, D's trunk and Q descend lambda L_I alone, on fresh
+              samples, with their own optimizer `optim.info` (the GAN steps have no MI term).
 
 The GAN terms are `gan.loss`, and every stabilizer of `ganjax.stabilizers` composes with the step
 (spectral norm and minibatch discrimination act on D's layers, not on the Q head's own; replay
@@ -31,9 +41,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ganjax import stabilizers
+from ganjax import networks, stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
+from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm, init_player,
+                                      sample_latent)
 
 CLASS_MATCHING = "hungarian"
 CONFIG_BLOCK = "info"  # its own config block, config.info
@@ -41,32 +52,55 @@ ADVERSARIAL = stabilizers.Adversarial()
 SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
+Q_STEPS = {"d": "Q and D's trunk descend the MI term in D's step, with D's batch of generated samples",
+           "g": "Q descends it in G's step, with G, on G's fresh samples; D's trunk is trained by D's loss only",
+           "separate": "a third update per step: G, D's trunk and Q descend the MI term alone, on fresh samples, "
+                       "with an optimizer of their own (optim.info)"}
+CONTINUOUS_VARIANCES = {"fixed": "unit variance", "learned": "Q outputs a log variance per code"}
+
+
 def _q_size(cfg):
-  return cfg.info.categories + cfg.info.continuous
+  per_code = 2 if cfg.info.continuous_variance == "learned" else 1  # (mean, log variance) or the mean
+  return cfg.info.categories + per_code * cfg.info.continuous
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  from ganjax.errors import ConfigError
+  from ganjax.errors import ConfigError, choose
 
   if config.info.categories < 2 or config.info.continuous < 0:
     raise ConfigError(f"info.categories must be >= 2 and info.continuous >= 0, got "
                       f"{config.info.categories}, {config.info.continuous}")
   if config.model.discriminator != "infogan":
     raise ConfigError("InfoGAN needs a discriminator with a Q head: model.discriminator='infogan'")
+  choose("info.q_step", config.info.q_step, Q_STEPS)
+  choose("info.continuous_variance", config.info.continuous_variance, CONTINUOUS_VARIANCES)
+  if "q" not in config.optim:
+    raise ConfigError("InfoGAN's Q head needs its optimizer: config.optim.q (e.g. the same as optim.d)")
+  if config.info.q_step == "separate" and "info" not in config.optim:
+    raise ConfigError("info.q_step='separate' needs the MI step's optimizer: config.optim.info")
   shape = example_batch["image"].shape[1:]
   g = generator_network(config, shape)
-  d = discriminator_network(config, q_outputs=_q_size(config))
-  kg, kd = jax.random.split(key)
-  width = config.model.latent_dim + _q_size(config)
+  d = discriminator_network(config)
+  q = networks.infogan.QHead(outputs=_q_size(config), hidden=config.model.fc_width // 8,
+                             dtype=compute_dtype(config))
+  kg, kd, kq = jax.random.split(key, 3)
+  width = config.model.latent_dim + config.info.categories + config.info.continuous
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, width))),
-             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape))),
+             "q": init_player(config, "q", q, kq, jnp.zeros((2, config.model.fc_width)))}
 
   def fakes(k, n):
     cat, cont = sample_codes(jax.random.fold_in(k, 1), n, config)
     return players["g"](generator_input(sample_latent(jax.random.fold_in(k, 0), n, config.model), cat, cont, config)), cat, cont
 
-  return state_lib.create(config, players, stabilizers.init_extra(config, players, ADVERSARIAL, fakes,
-                                                                   jax.random.fold_in(key, 2)))
+  extra = stabilizers.init_extra(config, players, ADVERSARIAL, fakes, jax.random.fold_in(key, 2))
+  if config.info.q_step == "separate":  # the MI step's own optimizer state, over G, D and Q
+    extra["info_opt"] = _info_optimizer(config).init({k: p.params for k, p in players.items()})
+  return state_lib.create(config, players, extra)
+
+
+def _info_optimizer(config):
+  return state_lib.optimizer(config.optim.info, config.num_steps)
 
 
 def sample_codes(key, n: int, cfg):
@@ -81,17 +115,27 @@ def generator_input(z, cat, cont, cfg):
 
 
 def mi_loss(q, cat, cont, cfg):
-  """-L_I + H(c) terms, weighted: lambda_cat * CE(Q_cat, c_cat) + lambda_cont * ||Q_cont - c_cont||^2 / 2
-  (a unit-variance Gaussian's negative log-likelihood without its constant). Returns (loss, parts)."""
-  k = cfg.info.categories
+  """-L_I + H(c), weighted: lambda_cat * CE(Q_cat, c_cat) + lambda_cont * (-log Q(c_cont | x)) without
+  the Gaussian's constant: ||mu - c||^2 / 2 with unit variance (`continuous_variance="fixed"`), or
+  sum_j (log s_j^2 + (c_j - mu_j)^2 / s_j^2) / 2 with Q's own log variance ("learned").
+  q = [K categorical logits, the means, (the log variances)]. Returns (loss, (ce, nll))."""
+  k, m = cfg.info.categories, cfg.info.continuous
   ce = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(q[:, :k], cat))
-  se = 0.5 * jnp.mean(jnp.sum((q[:, k:] - cont)**2, axis=-1)) if cfg.info.continuous else jnp.zeros(())
-  return cfg.info.lambda_cat * ce + cfg.info.lambda_cont * se, (ce, se)
+  if not m:
+    return cfg.info.lambda_cat * ce, (ce, jnp.zeros(()))
+  mu = q[:, k:k + m]
+  if cfg.info.continuous_variance == "learned":
+    log_var = q[:, k + m:k + 2 * m]
+    nll = 0.5 * jnp.mean(jnp.sum(log_var + (cont - mu)**2 * jnp.exp(-log_var), axis=-1))
+  else:
+    nll = 0.5 * jnp.mean(jnp.sum((cont - mu)**2, axis=-1))
+  return cfg.info.lambda_cat * ce + cfg.info.lambda_cont * nll, (ce, nll)
 
 
 def train_step(state, batch, key):
   cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
-  g, d = state.g, state.d
+  g, d, q = state.g, state.d, state.q
+  q_with_d, separate = cfg.info.q_step == "d", cfg.info.q_step == "separate"
   real = batch["image"]
   n = real.shape[0]
 
@@ -103,34 +147,65 @@ def train_step(state, batch, key):
   fake, cat, cont, _ = fake_of(g.params, jax.random.fold_in(key, 0))
   fake, cat, cont = stab.fakes((jax.lax.stop_gradient(fake), cat, cont), jax.random.fold_in(key, 4))
 
-  def d_objective(params):  # D's GAN loss, and the MI term for Q (and the shared trunk)
+  def d_objective(params, q_params):  # D's GAN loss; with q_step="d" the MI term for Q and D's trunk
     real_in, fake_in = stab.d_input(real, jax.random.fold_in(key, 2)), stab.d_input(fake, jax.random.fold_in(key, 3))
     real_out, ms = d.apply(params, real_in, train=True)
-    (fake_out, q), ms = d.apply(params, fake_in, model_state=ms, train=True)
-    gan, aux = stab.d_loss(real_out[0], fake_out)
-    mi, (ce, se) = mi_loss(q, cat, cont, cfg)
-    critic = lambda x: d.apply(params, x, model_state=ms, train=True)[0][0]  # noqa: E731
+    fake_out, h, ms = stabilizers.features(d, params, fake_in, model_state=ms)
+    gan, aux = stab.d_loss(real_out, fake_out)
+    mi, q_ms = jnp.zeros(()), q.model_state
+    if q_with_d:
+      q_out, q_ms = q.apply(q_params, h, train=True)
+      mi, (ce, nll) = mi_loss(q_out, cat, cont, cfg)
+      aux = {**aux, "q/categorical_ce": ce, "q/continuous_nll": nll}
+    critic = lambda x: d.apply(params, x, model_state=ms, train=True)[0]  # noqa: E731
     loss, reg = stab.d_regularize(gan + mi, "d", params, critic, real_in, fake_in, jax.random.fold_in(key, 5))
-    return loss, (ms, {**aux, **reg, "q/categorical_ce": ce, "q/continuous_se": se})
+    return loss, (ms, q_ms, {**aux, **reg})
 
-  (d_loss, (d_ms, d_aux)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(d.params)
+  (d_loss, (d_ms, q_ms, d_aux)), (d_grads, q_grads) = jax.value_and_grad(
+      d_objective, argnums=(0, 1), has_aux=True)(d.params, q.params)
   d = stab.update("d", d, d_grads, d_ms)
+  if q_with_d:
+    q = stab.update("q", q, q_grads, q_ms)
 
-  def g_objective(params):  # G's GAN loss, and the MI term through its samples
+  def g_objective(params, q_params):  # G's GAN loss and the MI term through its samples (with q_step="g": Q's too)
     x, c_cat, c_cont, ms = fake_of(params, jax.random.fold_in(key, 1))
-    out, q = d.apply(d.params, stab.d_input(x, jax.random.fold_in(key, 6)), train=True)[0]
-    mi, (ce, _) = mi_loss(q, c_cat, c_cont, cfg)
+    out, h, _ = stabilizers.features(d, d.params, stab.d_input(x, jax.random.fold_in(key, 6)))
+    q_out, q_ms = q.apply(q_params, h, train=True)
+    mi, (ce, nll) = mi_loss(q_out, c_cat, c_cont, cfg)
     gan = stab.g_loss(lambda: out, lambda: (stabilizers.features(d, d.params, real)[1],
                                              stabilizers.features(d, d.params, x)[1]))
-    return stab.g_regularize(gan + mi, "g", params), (ms, mi, ce)
+    return stab.g_regularize(gan + (0.0 if separate else mi), "g", params), (ms, q_ms, mi, ce, nll)
 
-  (g_loss, (g_ms, g_mi, g_ce)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
+  (g_loss, (g_ms, q_ms, g_mi, g_ce, g_nll)), (g_grads, q_grads) = jax.value_and_grad(
+      g_objective, argnums=(0, 1), has_aux=True)(g.params, q.params)
   g = stab.update("g", g, g_grads, g_ms)
+  if cfg.info.q_step == "g":
+    q = stab.update("q", q, q_grads, q_ms)
+  if not q_with_d:
+    d_aux = {**d_aux, "q/categorical_ce": g_ce, "q/continuous_nll": g_nll}
+  if separate:  # the MI term alone, for G, D's trunk and Q together, with optim.info (weights only)
+    def info_objective(params):
+      x, c_cat, c_cont, _ = fake_of(params["g"], jax.random.fold_in(key, 7))
+      h = stabilizers.features(d, params["d"], x)[1]
+      return mi_loss(q.apply(params["q"], h, train=True)[0], c_cat, c_cont, cfg)[0]
+
+    params = {"g": g.params, "d": d.params, "q": q.params}
+    info_grads = jax.grad(info_objective)(params)
+    updates, info_opt = _info_optimizer(cfg).update(info_grads, state.extra["info_opt"], params)
+    params = optax.apply_updates(params, updates)
+    g, d, q = g.replace(params=params["g"]), d.replace(params=params["d"]), q.replace(params=params["q"])
+    stab.extra["info_opt"] = info_opt
   metrics = {"d/loss": d_loss, **d_aux, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss, "g/mi_term": g_mi,
              # the categorical part of the bound: H(c) - CE = log K - CE (nats; at most log K)
              "g/mi_lower_bound_categorical": jnp.log(float(cfg.info.categories)) - g_ce,
              "g/grad_norm": grad_norm(g_grads)}
-  return stab.finish(state, {"g": g, "d": d}, metrics)
+  return stab.finish(state, {"g": g, "d": d, "q": q}, metrics)
+
+
+def q_logits(state, images):
+  """Q's outputs for `images` (inference: batch norm's running averages)."""
+  h = stabilizers.features(state.d, state.d.params, images, train=False)[1]
+  return state.q(h)
 
 
 def generate(state, key, n: int, z=None):
@@ -143,8 +218,8 @@ def generate(state, key, n: int, z=None):
 
 
 def predict_class(state, images):
-  """argmax_c Q(c | x): the categorical code D's Q head assigns to each image."""
-  return jnp.argmax(state.d(images)[1][:, :state.config.info.categories], axis=-1)
+  """argmax_c Q(c | x): the categorical code Q assigns to each image."""
+  return jnp.argmax(q_logits(state, images)[:, :state.config.info.categories], axis=-1)
 
 
 def traversal(state, key, code: int, values):

@@ -16,7 +16,13 @@ The labeled set is `sgan.num_labeled` training examples (100 by default), balanc
 classes, chosen once from the seed and stored in the train state (`extra["labeled"]`), from which
 each step draws `sgan.labeled_batch` pairs. The unlabeled stream is the ordinary data pipeline, and
 the train step never reads its labels (tested). `test_accuracy` at evaluation is D's argmax-class
-accuracy on the held-out images.
+accuracy on the held-out images — with `sgan.d_average` > 0, of a running average of D's parameters,
+as the released code tests (openai/improved-gan: a <- a + 1e-4 (theta - a)).
+
+The config's networks are the paper's MNIST model (`ganjax.networks.salimans`: weight-normalised
+D with Gaussian noise layers and a data-dependent initialisation, here on the labeled images; G
+with batch norm). D's noise layers draw from the rng "noise" this step passes (any other D ignores
+it); feature matching compares D's last hidden layer with its noise, as the code does.
 """
 
 from __future__ import annotations
@@ -66,10 +72,13 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   d = discriminator_network(config, num_outputs=config.model.num_classes)
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
-             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)))}
+             # Salimans et al.'s weight-normalised D: data-dependent initialisation on the labeled images
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)), init_data=jnp.asarray(example_batch["image"]))}
   labeled = {"image": jnp.asarray(example_batch["image"]), "label": jnp.asarray(example_batch["label"], jnp.int32)}
   fakes = lambda k, n: players["g"](sample_latent(k, n, config.model))  # noqa: E731
   extra = stabilizers.init_extra(config, players, ADVERSARIAL, fakes, jax.random.fold_in(key, 2))
+  if config.sgan.d_average:  # the released code's running average of D's parameters, used at test time
+    extra["d_average"] = jax.tree.map(jnp.zeros_like, players["d"].params)
   return state_lib.create(config, players, {"labeled": labeled, **extra})
 
 
@@ -91,15 +100,17 @@ def train_step(state, batch, key):
   fake = jax.lax.stop_gradient(g.apply(g.params, sample_latent(jax.random.fold_in(key, 0), n, cfg.model))[0])
   fake = stab.fakes(fake, jax.random.fold_in(key, 4))
 
+  noise = lambda i: {"rngs": {"noise": jax.random.fold_in(key, 100 + i)}}  # noqa: E731  (D's Gaussian-noise layers, if any)
+
   def d_objective(params):
-    lab_out, ms = d.apply(params, stab.d_input(lab_x, jax.random.fold_in(key, 3)), train=True)
+    lab_out, ms = d.apply(params, stab.d_input(lab_x, jax.random.fold_in(key, 3)), train=True, **noise(0))
     real_in, fake_in = stab.d_input(unlabeled, jax.random.fold_in(key, 5)), stab.d_input(fake, jax.random.fold_in(key, 6))
-    real_out, ms = d.apply(params, real_in, model_state=ms, train=True)
-    fake_out, ms = d.apply(params, fake_in, model_state=ms, train=True)
+    real_out, ms = d.apply(params, real_in, model_state=ms, train=True, **noise(1))
+    fake_out, ms = d.apply(params, fake_in, model_state=ms, train=True, **noise(2))
     sup = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(lab_out, lab_y))
     unsup = unsupervised_loss(real_out, fake_out)
     acc = jnp.mean(jnp.argmax(lab_out, -1) == lab_y)
-    critic = lambda x: jax.nn.logsumexp(d.apply(params, x, model_state=ms, train=True)[0], axis=-1)  # noqa: E731
+    critic = lambda x: jax.nn.logsumexp(d.apply(params, x, model_state=ms, train=True, **noise(3))[0], axis=-1)  # noqa: E731
     loss, reg = stab.d_regularize(sup + cfg.sgan.unsupervised_weight * unsup, "d", params, critic, real_in, fake_in,
                                   jax.random.fold_in(key, 7))
     return loss, (ms, {"d/supervised": sup, "d/unsupervised": unsup, "d/labeled_accuracy": acc, **reg})
@@ -111,19 +122,35 @@ def train_step(state, batch, key):
   def g_objective(params):  # feature matching against the updated D (or -log D(G(z)))
     x, ms = g.apply(params, z)
     x = stab.d_input(x, jax.random.fold_in(key, 8))
-    loss = stab.g_loss(lambda: jax.nn.logsumexp(d.apply(d.params, x, train=True)[0], axis=-1),
-                       lambda: (stabilizers.features(d, d.params, unlabeled)[1], stabilizers.features(d, d.params, x)[1]))
+    loss = stab.g_loss(lambda: jax.nn.logsumexp(d.apply(d.params, x, train=True, **noise(4))[0], axis=-1),
+                       lambda: (stabilizers.features(d, d.params, unlabeled, **noise(5))[1],
+                                stabilizers.features(d, d.params, x, **noise(6))[1]))
     return stab.g_regularize(loss, "g", params), ms
 
   (g_loss, g_ms), g_grads = jax.value_and_grad(g_objective, has_aux=True)(g.params)
   g = stab.update("g", g, g_grads, g_ms)
   metrics = {"d/loss": d_loss, **d_aux, "d/grad_norm": grad_norm(d_grads), "g/loss": g_loss,
              "g/grad_norm": grad_norm(g_grads)}
-  return stab.finish(state, {"g": g, "d": d}, metrics)
+  state, metrics = stab.finish(state, {"g": g, "d": d}, metrics)
+  if cfg.sgan.d_average:  # a <- a + rate (theta - a), from a = 0 (the code: rate 1e-4)
+    rate = cfg.sgan.d_average
+    average = jax.tree.map(lambda a, p: a + rate * (p - a), state.extra["d_average"], d.params)
+    state = state.replace(extra={**state.extra, "d_average": average})
+  return state, metrics
+
+
+def test_params(state):
+  """D's parameters for classifying held-out images: with `sgan.d_average` > 0 the running average,
+  divided by 1 - (1 - rate)^t (its weights sum to that: a bias correction the code, which averages
+  over 180,000 steps, does not need), else D's own."""
+  if not state.config.sgan.d_average:
+    return state.d.params
+  total = 1.0 - (1.0 - state.config.sgan.d_average)**state.step.astype(jnp.float32)
+  return jax.tree.map(lambda a: a / jnp.maximum(total, 1e-12), state.extra["d_average"])
 
 
 def predict_class(state, images):
-  return jnp.argmax(state.d(images), axis=-1)
+  return jnp.argmax(state.d.apply(test_params(state), images, train=False)[0], axis=-1)
 
 
 DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)

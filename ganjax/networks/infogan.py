@@ -5,10 +5,11 @@
      stride 2 -> tanh                                             (S = 28: the paper's 7x7x128 seed)
   D: x -> 4x4 conv 64 stride 2 lReLU(0.1) -> 4x4 conv 128 stride 2 BN lReLU -> FC 1024 BN lReLU
      -> FC `num_outputs`                                           (the D head)
-  Q: D's FC-1024 features -> FC 128 BN lReLU -> FC `q_outputs`      (the Q head, sharing D's trunk)
+  Q: D's FC-1024 features -> FC 128 BN lReLU -> FC `outputs`        (`QHead`, on D's trunk)
 
-The discriminator returns its logits, or (logits, q) when `q_outputs` > 0, and sows the FC-1024
-features. Spatial sizes must be divisible by 4.
+The discriminator returns its logits and sows the FC-1024 features; `QHead` is a module of its own
+applied to them (InfoGAN keeps it as a player of its own, so that it can have its own optimizer
+and step). Spatial sizes must be divisible by 4.
 """
 
 from __future__ import annotations
@@ -59,11 +60,10 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
   width: int = 64
-  fc_width: int = 1024  # D's fully connected layer (the paper: 1024); Q's hidden layer has fc_width // 8
+  fc_width: int = 1024  # D's fully connected layer (the paper: 1024)
   num_outputs: int = 1
-  q_outputs: int = 0  # > 0: add the Q head and return (logits, q)
   conv_impl: str = "auto"  # 2-D convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
-  spectral_norm: bool = False  # spectrally normalise D's weights (Miyato et al. 2018; the Q head's own layers stay plain)
+  spectral_norm: bool = False  # spectrally normalise D's weights (Miyato et al. 2018; `QHead`'s stay plain)
   minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): a minibatch-discrimination layer before D's output
   dtype: Any = jnp.float32
 
@@ -81,8 +81,16 @@ class Discriminator(nn.Module):
     self.sow("intermediates", "features", h)
     d_in = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h) if self.minibatch_features else h
     out = sn(nn.Dense(self.num_outputs, dtype=self.dtype))(d_in).astype(wide(self.dtype))
-    out = out[:, 0] if self.num_outputs == 1 else out
-    if not self.q_outputs:
-      return out
-    q = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(self.fc_width // 8, dtype=self.dtype)(h)), 0.1)
-    return out, nn.Dense(self.q_outputs, dtype=self.dtype)(q).astype(wide(self.dtype))
+    return out[:, 0] if self.num_outputs == 1 else out
+
+
+class QHead(nn.Module):
+  """InfoGAN's Q head on D's FC features (the paper: FC 128 BN lReLU(0.1) -> FC outputs)."""
+  outputs: int
+  hidden: int = 128
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, h, train: bool = True):
+    q = nn.leaky_relu(_bn(train, self.dtype)(nn.Dense(self.hidden, dtype=self.dtype)(h)), 0.1)
+    return nn.Dense(self.outputs, dtype=self.dtype)(q).astype(wide(self.dtype))
