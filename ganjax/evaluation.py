@@ -97,6 +97,13 @@ def evaluate(run, step: int) -> dict:
     out["linear_probe/latent_accuracy"] = metrics.linear_probe(code(train["image"]), train["label"],
                                                                code(test["image"]), test["label"])
     out["linear_probe/pixel_accuracy"] = metrics.linear_probe(train["image"], train["label"], test["image"], test["label"])
+    if run.reconstruct_fn is not None and test["image"].ndim == 4:  # do reconstructions G(E(x)) keep the class?
+      stages.start("reconstructions")
+      rec = np.concatenate([parallel.local_copy(run.reconstruct_fn(run.state, test["image"][i:i + 500]))
+                            for i in range(0, len(test["image"]), 500)])
+      classify = metrics.classifier_for(run.split, cfg)
+      out["reconstruction/class_accuracy"] = float(np.mean(classify(rec)[1].argmax(1) == test["label"]))
+      out["reconstruction/class_accuracy_real"] = float(np.mean(classify(test["image"])[1].argmax(1) == test["label"]))
   if run.translate_fn is not None:  # image-to-image: A -> B (and B -> A), against the truth where there is one
     stages.start("translations")
     out.update(translation_metrics(run, key))

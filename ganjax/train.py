@@ -89,6 +89,7 @@ class Run:
     self.generate_labeled_fn = jitted("generate_labeled", 2)
     self.predict_fn = jitted("predict_class")
     self.encode_fn = jitted("encode")
+    self.reconstruct_fn = jitted("reconstruct")
     self.translate_fn = jitted("translate")
     self.translate_back_fn = jitted("translate_back")
 

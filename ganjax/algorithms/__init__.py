@@ -24,6 +24,7 @@ Optional, looked up with `hasattr` (a method without one simply lacks that featu
   | SHARDED_EXTRA (names in state.extra)    | extras whose rows are split over the devices (a replay memory) |
   | CONFIG_BLOCK (name)                     | its own config block (`config.<name>`), named in errors        |
   | encode(state, x), reconstruct(state, x) | linear probes on the codes at evaluation; reconstructions      |
+  |                                         | (--mode=sample) and the classifier's accuracy on them          |
   | evaluate(state, x, key) -> {name: (B,)} | per-example metrics on held-out data (the VAE's ELBO)          |
   | generate_labeled(state, key, n)         | (samples, requested labels): class accuracy at evaluation      |
   | predict_class(state, x), CLASS_MATCHING | "identity" | "hungarian" accuracy of its class predictions    |
