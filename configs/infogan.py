@@ -4,7 +4,10 @@ continuous codes in [-1, 1], 62 noise dimensions, lambda = 1, Adam lr 2e-4 for D
 (beta1 0.5); and, from the authors' released code (openai/InfoGAN, launchers/run_mnist_exp.py),
 what the paper leaves unsaid: noise z ~ U[-1, 1], batch 128 and 5,000 updates (50 epochs of 100).
 With batch 64, z ~ N(0, I) and 10,000 steps the categorical code found the digits far less often
-(README, results: cluster accuracy 0.48 against 0.87 over 3 seeds).
+(README, results: cluster accuracy 0.48 against 0.87 over 3 seeds). Q's head is a player of its own
+(`optim.q`, D's settings); `info.q_step` (d, the authors' code | g | separate, with `optim.info`) and
+`info.continuous_variance` (fixed | learned) are the MI update's other readings (docs/results.md,
+issue #18: none reached 0.95 sooner).
 
   python -m ganjax.main --config=configs/infogan.py --workdir=/tmp/infogan     # digits (8x8)
   python -m ganjax.main --config=configs/infogan.py --workdir=/tmp/infogan_mnist \
