@@ -10,6 +10,7 @@
 #   BUDGET=gpu PARALLEL=10 launch/fashion_benchmark.sh   # the GPU budget: 10x the generator steps
 #                                                        # (XLA_PYTHON_CLIENT_PREALLOCATE=false on a GPU)
 #   STEPS=50 SEEDS=0 METHODS="dcgan cgan" OUT=/tmp/fb launch/fashion_benchmark.sh   # a smoke test
+#   DATA=idx:/path/kmnist launch/fashion_benchmark.sh     # the same table on other labelled images
 # Logs: $OUT/logs/<method>_s<seed>.log; workdirs: $OUT/<method>_s<seed>.
 set -euo pipefail
 budget="${BUDGET:-cpu}"
@@ -25,6 +26,7 @@ source "$(dirname "$0")/jobs.sh"
 methods="${METHODS:-gan dcgan lsgan wgan wgan_gp sngan ebgan bgan cgan acgan}"
 seeds="${SEEDS:-0 1 2}"
 samples="${SAMPLES:-10000}"
+data="${DATA:-fashion_mnist}"
 for m in $methods; do
   [ -f "configs/$m.py" ] || { echo "unknown method $m (no configs/$m.py)" >&2; exit 2; }
   for s in $seeds; do
@@ -32,7 +34,7 @@ for m in $methods; do
     [ -f "$wd/eval.json" ] && continue
     # shellcheck disable=SC2086
     job "${m}_s$s" python3 -m ganjax.main --config="configs/$m.py" --workdir="$wd" --config.seed="$s" \
-      --config.data.name=fashion_mnist --config.data.image_size=32 --config.num_steps="$steps" \
+      --config.data.name="$data" --config.data.image_size=32 --config.num_steps="$steps" \
       --config.eval.num_samples="$samples" --config.sample_every="$steps" --config.progress=False ${EXTRA:-}
   done
 done

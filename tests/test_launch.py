@@ -58,3 +58,13 @@ def test_sequences_script_names_its_jobs(tmp_path):
   for job in ("seqgan_oracle_s2", "mle_oracle_s0", "gsgan_grammar", "gsgan_pretrained_grammar", "mle_grammar",
               "textgan_fortunes", "bgan_fortunes", "mle_fortunes"):
     assert job in bad.stderr
+
+
+def test_fashion_benchmark_script_trains_and_tables_and_refuses_bad_input(tmp_path):
+  r = run("fashion_benchmark.sh", tmp_path, DATA="digits", METHODS="gan", SEEDS="0", SAMPLES="64")
+  assert r.returncode == 0, r.stderr[-3000:]
+  assert (tmp_path / "gan_s0" / "eval.json").exists()
+  assert "| gan | 1 | 2 |" in r.stdout and "| gan | s0: " in r.stdout  # the table and every seed's FID
+  bad = run("fashion_benchmark.sh", tmp_path, METHODS="nope")
+  assert bad.returncode == 2 and "unknown method nope" in bad.stderr
+  assert run("fashion_benchmark.sh", tmp_path, BUDGET="tpu").returncode == 2
