@@ -27,7 +27,7 @@ add ali "--config=configs/ali.py $M $(steps)"      # 20,000 steps
 add gan "--config=configs/gan.py $M $(steps)"      # 20,000 steps, 28x28
 for s in 0 1 2; do
   add infogan_mnist_s$s "--config=configs/infogan.py $M --config.seed=$s $(steps)"  # 5,000 steps of 128
-  add sgan_s$s "--config=configs/sgan.py $M --config.seed=$s $(steps)"  # 100 labels, 10,000 steps
+  add sgan_s$s "--config=configs/sgan.py:mlp $M --config.seed=$s $(steps)"  # 100 labels, 10,000 steps (the recorded plain-MLP figure)
 done
 add acgan "--config=configs/acgan.py $M $(steps)"  # 5,000 steps, DCGAN players at 32x32
 add vae "--config=configs/vae.py $M --config.vae.iwae_samples=5000 $(steps)"  # 10,000 steps
