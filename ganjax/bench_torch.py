@@ -369,9 +369,11 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
     oi = (torch.optim.Adam([*g.parameters(), *trunk.parameters(), *q.parameters()], lr=c.optim.info.lr,
                            betas=(c.optim.info.b1, c.optim.info.b2)) if where == "separate" else None)
 
-    def mi(qo, cat, cont):  # fixed unit variance for the continuous codes
-      return (c.info.lambda_cat * nn.functional.cross_entropy(qo[:, :k], cat)
-              + c.info.lambda_cont * 0.5 * ((qo[:, k:k + nc] - cont)**2).sum(1).mean())
+    def mi(qo, cat, cont):  # infogan.mi_loss: unit or Q's own (log) variance for the continuous codes
+      mu = qo[:, k:k + nc]
+      log_var = qo[:, k + nc:k + 2 * nc] if c.info.continuous_variance == "learned" else torch.zeros_like(mu)
+      nll = 0.5 * (log_var + (cont - mu)**2 * torch.exp(-log_var)).sum(1).mean()
+      return c.info.lambda_cat * nn.functional.cross_entropy(qo[:, :k], cat) + c.info.lambda_cont * nll
 
     def step():
       z, cat, cont = codes()

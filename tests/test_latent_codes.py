@@ -1,6 +1,8 @@
 """Latent codes and labels: CGAN, InfoGAN, AC-GAN, SGAN, ALI/BiGAN and the time-series data, each
 by its defining property, plus their sample pictures and evaluation metrics."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -302,3 +304,25 @@ def test_label_conditioned_layer_appends_label_maps():
   assert out.shape == (2, 4, 4, 4)
   np.testing.assert_array_equal(out[1, :, :, 1:], np.broadcast_to([0, 0, 1], (4, 4, 3)))
 
+
+
+def test_infogan_codes_diagnostic_on_a_trained_run(tmp_path, config_of):
+  """launch/infogan_codes.py on a tiny time-series InfoGAN: the code's accuracy equals the evaluation's
+  cluster_accuracy, the nuisance is each window's dominant frequency, one entry per category."""
+  import importlib.util
+
+  from tiny import ROOT
+
+  c = config_of("timeseries_infogan.py", steps=2)
+  c.eval_every = 0
+  train.train(c, tmp_path)
+  spec = importlib.util.spec_from_file_location("codes", ROOT / "launch" / "infogan_codes.py")
+  codes = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(codes)
+  out = codes.analyse(str(tmp_path))
+  assert out["accuracy_vs_labels"] == json.load(open(tmp_path / "eval.json"))["cluster_accuracy"]
+  assert out["nuisance"] == "dominant frequency" and len(out["category_majority_label_and_purity"]) == 4
+  assert 0.0 <= out["linear_probe_d_features"] <= 1.0 and 0.0 <= out["nmi_vs_labels"] <= 1.0
+  # the frequency estimate: a pure 3-cycle sine has its peak at FFT bin 3
+  t = np.arange(64) / 64
+  assert codes.nuisance(np.sin(2 * np.pi * 3 * t)[None, :, None])[1][0] == 3
