@@ -24,6 +24,8 @@ def get_config(arg=None):
   c.num_steps = 5000
   c.batch_size = 128
   c.model.generator = c.model.discriminator = "infogan"
+  c.model.weight_init = "lecun"  # Flax's; "normal": the authors' code's N(0, 0.02) (ganjax.networks.infogan.INITS)
+  c.model.leak = 0.1  # the leaky ReLUs' slope: the paper's 0.1 (the authors' code: 0.01)
   c.model.width = 64
   c.model.latent_dim = 62  # incompressible noise z ...
   c.model.latent_dist = "uniform"  # ... ~ U[-1, 1]

@@ -30,6 +30,7 @@ def get_config(arg=None):
   c.sgan.num_labeled = 100  # labeled training examples, balanced over the classes
   c.sgan.unsupervised_weight = 1.0
   c.sgan.d_average = 0.0  # > 0: classify held-out images with a running average of D's parameters, at this rate
+  c.sgan.labeled_draw = "replacement"  # how a step draws its labeled rows: replacement | permutation
   if arg == "mlp":
     c.model.generator = c.model.discriminator = "mlp"
     c.optim.g = base_config.adam(3e-4, b1=0.5)
@@ -43,6 +44,7 @@ def get_config(arg=None):
   c.model.latent_dist = "uniform"
   c.batch_size = 100
   c.sgan.labeled_batch = 100
+  c.sgan.labeled_draw = "permutation"  # the code: every one of the 100 labeled images in every batch
   c.sgan.unsupervised_weight = 0.5  # the code's loss_unl carries a factor 1/2 (the paper's Eq. has none)
   c.sgan.d_average = 1e-3  # the code's 1e-4 over 180,000 steps; 1e-3 fits this config's 10,000
   for player in ("g", "d"):  # the code's own Adam: m / sqrt(v + 1e-8), bias-corrected

@@ -21,6 +21,8 @@ def get_config(arg=None):
   c.data.holdout = 2000
   c.data.window = 64
   c.model.generator = c.model.discriminator = "infogan"  # 1-D convolutions for (T, C) inputs
+  c.model.weight_init = "lecun"  # Flax's; "normal": the authors' code's N(0, 0.02) (ganjax.networks.infogan.INITS)
+  c.model.leak = 0.1  # the leaky ReLUs' slope: the paper's 0.1 (the authors' code: 0.01)
   c.model.width = 32
   c.model.latent_dim = 16
   c.model.num_classes = 4

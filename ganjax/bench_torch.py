@@ -105,6 +105,7 @@ def _infogan(torch, nn, c, shape):
   codes = c.info.categories + c.info.continuous
   q_out = c.info.categories + (2 if c.info.continuous_variance == "learned" else 1) * c.info.continuous
   seed = (h // 4, w_ // 4)
+  leak = float(c.model.get("leak", 0.1))
 
   class G(nn.Module):
     def __init__(self):
@@ -118,10 +119,10 @@ def _infogan(torch, nn, c, shape):
     def forward(self, z):
       return self.up(self.fc(z).view(-1, 2 * w, *seed))
 
-  trunk = nn.Sequential(nn.Conv2d(ch, w, 4, 2, 1), nn.LeakyReLU(0.1), nn.Conv2d(w, 2 * w, 4, 2, 1),
-                        nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.1), nn.Flatten(),
-                        nn.Linear(2 * w * seed[0] * seed[1], fc), nn.BatchNorm1d(fc), nn.LeakyReLU(0.1))
-  q = nn.Sequential(nn.Linear(fc, fc // 8), nn.BatchNorm1d(fc // 8), nn.LeakyReLU(0.1), nn.Linear(fc // 8, q_out))
+  trunk = nn.Sequential(nn.Conv2d(ch, w, 4, 2, 1), nn.LeakyReLU(leak), nn.Conv2d(w, 2 * w, 4, 2, 1),
+                        nn.BatchNorm2d(2 * w), nn.LeakyReLU(leak), nn.Flatten(),
+                        nn.Linear(2 * w * seed[0] * seed[1], fc), nn.BatchNorm1d(fc), nn.LeakyReLU(leak))
+  q = nn.Sequential(nn.Linear(fc, fc // 8), nn.BatchNorm1d(fc // 8), nn.LeakyReLU(leak), nn.Linear(fc // 8, q_out))
   return G(), trunk, nn.Linear(fc, 1), q
 
 
@@ -388,7 +389,7 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
         oq.step()
       z, cat, cont = codes()
       h = trunk(g(z))
-      loss_g = bce(head(h), ones) + (mi(q(h), cat, cont) if where == "g" else 0)
+      loss_g = bce(head(h), ones) + (0 if where == "separate" else mi(q(h), cat, cont))  # G descends it in d and g
       og.zero_grad()
       oq.zero_grad()
       loss_g.backward()

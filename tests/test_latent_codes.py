@@ -160,6 +160,14 @@ def test_sgan_labeled_set_has_exactly_n_balanced_examples(config_of):
   c.sgan.num_labeled = 15
   with pytest.raises(ConfigError, match="not a multiple"):
     sgan.example_batch(c, src)
+  # the released code's labeled batches: each of the 100 exactly once (a permutation); with replacement
+  # a batch of 100 from 100 repeats some (P(no repeat) = 100!/100^100)
+  once = sgan.labeled_rows(jax.random.key(3), 100, 100, "permutation")
+  assert sorted(np.asarray(once).tolist()) == list(range(100))
+  assert len(set(np.asarray(sgan.labeled_rows(jax.random.key(3), 100, 100, "replacement")).tolist())) < 100
+  c.sgan.num_labeled, c.sgan.labeled_draw, c.sgan.labeled_batch = 100, "permutation", 200
+  with pytest.raises(ConfigError, match="labeled_batch=200 <= sgan.num_labeled=100"):
+    sgan.init(c, jax.random.key(0), picked)
 
 
 def test_sgan_never_reads_the_unlabeled_batch_labels(config_of):
@@ -326,3 +334,43 @@ def test_infogan_codes_diagnostic_on_a_trained_run(tmp_path, config_of):
   # the frequency estimate: a pure 3-cycle sine has its peak at FFT bin 3
   t = np.arange(64) / 64
   assert codes.nuisance(np.sin(2 * np.pi * 3 * t)[None, :, None])[1][0] == 3
+
+
+def test_infogan_torch_reference_trains_and_scores_the_same_split(tmp_path):
+  """launch/infogan_torch.py: a tiny run writes one curve row per evaluation (Hungarian accuracy on
+  the held-out split); its "normal" initialisation is the authors' N(0, 0.02) and its "torch"
+  weights are ganjax's weight_init="torch" bounds, layer by layer (PyTorch's own defaults)."""
+  torch = pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
+  import importlib.util
+  import subprocess
+  import sys
+
+  from tiny import ROOT, load_config
+
+  from ganjax import networks
+  from ganjax.bench_torch import _infogan
+
+  out = tmp_path / "curve.jsonl"
+  subprocess.run([sys.executable, str(ROOT / "launch" / "infogan_torch.py"), "--config=configs/infogan.py",
+                  "--config.batch_size=8", "--config.num_steps=2", "--eval_every=1", "--init=normal", f"--out={out}"],
+                 cwd=ROOT, check=True, capture_output=True)
+  rows = [json.loads(line) for line in out.read_text().splitlines()]
+  assert [r["step"] for r in rows] == [1, 2] and rows[1]["train_seconds"] >= rows[0]["train_seconds"] > 0
+  assert all(0.1 <= r["cluster_accuracy"] <= 1.0 for r in rows)
+  spec = importlib.util.spec_from_file_location("infogan_torch", ROOT / "launch" / "infogan_torch.py")
+  script = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(script)
+  c = load_config("infogan.py")
+  c.model.width, c.model.fc_width = 16, 256
+  g, trunk, _, _ = _infogan(torch, torch.nn, c, (8, 8, 1))
+  torch_bounds = [float(p.detach().abs().max()) for m in (g, trunk) for p in m.parameters() if p.dim() >= 2]
+  script.normal_init(torch, torch.nn, trunk)
+  assert abs(float(trunk[-3].weight.std()) - 0.02) < 0.002  # D's FC layer
+  width = c.model.latent_dim + c.info.categories + c.info.continuous
+  gv = networks.generator("infogan", out_shape=(8, 8, 1), width=16, fc_width=256, weight_init="torch").init(
+      jax.random.key(0), jnp.zeros((2, width)), train=False)["params"]
+  dv = networks.discriminator("infogan", width=16, fc_width=256, weight_init="torch").init(
+      jax.random.key(0), jnp.zeros((2, 8, 8, 1)), train=False)["params"]
+  ours = [gv["Dense_0"], gv["Dense_1"], gv["ConvTranspose_0"], gv["ConvTranspose_1"], dv["Conv_0"], dv["Conv_1"], dv["Dense_0"]]
+  for theirs, mine in zip(torch_bounds, ours):  # the same U(+-b) in both: the largest |w| of each within 15%
+    assert abs(float(np.abs(mine["kernel"]).max()) / theirs - 1) < 0.15, (theirs, float(np.abs(mine["kernel"]).max()))

@@ -215,3 +215,42 @@ def test_resnet_players_are_residual_and_scale_with_the_image(size, blocks):
 
 def nn_avg_pool(x):
   return x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2] // 2, 2, x.shape[3]).mean(axis=(2, 4))
+
+
+def test_infogan_networks_take_the_authors_initialisation_and_slope():
+  """weight_init="normal" is openai/InfoGAN's custom_ops: kernels N(0, 0.02^2), zero biases, batch-norm
+  scales N(1, 0.02^2); "lecun" keeps Flax's defaults; "torch" PyTorch's; `leak` is the leaky ReLUs' slope."""
+  x = jax.random.normal(jax.random.key(0), (64, 8, 8, 1))
+  d_normal = networks.discriminator("infogan", width=16, fc_width=256, weight_init="normal", leak=0.01)
+  v = d_normal.init(jax.random.key(1), x, train=False)["params"]
+  for path, leaf in jax.tree_util.tree_flatten_with_path(v)[0]:
+    name, leaf = jax.tree_util.keystr(path), np.asarray(leaf)
+    if "kernel" in name and leaf.size >= 1000:
+      assert 0.018 < leaf.std() < 0.022 and abs(leaf.mean()) < 0.002, name
+    elif "bias" in name:
+      assert not leaf.any(), name
+    elif "scale" in name:
+      assert 0.9 < leaf.min() and leaf.max() < 1.1 and 0.01 < leaf.std() < 0.03, name
+  d_lecun = networks.discriminator("infogan", width=16, fc_width=256)
+  kernel = np.asarray(d_lecun.init(jax.random.key(1), x, train=False)["params"]["Dense_0"]["kernel"])
+  assert abs(kernel.std() * np.sqrt(kernel.shape[0]) - 1.0) < 0.05  # variance 1/fan_in
+  # D's FC features are leaky_relu(batch norm(...)) with unit-scale batch norm in training: their
+  # negative part is about -slope * 3 at the smallest
+  for leak, lo, hi in ((0.01, -0.06, -0.01), (0.1, -0.6, -0.15)):
+    d = networks.discriminator("infogan", width=16, fc_width=256, leak=leak)
+    _, inter = d.apply(d.init(jax.random.key(1), x, train=False), x, train=True, mutable=["batch_stats", "intermediates"])
+    smallest = float(np.min(inter["intermediates"]["features"][0]))
+    assert lo < smallest < hi, (leak, smallest)
+  # "torch": PyTorch's defaults, U(+-1/sqrt(fan)) kernels and biases (a transposed convolution's fan
+  # is out_channels * 16, as torch computes it)
+  g = networks.generator("infogan", out_shape=(8, 8, 1), width=16, fc_width=256, weight_init="torch")
+  gv = g.init(jax.random.key(2), jnp.zeros((2, 12)), train=False)["params"]
+  dv = networks.discriminator("infogan", width=16, fc_width=256, weight_init="torch").init(
+      jax.random.key(1), x, train=False)["params"]
+  for leaf, fan in ((gv["Dense_0"]["kernel"], 12), (gv["Dense_0"]["bias"], 12), (gv["ConvTranspose_1"]["kernel"], 1 * 16),
+                    (gv["ConvTranspose_0"]["bias"], 16 * 16), (dv["Conv_0"]["kernel"], 1 * 16),
+                    (dv["Dense_0"]["kernel"], 32 * 2 * 2), (dv["Dense_0"]["bias"], 32 * 2 * 2), (dv["Dense_1"]["kernel"], 256)):
+    bound, leaf = 1.0 / np.sqrt(fan), np.asarray(leaf)
+    assert np.abs(leaf).max() <= bound and np.abs(leaf).max() > 0.8 * bound, (fan, np.abs(leaf).max(), bound)
+  with pytest.raises(ValueError, match="unknown weight_init 'xavier'"):
+    networks.discriminator("infogan", width=4, weight_init="xavier").init(jax.random.key(0), x[:2], train=False)

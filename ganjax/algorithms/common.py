@@ -36,12 +36,22 @@ def generator_network(config, sample_shape, output_activation=None):
 
   m = config.model
   kw = ({"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else
-        {"width": m.width, "conv_impl": m.conv_impl, "fc_width": m.fc_width} if m.generator == "infogan"
+        {"width": m.width, "conv_impl": m.conv_impl, "fc_width": m.fc_width, **infogan_network_options(m, leak=False)}
+        if m.generator == "infogan"
         else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
   if "gan" in config and config.gan.g_virtual_batch_norm:
     kw["virtual_batch_norm"] = config.gan.g_virtual_batch_norm
   return networks.generator(m.generator, out_shape=tuple(sample_shape), dtype=compute_dtype(config),
                             output_activation=output_activation or m.g_output, **kw)
+
+
+def infogan_network_options(m, leak: bool = True) -> dict:
+  """`model.weight_init` and `model.leak` for the `infogan` networks (`ganjax.networks.infogan.INITS`; the
+  leaky ReLUs' slope), where the config sets them (InfoGAN's configs do)."""
+  out = {"weight_init": m.get("weight_init", "lecun")}
+  if leak:
+    out["leak"] = float(m.get("leak", 0.1))
+  return out
 
 
 # The discriminator layers the `gan` block switches on, and the networks that have each.
@@ -59,7 +69,7 @@ def discriminator_network(config, **kw):
   if m.discriminator == "dcgan":
     kw = {"width": m.width, "batch_norm": m.d_batch_norm, "conv_impl": m.conv_impl, **kw}
   elif m.discriminator == "infogan":
-    kw = {"width": m.width, "fc_width": m.fc_width, "conv_impl": m.conv_impl, **kw}
+    kw = {"width": m.width, "fc_width": m.fc_width, "conv_impl": m.conv_impl, **infogan_network_options(m), **kw}
   elif m.discriminator == "resnet":
     kw = {"width": m.width, **kw}
   else:

@@ -43,8 +43,8 @@ import optax
 
 from ganjax import networks, stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm, init_player,
-                                      sample_latent)
+from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm,
+                                      infogan_network_options, init_player, sample_latent)
 
 CLASS_MATCHING = "hungarian"
 CONFIG_BLOCK = "info"  # its own config block, config.info
@@ -74,6 +74,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
     raise ConfigError("InfoGAN needs a discriminator with a Q head: model.discriminator='infogan'")
   choose("info.q_step", config.info.q_step, Q_STEPS)
   choose("info.continuous_variance", config.info.continuous_variance, CONTINUOUS_VARIANCES)
+  choose("model.weight_init", config.model.get("weight_init", "lecun"), networks.infogan.INITS)
   if "q" not in config.optim:
     raise ConfigError("InfoGAN's Q head needs its optimizer: config.optim.q (e.g. the same as optim.d)")
   if config.info.q_step == "separate" and "info" not in config.optim:
@@ -82,7 +83,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   g = generator_network(config, shape)
   d = discriminator_network(config)
   q = networks.infogan.QHead(outputs=_q_size(config), hidden=config.model.fc_width // 8,
-                             dtype=compute_dtype(config))
+                             dtype=compute_dtype(config), **infogan_network_options(config.model))
   kg, kd, kq = jax.random.split(key, 3)
   width = config.model.latent_dim + config.info.categories + config.info.continuous
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, width))),

@@ -14,7 +14,8 @@ penalty acts on LSE(x), the logit of "real").
 
 The labeled set is `sgan.num_labeled` training examples (100 by default), balanced over the K
 classes, chosen once from the seed and stored in the train state (`extra["labeled"]`), from which
-each step draws `sgan.labeled_batch` pairs. The unlabeled stream is the ordinary data pipeline, and
+each step draws `sgan.labeled_batch` pairs (`sgan.labeled_draw`: with replacement, or a permutation:
+the released code's batches hold each of the 100 once). The unlabeled stream is the ordinary data pipeline, and
 the train step never reads its labels (tested). `test_accuracy` at evaluation is D's argmax-class
 accuracy on the held-out images — with `sgan.d_average` > 0, of a running average of D's parameters,
 as the released code tests (openai/improved-gan: a <- a + 1e-4 (theta - a)).
@@ -67,6 +68,13 @@ def example_batch(config, train):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
+  from ganjax.errors import choose
+
+  draw = config.sgan.get("labeled_draw", "replacement")
+  choose("sgan.labeled_draw", draw, LABELED_DRAWS)
+  if draw == "permutation" and config.sgan.labeled_batch > config.sgan.num_labeled:
+    raise ConfigError(f"sgan.labeled_draw='permutation' needs sgan.labeled_batch={config.sgan.labeled_batch} "
+                      f"<= sgan.num_labeled={config.sgan.num_labeled}")
   shape = example_batch["image"].shape[1:]
   g = generator_network(config, shape)
   d = discriminator_network(config, num_outputs=config.model.num_classes)
@@ -89,13 +97,26 @@ def unsupervised_loss(real_logits, fake_logits):
   return -jnp.mean(lse_real - jax.nn.softplus(lse_real)) + jnp.mean(jax.nn.softplus(lse_fake))
 
 
+LABELED_DRAWS = {"replacement": "each row drawn from the labeled set at random, with replacement",
+                 "permutation": "the labeled set in a fresh random order, without replacement (with "
+                                "labeled_batch = num_labeled every labeled example once per step: the released code)"}
+
+
+def labeled_rows(key, batch: int, pool: int, draw: str):
+  """Which labeled examples a step trains on: `batch` indices into the pool of `pool`."""
+  if draw == "permutation":  # batch <= pool (checked at init)
+    return jax.random.permutation(key, pool)[:batch]
+  return jax.random.randint(key, (batch,), 0, pool)
+
+
 def train_step(state, batch, key):
   cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, d = state.g, state.d
   unlabeled = batch["image"]  # batch["label"] is never read: the labels come from extra["labeled"]
   n = unlabeled.shape[0]
   pool = state.extra["labeled"]
-  pick = jax.random.randint(jax.random.fold_in(key, 2), (cfg.sgan.labeled_batch,), 0, pool["label"].shape[0])
+  pick = labeled_rows(jax.random.fold_in(key, 2), cfg.sgan.labeled_batch, pool["label"].shape[0],
+                      cfg.sgan.get("labeled_draw", "replacement"))
   lab_x, lab_y = pool["image"][pick], pool["label"][pick]
   fake = jax.lax.stop_gradient(g.apply(g.params, sample_latent(jax.random.fold_in(key, 0), n, cfg.model))[0])
   fake = stab.fakes(fake, jax.random.fold_in(key, 4))

@@ -155,13 +155,14 @@ class Conv(nn.Module):
   kernel_size: Sequence[int] = (4, 4)
   strides: Sequence[int] = (2, 2)
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros
   impl: str = "auto"  # auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   dtype: Any = jnp.float32  # computation dtype; parameters are float32
 
   @nn.compact
   def __call__(self, x):
     kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
-    bias = self.param("bias", nn.initializers.zeros, (self.features,))
+    bias = self.param("bias", self.bias_init, (self.features,))
     x, kernel, bias = x.astype(self.dtype), kernel.astype(self.dtype), bias.astype(self.dtype)
     spatial = x.shape[1:-1]
     if _fast(self.kernel_size, self.strides, spatial, self.impl) and not any(s % 2 for s in spatial):
@@ -180,13 +181,14 @@ class ConvTranspose(nn.Module):
   kernel_size: Sequence[int] = (4, 4)
   strides: Sequence[int] = (2, 2)
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros
   impl: str = "auto"  # auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   dtype: Any = jnp.float32  # computation dtype; parameters are float32
 
   @nn.compact
   def __call__(self, x):
     kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
-    bias = self.param("bias", nn.initializers.zeros, (self.features,))
+    bias = self.param("bias", self.bias_init, (self.features,))
     x, kernel, bias = x.astype(self.dtype), kernel.astype(self.dtype), bias.astype(self.dtype)
     if _fast(self.kernel_size, self.strides, x.shape[1:-1], self.impl):
       y = conv_transpose_4x4_s2(x, kernel)
