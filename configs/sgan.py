@@ -44,7 +44,9 @@ def get_config(arg=None):
   c.model.latent_dist = "uniform"
   c.batch_size = 100
   c.sgan.labeled_batch = 100
-  c.sgan.labeled_draw = "permutation"  # the code: every one of the 100 labeled images in every batch
+  # The code's batches hold every one of the 100 labeled images ("permutation"); here D then wins the
+  # unsupervised game within 500 steps (test accuracy 0.465 at 2,000 against 0.799: docs/results.md)
+  c.sgan.labeled_draw = "replacement"
   c.sgan.unsupervised_weight = 0.5  # the code's loss_unl carries a factor 1/2 (the paper's Eq. has none)
   c.sgan.d_average = 1e-3  # the code's 1e-4 over 180,000 steps; 1e-3 fits this config's 10,000
   for player in ("g", "d"):  # the code's own Adam: m / sqrt(v + 1e-8), bias-corrected
