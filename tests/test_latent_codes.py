@@ -365,7 +365,7 @@ def test_infogan_torch_reference_trains_and_scores_the_same_split(tmp_path):
   g, trunk, _, _ = _infogan(torch, torch.nn, c, (8, 8, 1))
   torch_bounds = [float(p.detach().abs().max()) for m in (g, trunk) for p in m.parameters() if p.dim() >= 2]
   script.normal_init(torch, torch.nn, trunk)
-  assert abs(float(trunk[-3].weight.std()) - 0.02) < 0.002  # D's FC layer
+  assert abs(float(trunk[-3].weight.detach().std()) - 0.02) < 0.002  # D's FC layer
   width = c.model.latent_dim + c.info.categories + c.info.continuous
   gv = networks.generator("infogan", out_shape=(8, 8, 1), width=16, fc_width=256, weight_init="torch").init(
       jax.random.key(0), jnp.zeros((2, width)), train=False)["params"]
