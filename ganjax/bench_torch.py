@@ -126,6 +126,113 @@ def _infogan(torch, nn, c, shape):
   return G(), trunk, nn.Linear(fc, 1), q
 
 
+def _flax_init(torch, nn, module):
+  """ganjax's (flax's) initialisation: lecun_normal (truncated normal, variance 1/fan_in) kernels,
+  zero biases; batch norm's scale 1 and offset 0 (PyTorch's default too)."""
+  for m in module.modules():
+    if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+      w = m.weight
+      if isinstance(m, nn.ConvTranspose2d):  # (in, out, kh, kw): flax's fan_in is kh * kw * in
+        fan_in = w.shape[0] * w.shape[2] * w.shape[3]
+      else:
+        fan_in = math.prod(w.shape[1:])
+      std = 1.0 / math.sqrt(fan_in) / 0.87962566103423978  # the truncated normal's correction
+      with torch.no_grad():
+        nn.init.trunc_normal_(w, std=std, a=-2 * std, b=2 * std)
+        if m.bias is not None:
+          m.bias.zero_()
+
+
+def _normal_init(torch, nn, module):
+  """The authors' code's initialisation (openai/InfoGAN, custom_ops.py): kernels ~ N(0, 0.02^2) (the
+  convolutions' truncated at 2 std), zero biases, batch-norm scales ~ N(1, 0.02^2)."""
+  for m in module.modules():
+    with torch.no_grad():
+      if isinstance(m, nn.Conv2d):
+        nn.init.trunc_normal_(m.weight, std=0.02, a=-0.04, b=0.04)
+      elif isinstance(m, (nn.Linear, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, std=0.02)
+      elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+      if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)) and m.bias is not None:
+        m.bias.zero_()
+
+
+def init_weights(torch, nn, module, scheme: str):
+  """Re-initialises `module` in place: "torch" (PyTorch's defaults: kept), "flax" (`_flax_init`) or
+  "normal" (`_normal_init`, the authors' InfoGAN code)."""
+  if scheme == "flax":
+    _flax_init(torch, nn, module)
+  elif scheme == "normal":
+    _normal_init(torch, nn, module)
+  elif scheme != "torch":
+    raise ValueError(f"unknown initialisation {scheme!r}: torch, flax or normal")
+
+
+def infogan_trainer(torch, nn, c, shape, dev="cpu"):
+  """A PyTorch InfoGAN of `c` (the networks of `_infogan`, Adam for each player as in c.optim):
+  `.step(real)` is one update of D (with Q and the MI term where `info.q_step` says), of G, and with
+  q_step="separate" the MI step; it returns (D's loss, G's loss). `.g`, `.trunk`, `.head`, `.q` are
+  the modules (the bench times the step; launch/infogan_torch.py trains it on data)."""
+  import types
+
+  g, trunk, head, q = (m.to(dev) for m in _infogan(torch, nn, c, shape))
+  k, nc, b = c.info.categories, c.info.continuous, c.batch_size
+
+  def adam(params, o):
+    return torch.optim.Adam(params, lr=o.lr, betas=(o.b1, o.b2), eps=o.get("eps", 1e-8))
+
+  og, od, oq = adam(g.parameters(), c.optim.g), adam([*trunk.parameters(), *head.parameters()], c.optim.d), \
+      adam(q.parameters(), c.optim.q)
+  where = c.info.q_step  # which update the MI term is in (`ganjax.algorithms.infogan.Q_STEPS`)
+  oi = adam([*g.parameters(), *trunk.parameters(), *q.parameters()], c.optim.info) if where == "separate" else None
+  bce = nn.functional.binary_cross_entropy_with_logits
+  ones, zeros = torch.ones(b, 1, device=dev), torch.zeros(b, 1, device=dev)
+
+  def codes():
+    cat = torch.randint(0, k, (b,), device=dev)
+    cont = torch.rand(b, nc, device=dev) * 2 - 1
+    uniform = c.model.get("latent_dist", "normal") == "uniform"
+    z = torch.rand(b, c.model.latent_dim, device=dev) * 2 - 1 if uniform else torch.randn(b, c.model.latent_dim, device=dev)
+    return torch.cat([z, nn.functional.one_hot(cat, k).float(), cont], 1), cat, cont
+
+  def mi(qo, cat, cont):  # infogan.mi_loss: unit or Q's own (log) variance for the continuous codes
+    mu = qo[:, k:k + nc]
+    log_var = qo[:, k + nc:k + 2 * nc] if c.info.continuous_variance == "learned" else torch.zeros_like(mu)
+    nll = 0.5 * (log_var + (cont - mu)**2 * torch.exp(-log_var)).sum(1).mean()
+    return c.info.lambda_cat * nn.functional.cross_entropy(qo[:, :k], cat) + c.info.lambda_cont * nll
+
+  def step(real):
+    z, cat, cont = codes()
+    fake = g(z).detach()
+    hf = trunk(fake)
+    loss_d = bce(head(trunk(real)), ones) + bce(head(hf), zeros) + (mi(q(hf), cat, cont) if where == "d" else 0)
+    od.zero_grad()
+    oq.zero_grad()
+    loss_d.backward()
+    od.step()
+    if where == "d":
+      oq.step()
+    z, cat, cont = codes()
+    h = trunk(g(z))
+    loss_g = bce(head(h), ones) + (0 if where == "separate" else mi(q(h), cat, cont))  # G descends it in d and g
+    og.zero_grad()
+    oq.zero_grad()
+    loss_g.backward()
+    og.step()
+    if where == "g":
+      oq.step()
+    if where == "separate":
+      z, cat, cont = codes()
+      loss_i = mi(q(trunk(g(z))), cat, cont)
+      oi.zero_grad()
+      loss_i.backward()
+      oi.step()
+    return loss_d.detach(), loss_g.detach()
+
+  return types.SimpleNamespace(g=g, trunk=trunk, head=head, q=q, step=step)
+
+
 def _mlp_gan(nn, c, shape):
   dim = math.prod(shape)
   g_layers, width = [], c.model.latent_dim
@@ -350,58 +457,11 @@ def reference(config, example_shape, steps: int = 10, repeats: int = 5, warmup: 
       loss.backward()
       opt.step()
   elif c.algorithm == "infogan":
-    g, trunk, head, q = (m.to(dev) for m in _infogan(torch, nn, c, shape))
-    k, nc = c.info.categories, c.info.continuous
-    og = torch.optim.Adam(g.parameters(), lr=c.optim.g.lr, betas=(c.optim.g.b1, c.optim.g.b2))
-    od = torch.optim.Adam([*trunk.parameters(), *head.parameters()], lr=c.optim.d.lr,
-                          betas=(c.optim.d.b1, c.optim.d.b2))
-    bce = nn.functional.binary_cross_entropy_with_logits
-    ones, zeros = torch.ones(b, 1, device=dev), torch.zeros(b, 1, device=dev)
+    trainer = infogan_trainer(torch, nn, c, shape, dev)
     real = torch.rand(b, shape[2], shape[0], shape[1], device=dev) * 2 - 1
 
-    def codes():
-      cat = torch.randint(0, k, (b,), device=dev)
-      cont = torch.rand(b, nc, device=dev) * 2 - 1
-      z = torch.cat([torch.randn(b, c.model.latent_dim, device=dev), nn.functional.one_hot(cat, k).float(), cont], 1)
-      return z, cat, cont
-
-    where = c.info.q_step  # which update the MI term is in (`ganjax.algorithms.infogan.Q_STEPS`)
-    oq = torch.optim.Adam(q.parameters(), lr=c.optim.q.lr, betas=(c.optim.q.b1, c.optim.q.b2))
-    oi = (torch.optim.Adam([*g.parameters(), *trunk.parameters(), *q.parameters()], lr=c.optim.info.lr,
-                           betas=(c.optim.info.b1, c.optim.info.b2)) if where == "separate" else None)
-
-    def mi(qo, cat, cont):  # infogan.mi_loss: unit or Q's own (log) variance for the continuous codes
-      mu = qo[:, k:k + nc]
-      log_var = qo[:, k + nc:k + 2 * nc] if c.info.continuous_variance == "learned" else torch.zeros_like(mu)
-      nll = 0.5 * (log_var + (cont - mu)**2 * torch.exp(-log_var)).sum(1).mean()
-      return c.info.lambda_cat * nn.functional.cross_entropy(qo[:, :k], cat) + c.info.lambda_cont * nll
-
     def step():
-      z, cat, cont = codes()
-      fake = g(z).detach()
-      hf = trunk(fake)
-      loss_d = bce(head(trunk(real)), ones) + bce(head(hf), zeros) + (mi(q(hf), cat, cont) if where == "d" else 0)
-      od.zero_grad()
-      oq.zero_grad()
-      loss_d.backward()
-      od.step()
-      if where == "d":
-        oq.step()
-      z, cat, cont = codes()
-      h = trunk(g(z))
-      loss_g = bce(head(h), ones) + (0 if where == "separate" else mi(q(h), cat, cont))  # G descends it in d and g
-      og.zero_grad()
-      oq.zero_grad()
-      loss_g.backward()
-      og.step()
-      if where == "g":
-        oq.step()
-      if where == "separate":
-        z, cat, cont = codes()
-        loss_i = mi(q(trunk(g(z))), cat, cont)
-        oi.zero_grad()
-        loss_i.backward()
-        oi.step()
+      trainer.step(real)
   elif c.algorithm == "pix2pix":  # example_shape is B's; A is taken to have B's size (edges: 1 channel)
     size, _, cb = shape
     ca = 1

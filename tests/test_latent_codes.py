@@ -341,14 +341,13 @@ def test_infogan_torch_reference_trains_and_scores_the_same_split(tmp_path):
   the held-out split); its "normal" initialisation is the authors' N(0, 0.02) and its "torch"
   weights are ganjax's weight_init="torch" bounds, layer by layer (PyTorch's own defaults)."""
   torch = pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
-  import importlib.util
   import subprocess
   import sys
 
   from tiny import ROOT, load_config
 
   from ganjax import networks
-  from ganjax.bench_torch import _infogan
+  from ganjax.bench_torch import _infogan, init_weights
 
   out = tmp_path / "curve.jsonl"
   subprocess.run([sys.executable, str(ROOT / "launch" / "infogan_torch.py"), "--config=configs/infogan.py",
@@ -357,14 +356,11 @@ def test_infogan_torch_reference_trains_and_scores_the_same_split(tmp_path):
   rows = [json.loads(line) for line in out.read_text().splitlines()]
   assert [r["step"] for r in rows] == [1, 2] and rows[1]["train_seconds"] >= rows[0]["train_seconds"] > 0
   assert all(0.1 <= r["cluster_accuracy"] <= 1.0 for r in rows)
-  spec = importlib.util.spec_from_file_location("infogan_torch", ROOT / "launch" / "infogan_torch.py")
-  script = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(script)
   c = load_config("infogan.py")
   c.model.width, c.model.fc_width = 16, 256
   g, trunk, _, _ = _infogan(torch, torch.nn, c, (8, 8, 1))
   torch_bounds = [float(p.detach().abs().max()) for m in (g, trunk) for p in m.parameters() if p.dim() >= 2]
-  script.normal_init(torch, torch.nn, trunk)
+  init_weights(torch, torch.nn, trunk, "normal")
   assert abs(float(trunk[-3].weight.detach().std()) - 0.02) < 0.002  # D's FC layer
   width = c.model.latent_dim + c.info.categories + c.info.continuous
   gv = networks.generator("infogan", out_shape=(8, 8, 1), width=16, fc_width=256, weight_init="torch").init(
