@@ -11,7 +11,9 @@ own, optimizer `optim.q`): a softmax for the categorical code and a factored Gau
 continuous ones, with unit variance (`info.continuous_variance="fixed"`, the authors' code: -log Q
 is the squared error / 2 up to a constant) or a variance Q predicts ("learned"). `lambda` is
 `info.lambda_cat` / `info.lambda_cont` (1 in the paper's MNIST run). Paper's MNIST learning rates:
-2e-4 for D (and Q), 1e-3 for G.
+2e-4 for D (and Q), 1e-3 for G. The networks' initialisation and leaky slope are
+`model.weight_init` / `model.leak` (`ganjax.networks.infogan`; configs/infogan.py: the authors'
+code's N(0, 0.02) and 0.01, which found the digits far more often than Flax's defaults).
 
 Which update descends the MI term is `info.q_step` (the paper says only min over G and Q):
   "d"         (the authors' code, openai/InfoGAN: Q's layers are D's variables) D's step adds

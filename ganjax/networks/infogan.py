@@ -14,7 +14,8 @@ and step). Spatial sizes must be divisible by 4.
 `weight_init` and `leak` are where the paper and the authors' released code (openai/InfoGAN,
 infogan/misc/custom_ops.py) differ from Flax's defaults or from each other: weight_init "lecun" (Flax's
 truncated-normal kernels of variance 1/fan_in, batch-norm scales 1) or "normal" (the code's: every
-kernel drawn from N(0, 0.02^2), batch-norm scales from N(1, 0.02^2); biases 0 in both) or "torch"
+kernel drawn from N(0, 0.02^2) -- the code truncates its convolutions' draws at 2 std, here they are
+not --, batch-norm scales from N(1, 0.02^2); biases 0 in both) or "torch"
 (PyTorch's defaults, what a plain PyTorch InfoGAN starts from: weights and biases ~ U(+-1/sqrt(fan)),
 fan = fan_in, but out_channels * k for a transposed convolution, as torch computes it); `leak` the
 leaky ReLU's slope (the paper: 0.1; the code's `leaky_rectify` default: 0.01).
@@ -73,7 +74,7 @@ class Generator(nn.Module):
   fc_width: int = 1024  # the first fully connected layer (the paper: 1024)
   output_activation: str = "tanh"
   conv_impl: str = "auto"  # 2-D up-convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
-  weight_init: str = "lecun"  # lecun | normal (`INITS`)
+  weight_init: str = "lecun"  # lecun | normal | torch (`INITS`)
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -104,7 +105,7 @@ class Discriminator(nn.Module):
   conv_impl: str = "auto"  # 2-D convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   spectral_norm: bool = False  # spectrally normalise D's weights (Miyato et al. 2018; `QHead`'s stay plain)
   minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): a minibatch-discrimination layer before D's output
-  weight_init: str = "lecun"  # lecun | normal (`INITS`)
+  weight_init: str = "lecun"  # lecun | normal | torch (`INITS`)
   leak: float = 0.1  # the leaky ReLUs' slope (the paper: 0.1; the authors' code: 0.01)
   dtype: Any = jnp.float32
 
@@ -133,7 +134,7 @@ class QHead(nn.Module):
   """InfoGAN's Q head on D's FC features (the paper: FC 128 BN lReLU(0.1) -> FC outputs)."""
   outputs: int
   hidden: int = 128
-  weight_init: str = "lecun"  # lecun | normal (`INITS`)
+  weight_init: str = "lecun"  # lecun | normal | torch (`INITS`)
   leak: float = 0.1
   dtype: Any = jnp.float32
 
