@@ -160,7 +160,7 @@ def seed_table(workdirs, keys=None) -> str:
 
 _SEEDED = re.compile(r"^(?P<method>.+)_s(?P<seed>\d+)$")
 BENCHMARK_KEYS = ("fid", "fid_real_reference", "kid", "precision", "recall", "density", "coverage",
-                  "classifier_score", "class_accuracy")
+                  "classifier_score", "class_accuracy", "train_seconds")
 
 
 def benchmark_table(directory: str, keys=None) -> str:
@@ -181,7 +181,7 @@ def benchmark_table(directory: str, keys=None) -> str:
     cells = []
     for k in keys:
       vals = [float(e[k]) for e in evals.values() if isinstance(e.get(k), (int, float))]
-      digits = 1 if k.startswith(("fid", "kid")) else 3
+      digits = 0 if k.endswith("seconds") else 1 if k.startswith(("fid", "kid")) else 3
       cells.append(f"{np.mean(vals):.{digits}f} ± {np.std(vals):.{digits}f}" if vals else "–")
     steps = sorted({e.get("step") for e in evals.values()})
     lines.append(f"| {method} | {len(evals)} | {', '.join(map(str, steps))} | " + " | ".join(cells) + " |")

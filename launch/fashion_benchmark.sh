@@ -4,7 +4,8 @@
 # the two conditional ones, each with its own config's networks and settings, all at 32x32 (one
 # classifier feature space), one budget of generator steps, 3 seeds; each run is evaluated on the 10,000
 # test images with the whole metric suite (10,000 samples); then the table
-# (python -m ganjax.report benchmark). Finished runs (eval.json) are skipped: rerunning resumes.
+# (python -m ganjax.report benchmark). Finished runs (eval.json) are skipped and each run saves a
+# checkpoint every quarter of its steps: rerunning the same command resumes an interrupted table.
 #
 #   launch/fashion_benchmark.sh                          # the CPU budget (BUDGET=cpu)
 #   BUDGET=gpu PARALLEL=10 launch/fashion_benchmark.sh   # the GPU budget: 10x the generator steps
@@ -35,7 +36,8 @@ for m in $methods; do
     # shellcheck disable=SC2086
     job "${m}_s$s" python3 -m ganjax.main --config="configs/$m.py" --workdir="$wd" --config.seed="$s" \
       --config.data.name="$data" --config.data.image_size=32 --config.num_steps="$steps" \
-      --config.eval.num_samples="$samples" --config.sample_every="$steps" --config.progress=False ${EXTRA:-}
+      --config.eval.num_samples="$samples" --config.sample_every="$steps" --config.checkpoint_every="$(( (steps + 3) / 4 ))" \
+      --config.progress=False ${EXTRA:-}
   done
 done
 status=0

@@ -60,7 +60,8 @@ def test_unknown_network_lists_the_valid_ones():
                                             ((2, 12, 10, 17), 18)])
 def test_subpixel_convs_equal_flax_values_and_gradients(transpose, shape, features):
   """The sub-pixel layers and their hand-written gradients against flax's own layers (XLA's
-  convolutions and autodiff): values, and gradients for the input, kernel and bias. Odd sizes:
+  convolutions and autodiff): values, gradients for the input, kernel and bias, and the gradients of
+  the input gradient's squared norm (second derivatives, as in a gradient penalty). Odd sizes:
   the transposed conv keeps the sub-pixel path, the strided conv falls back to XLA's. The last shape
   takes the sub-pixel upsample (more than 16 input pixels and output channels) in both layers, the
   others its GEMM + overlap-add form."""
@@ -86,6 +87,14 @@ def test_subpixel_convs_equal_flax_values_and_gradients(transpose, shape, featur
   g_ours = jax.jit(jax.grad(loss(ours), argnums=(0, 1)))(v, x)
   for a, b in zip(jax.tree.leaves(g_ref), jax.tree.leaves(g_ours), strict=True):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+  # second derivatives (gradient penalties differentiate the input gradient again)
+  def penalty(module):
+    return lambda v, x: jnp.sum(jax.grad(loss(module), argnums=1)(v, x)**2)
+
+  h_ref = jax.jit(jax.grad(penalty(reference), argnums=(0, 1)))(v, x)
+  h_ours = jax.jit(jax.grad(penalty(ours), argnums=(0, 1)))(v, x)
+  for a, b in zip(jax.tree.leaves(h_ref), jax.tree.leaves(h_ours), strict=True):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
   xla = (ConvTranspose if transpose else Conv)(features, impl="xla")
   np.testing.assert_allclose(jax.jit(xla.apply)(v, x), ref_out, rtol=1e-6, atol=1e-6)
   # bfloat16 computation runs through the same path (parameters stay float32)

@@ -104,12 +104,12 @@ def test_benchmark_table_averages_each_method_over_its_seeds(tmp_path):
     for seed, fid in enumerate(values):
       d = tmp_path / f"{method}_s{seed}"
       d.mkdir()
-      e = {"step": 1000, "fid": fid, "precision": 0.5 + 0.1 * seed}
+      e = {"step": 1000, "fid": fid, "precision": 0.5 + 0.1 * seed, "train_seconds": 100.0 + seed}
       if method == "cgan":
         e["class_accuracy"] = 0.9
       (d / "eval.json").write_text(json.dumps(e))
-  table = report.benchmark_table(str(tmp_path), ["fid", "precision", "class_accuracy"])
-  assert f"| dcgan | 3 | 1000 | 20.0 ± {np.std([10, 20, 30]):.1f} | 0.600 ± 0.082 | – |" in table
+  table = report.benchmark_table(str(tmp_path), ["fid", "precision", "class_accuracy", "train_seconds"])
+  assert f"| dcgan | 3 | 1000 | 20.0 ± {np.std([10, 20, 30]):.1f} | 0.600 ± 0.082 | – | 101 ± 1 |" in table
   assert "| cgan | 2 | 1000 | 45.0 ± 5.0 | 0.550 ± 0.050 | 0.900 ± 0.000 |" in table
   assert "| dcgan | s0: 10.0, s1: 20.0, s2: 30.0 |" in table
   with pytest.raises(GanjaxError, match="no <method>_s<seed>/eval.json"):
