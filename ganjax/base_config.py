@@ -35,6 +35,7 @@ def get_config():
   c.data.streams = ml_collections.ConfigDict()
   c.data.holdouts = ml_collections.ConfigDict()  # {stream: data.holdout of that stream alone (0: data.holdout)}
   c.data.image_size = 0  # resize images to this square size (0: keep)
+  c.data.mixture_std = 0.0  # ring8 / grid25: each mode's standard deviation (0: the paper's, ring8 0.02, grid25 0.05)
   c.data.crop = 0  # > 0: train on random crop x crop windows (held out: the centre one), after image_size
   c.data.flip = False  # random left-right mirroring of training images (pix2pix, CycleGAN)
   c.data.swap_sides = False  # paired data: exchange "a" and "b" (pix2pix's --direction BtoA)

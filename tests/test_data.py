@@ -50,7 +50,13 @@ def test_mixtures_are_seeded_and_centred(name, modes):
   x, y = a.get(idx)["image"], a.get(idx)["label"]
   centers = sources.mixture_centers(name)
   assert len(centers) == modes and len(np.unique(y)) == modes
-  assert (x - centers[y]).std() == pytest.approx(sources.MIXTURE_STD, rel=0.1)
+  # each mode's standard deviation as the papers' code draws it: Metz et al.'s ring 0.02 (radius 2),
+  # VEEGAN's grid 0.05 (modes 2 apart); data.mixture_std overrides it, and must not be negative
+  assert (x - centers[y]).std() == pytest.approx({"ring8": 0.02, "grid25": 0.05}[name], rel=0.1)
+  sharp = sources.mixture(name, seed=1, size=5000, std=0.01).get(idx)["image"]
+  assert (sharp - centers[y]).std() == pytest.approx(0.01, rel=0.1)
+  with pytest.raises(DataError, match="mixture_std must be >= 0"):
+    sources.mixture(name, seed=1, std=-1.0)
 
 
 @pytest.mark.parametrize("gz", [False, True])

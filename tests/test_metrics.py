@@ -42,6 +42,10 @@ def test_mode_metrics():
   assert m["modes_covered"] == 0 and m["high_quality_fraction"] == 0.0
   g = modes.mode_metrics(sources.mixture_centers("grid25"), "grid25")
   assert g["modes_covered"] == 25 and g["modes_total"] == 25
+  # high quality: within 3 standard deviations of the data's modes (VEEGAN), 3 x 0.05 on the grid
+  near = sources.mixture_centers("grid25") + np.array([0.12, 0.0])
+  assert modes.mode_metrics(near, "grid25")["high_quality_fraction"] == 1.0
+  assert modes.mode_metrics(near, "grid25", std=0.02)["high_quality_fraction"] == 0.0
 
 
 def test_classifier_learns_and_is_cached(tmp_path):

@@ -180,7 +180,7 @@ def _load(config) -> Split:
 
     return _holdout(sequences.corpus(arg, cfg.vocab_size, cfg.seq_len, cfg.vocabulary), cfg.holdout)
   if kind in ("ring8", "grid25"):
-    src = sources.mixture(kind, config.seed)
+    src = sources.mixture(kind, config.seed, std=cfg.mixture_std)
     return _holdout(src, cfg.holdout)
   if kind == "fonts":  # SimGAN's synthetic digits, rendered from matplotlib's fonts; fonts:<count>
     if arg and not arg.isdigit():

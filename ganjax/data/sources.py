@@ -83,7 +83,21 @@ def digits(image_size: int = 0) -> Source:
   return from_arrays("digits", {"image": resize(images, image_size), "label": d.target.astype(np.int32)}, 10)
 
 
-MIXTURE_STD = 0.02  # the per-mode standard deviation of Metz et al. 2016 / VEEGAN (Srivastava et al. 2017)
+# Each mode's standard deviation, as the papers' code draws them: Metz et al. 2016's ring (radius 2,
+# 0.02; VEEGAN's ring is the same at half the scale, radius 1 and 0.01) and VEEGAN's grid (Srivastava et
+# al. 2017: modes 2 apart, 0.05 -- the value in the code of the papers that reproduce its Table 1,
+# e.g. PacGAN's "variance 0.0025" and GDPP-GAN's sample_grid). ganjax's grid used 0.02 before session
+# 16 (`data.mixture_std=0.02` reproduces those figures).
+MIXTURE_STDS = {"ring8": 0.02, "grid25": 0.05}
+
+
+def mixture_std(name: str, override: float = 0.0) -> float:
+  """The standard deviation of each mode of mixture `name`: `override` if > 0, else its paper's."""
+  if override < 0:
+    raise DataError(f"data.mixture_std must be >= 0 (0: the mixture's own), got {override}")
+  if name not in MIXTURE_STDS:
+    raise DataError(f"unknown mixture {name!r}")
+  return float(override) if override > 0 else MIXTURE_STDS[name]
 
 
 def mixture_centers(name: str) -> np.ndarray:
@@ -96,12 +110,13 @@ def mixture_centers(name: str) -> np.ndarray:
   raise DataError(f"unknown mixture {name!r}")
 
 
-def mixture(name: str, seed: int, size: int = 100_000) -> Source:
-  """A 2-D Gaussian mixture, drawn once from `seed`; labels are the mode indices."""
+def mixture(name: str, seed: int, size: int = 100_000, std: float = 0.0) -> Source:
+  """A 2-D Gaussian mixture, drawn once from `seed`; labels are the mode indices; `std`: each mode's
+  standard deviation (0: the mixture's own, `mixture_std`)."""
   centers = mixture_centers(name)
   rng = np.random.default_rng(seed)
   label = rng.integers(0, len(centers), size).astype(np.int32)
-  x = centers[label] + MIXTURE_STD * rng.standard_normal((size, 2)).astype(np.float32)
+  x = centers[label] + np.float32(mixture_std(name, std)) * rng.standard_normal((size, 2)).astype(np.float32)
   return from_arrays(name, {"image": x.astype(np.float32), "label": label}, len(centers))
 
 

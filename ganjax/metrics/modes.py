@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ganjax.data.sources import MIXTURE_STD, mixture_centers
+from ganjax.data.sources import mixture_centers, mixture_std
 
 
-def mode_metrics(samples, name: str, std: float = MIXTURE_STD) -> dict:
+def mode_metrics(samples, name: str, std: float = 0.0) -> dict:
+  """`std`: the modes' standard deviation the data was drawn with (0: the mixture's own)."""
+  std = mixture_std(name, std)
   centers = mixture_centers(name)
   x = np.asarray(samples, np.float64).reshape(-1, 2)
   dist = np.linalg.norm(x[:, None, :] - centers[None], axis=-1)

@@ -134,7 +134,7 @@ def sample_quality(samples, split, config, labels=None, progress: bool = False) 
   unprefixed metrics; `inception_*` are in Inception-v3 features."""
   name = config.data.name
   if name in ("ring8", "grid25"):
-    return mode_metrics(samples, name)
+    return mode_metrics(samples, name, config.data.mixture_std)
   if np.ndim(samples) != 4:
     return {}
   train = _take(split.train, 20_000)

@@ -55,7 +55,7 @@ def translation_quality(outputs, target, config, side: str = "b", prefix: str = 
   from ganjax.metrics import quality
 
   if target_name in ("ring8", "grid25"):
-    return {f"{prefix}/{k}": v for k, v in mixture_mapping(outputs, target_name, labels).items()}
+    return {f"{prefix}/{k}": v for k, v in mixture_mapping(outputs, target_name, labels, config.data.mixture_std).items()}
   out = {}
   if truth is not None:
     out.update({f"{prefix}/{k.split('/')[1]}": v for k, v in pixel_metrics(outputs, truth).items()})
@@ -78,7 +78,7 @@ def translation_quality(outputs, target, config, side: str = "b", prefix: str = 
   return out
 
 
-def mixture_mapping(outputs, name: str, source_modes=None) -> dict:
+def mixture_mapping(outputs, name: str, source_modes=None, std: float = 0.0) -> dict:
   """A map into a 2-D mixture (DiscoGAN's toy, Kim et al. 2017, Sec. 4.1): VEEGAN's modes covered
   and high-quality fraction of the mapped points (`ganjax.metrics.modes`) and, given each input's
   own mode, `distinct_targets`: how many different target modes the source modes are sent to (each
@@ -88,7 +88,7 @@ def mixture_mapping(outputs, name: str, source_modes=None) -> dict:
   from ganjax.data.sources import mixture_centers
   from ganjax.metrics.modes import mode_metrics
 
-  out = mode_metrics(outputs, name)
+  out = mode_metrics(outputs, name, std)
   if source_modes is not None:
     centers = mixture_centers(name)
     x = np.asarray(outputs, np.float64)
