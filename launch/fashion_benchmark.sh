@@ -7,7 +7,8 @@
 # (python -m ganjax.report benchmark). Finished runs (eval.json) are skipped and each run saves a
 # checkpoint every quarter of its steps: rerunning the same command resumes an interrupted table.
 #
-#   launch/fashion_benchmark.sh                          # the CPU budget (BUDGET=cpu)
+#   launch/fashion_benchmark.sh                          # the CPU budget (BUDGET=cpu): on 2 cores about 2.5 h
+#                                                        # for every method but SN-GAN, SN-GAN ~4 h more
 #   BUDGET=gpu PARALLEL=10 launch/fashion_benchmark.sh   # the GPU budget: 10x the generator steps
 #                                                        # (XLA_PYTHON_CLIENT_PREALLOCATE=false on a GPU)
 #   STEPS=50 SEEDS=0 METHODS="dcgan cgan" OUT=/tmp/fb launch/fashion_benchmark.sh   # a smoke test
