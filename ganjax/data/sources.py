@@ -85,9 +85,9 @@ def digits(image_size: int = 0) -> Source:
 
 # Each mode's standard deviation, as the papers' code draws them: Metz et al. 2016's ring (radius 2,
 # 0.02; VEEGAN's ring is the same at half the scale, radius 1 and 0.01) and VEEGAN's grid (Srivastava et
-# al. 2017: modes 2 apart, 0.05 -- the value in the code of the papers that reproduce its Table 1,
-# e.g. PacGAN's "variance 0.0025" and GDPP-GAN's sample_grid). ganjax's grid used 0.02 before session
-# 16 (`data.mixture_std=0.02` reproduces those figures).
+# al. 2017: modes 2 apart, 0.05 -- as GDPP-GAN's script, which reproduces its Table 1, and a port of
+# VEEGAN's own notebook draw it). ganjax's grid used 0.02 before session 16 (`data.mixture_std=0.02`
+# reproduces those figures).
 MIXTURE_STDS = {"ring8": 0.02, "grid25": 0.05}
 
 
