@@ -122,8 +122,8 @@ def _with_gradients(forward, backward):
 # The input gradients go through the custom-vjp layers themselves (defined below; the same values as
 # upsample_4x4_s2 / strided_4x4_s2), so that differentiating a gradient again -- the gradient penalties
 # of WGAN-GP, R1 and DRAGAN -- also runs only the two fast kinds: plain autodiff of the sub-pixel form
-# would ask XLA for the weight gradient of its stride-1 convolution, which made WGAN-GP's critic step
-# ~10x slower on this CPU.
+# would ask XLA for the weight gradient of its stride-1 convolution, which made WGAN-GP's step
+# ~5x slower on this CPU (docs/performance.md).
 def _conv_backward(x, kernel, g):
   return conv_transpose_4x4_s2(g, _adjoint_kernel(kernel)), _strided_kernel_grad(x, g, kernel.shape)
 
