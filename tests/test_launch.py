@@ -37,6 +37,19 @@ def test_mode_coverage_script_runs_a_variant_and_prints_the_table(tmp_path):
   assert r.returncode == 0, r.stderr[-3000:]
   assert (tmp_path / "ring8_unrolled5_s0" / "eval.json").exists()
   assert "| unrolled5 |" in r.stdout and "| gan |" not in r.stdout  # the table of the runs it made
+  # launch/unrolled_lookahead.py on that run: K = 0 is f itself; one unrolled step is one step of D's
+  # Adam, lr times a direction that does not depend on lr, so 10x the rate moves D exactly 10x as far
+  import importlib.util
+
+  import numpy as np
+  spec = importlib.util.spec_from_file_location("lookahead", ROOT / "launch" / "unrolled_lookahead.py")
+  lookahead = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(lookahead)
+  wd = str(tmp_path / "ring8_unrolled5_s0")
+  (f, one), (_, ten) = lookahead.lookahead(wd, 1.0, 64, ks=(0, 1)), lookahead.lookahead(wd, 10.0, 64, ks=(0, 1))
+  assert f["d_change_rel"] == 0.0 and f["g_grad_norm_ratio"] == 1.0 and abs(f["g_grad_cos"] - 1) < 1e-6
+  assert one["d_change_rel"] > 0 and np.isclose(ten["d_change_rel"], 10 * one["d_change_rel"], rtol=1e-4)
+  assert ten["unroll_lr"] == 10 * one["unroll_lr"] and 0 < one["d_k_p_fake"] < 1
 
 
 def test_adaptation_script_names_its_jobs(tmp_path):
