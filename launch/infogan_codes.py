@@ -34,14 +34,12 @@ def bins(values: np.ndarray, k: int) -> np.ndarray:
 
 def analyse(workdir: str) -> dict:
   import jax.numpy as jnp
-  import ml_collections
   from sklearn.metrics import normalized_mutual_info_score
 
-  from ganjax import metrics, stabilizers, train
+  from ganjax import metrics, sampling, stabilizers, train
   from ganjax.algorithms import infogan
 
-  with open(f"{workdir}/config.json") as f:
-    cfg = ml_collections.ConfigDict(json.load(f))
+  cfg = sampling.config_of_workdir(workdir)  # fields newer than the run get today's defaults
   run = train.Run(cfg, workdir, need_data_iterator=False)
   state = run.state
   test = run.split.test.get(np.arange(run.split.test.size))
