@@ -94,9 +94,14 @@ def evaluate(run, step: int) -> dict:
     test = run.split.test.get(np.arange(run.split.test.size))
     code = lambda x: np.concatenate([parallel.local_copy(run.encode_fn(run.state, x[i:i + 500]))  # noqa: E731
                                      for i in range(0, len(x), 500)])
-    out["linear_probe/latent_accuracy"] = metrics.linear_probe(code(train["image"]), train["label"],
-                                                               code(test["image"]), test["label"])
+    train_code, test_code = code(train["image"]), code(test["image"])
+    out["linear_probe/latent_accuracy"] = metrics.linear_probe(train_code, train["label"], test_code, test["label"])
     out["linear_probe/pixel_accuracy"] = metrics.linear_probe(train["image"], train["label"], test["image"], test["label"])
+    # BiGAN's own measure of E(x): the 1-nearest-neighbour classifier, on the codes and on pixels
+    out["nearest_neighbour/latent_accuracy"] = metrics.nearest_neighbour_accuracy(train_code, train["label"], test_code,
+                                                                                   test["label"])
+    out["nearest_neighbour/pixel_accuracy"] = metrics.nearest_neighbour_accuracy(train["image"], train["label"],
+                                                                                  test["image"], test["label"])
     if run.reconstruct_fn is not None and test["image"].ndim == 4:  # do reconstructions G(E(x)) keep the class?
       stages.start("reconstructions")
       rec = np.concatenate([parallel.local_copy(run.reconstruct_fn(run.state, test["image"][i:i + 500]))

@@ -105,3 +105,17 @@ def test_real_reference_is_a_random_subset_of_the_whole_training_split():
   ref = metrics.real_reference(train, 100)[:, 0, 0, 0]
   assert len(np.unique(ref)) == 100 and ref.max() > 500  # drawn from all of it, not rows 0..99
   np.testing.assert_array_equal(ref, metrics.real_reference(train, 100)[:, 0, 0, 0])  # seeded
+
+
+def test_nearest_neighbour_accuracy_is_the_1nn_vote_written_out():
+  """BiGAN's feature measure: each held-out point takes the label of its Euclidean nearest training
+  point (brute force in numpy here); images are flattened."""
+  from ganjax.metrics import nearest_neighbour_accuracy
+
+  rng = np.random.default_rng(0)
+  tr, te = rng.normal(size=(40, 3, 2, 1)), rng.normal(size=(25, 3, 2, 1))
+  tr_y, te_y = rng.integers(0, 3, 40), rng.integers(0, 3, 25)
+  d = ((te.reshape(25, 1, -1) - tr.reshape(1, 40, -1))**2).sum(-1)
+  expected = np.mean(tr_y[d.argmin(1)] == te_y)
+  assert nearest_neighbour_accuracy(tr, tr_y, te, te_y) == expected and 0 < expected < 1
+  assert nearest_neighbour_accuracy(tr, tr_y, tr, tr_y) == 1.0  # every training point is its own neighbour

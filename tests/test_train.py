@@ -150,6 +150,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
     assert np.isfinite(result[extra[c.algorithm]])
   if c.algorithm in ("ali", "vae"):
     assert 0.0 <= result["linear_probe/pixel_accuracy"] <= 1.0
+    assert 0.0 <= result["nearest_neighbour/latent_accuracy"] <= 1.0
     assert 0.0 <= result["reconstruction/class_accuracy"] <= 1.0  # the classifier on G(E(x))
     assert 0.0 <= result["reconstruction/class_accuracy_real"] <= 1.0
 

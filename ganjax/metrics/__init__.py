@@ -8,7 +8,7 @@
   classifier  the dataset classifier;  selfsup  the SimCLR encoder for unlabelled data
   inception   the FID Inception-v3 (user-supplied weights)
   quality     `sample_quality`: every image metric of a run's samples; also `class_accuracy`,
-              `linear_probe`, `real_reference`, `classifier_for`
+              `linear_probe`, `nearest_neighbour_accuracy`, `real_reference`, `classifier_for`
   translation image-to-image metrics against the ground truth (L1, PSNR, SSIM, class accuracy, FID)
   sequences   token sequences: the oracle's NLL, grammar validity, BLEU and self-BLEU (nltk)
   ais         annealed importance sampling;  floor  the real-vs-real floor (`python -m`)
@@ -19,7 +19,7 @@ first use.
 
 import importlib
 
-_QUALITY = ("sample_quality", "class_accuracy", "linear_probe", "real_reference", "classifier_for",
+_QUALITY = ("sample_quality", "class_accuracy", "linear_probe", "nearest_neighbour_accuracy", "real_reference", "classifier_for",
             "feature_space", "kid_subset_size", "check", "compare")
 _SUBMODULES = ("sets", "fid", "modes", "features", "classifier", "selfsup", "inception", "quality", "ais", "floor",
                "translation", "sequences")

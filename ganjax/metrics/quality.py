@@ -88,6 +88,16 @@ def linear_probe(train_x, train_y, test_x, test_y) -> float:
   return float(model.score(flat(test_x), np.asarray(test_y)))
 
 
+def nearest_neighbour_accuracy(train_x, train_y, test_x, test_y) -> float:
+  """Held-out accuracy of the 1-nearest-neighbour classifier (Euclidean, scikit-learn) on the raw
+  features: Donahue et al.'s (BiGAN, Table 1) measure of an encoder's features."""
+  from sklearn.neighbors import KNeighborsClassifier
+
+  flat = lambda a: np.asarray(a, np.float64).reshape((len(a), -1))  # noqa: E731
+  model = KNeighborsClassifier(n_neighbors=1).fit(flat(train_x), np.asarray(train_y))
+  return float(model.score(flat(test_x), np.asarray(test_y)))
+
+
 def feature_space(split, config, progress: bool = False, key: str = "image"):
   """The run's primary feature space (`eval.features`, "auto": the classifier for labelled data,
   else the self-supervised encoder), trained on up to 20,000 training images (`key`) and cached."""
