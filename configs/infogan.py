@@ -31,6 +31,7 @@ def get_config(arg=None):
   c.model.generator = c.model.discriminator = "infogan"
   c.model.weight_init = "normal"  # the authors' code: N(0, 0.02) kernels, N(1, 0.02) batch-norm scales
   c.model.leak = 0.01  # the authors' code's leaky_rectify (the paper says 0.1)
+  c.model.pixel_range = "signed"  # [-1, 1], tanh; "unit": the code's [0, 1] pixels and sigmoid inside G and D
   c.model.width = 64
   c.model.latent_dim = 62  # incompressible noise z ...
   c.model.latent_dist = "uniform"  # ... ~ U[-1, 1]

@@ -263,3 +263,30 @@ def test_infogan_networks_take_the_authors_initialisation_and_slope():
     assert np.abs(leaf).max() <= bound and np.abs(leaf).max() > 0.8 * bound, (fan, np.abs(leaf).max(), bound)
   with pytest.raises(ValueError, match="unknown weight_init 'xavier'"):
     networks.discriminator("infogan", width=4, weight_init="xavier").init(jax.random.key(0), x[:2], train=False)
+
+
+def test_infogan_unit_pixels_are_the_authors_sigmoid_and_zero_background():
+  """pixel_range="unit" (openai/InfoGAN: [0, 1] images, G's MeanBernoulli sigmoid): G returns
+  2 sigmoid(a) - 1 where the signed G returns tanh(a), same parameters; D reads (x + 1) / 2, so a
+  [-1, 1] background is 0 inside it, like the zero padding."""
+  import ml_collections
+
+  from ganjax.algorithms import common
+
+  z = jax.random.normal(jax.random.key(0), (4, 12))
+  kw = dict(out_shape=(8, 8, 1), width=8, fc_width=32)
+  signed, unit = networks.generator("infogan", **kw), networks.generator("infogan", unit_pixels=True, **kw)
+  v = signed.init(jax.random.key(1), z, train=False)
+  a = np.arctanh(np.clip(np.asarray(signed.apply(v, z, train=False), np.float64), -1 + 1e-7, 1 - 1e-7))  # G's last pre-activation
+  np.testing.assert_allclose(unit.apply(v, z, train=False), 2 / (1 + np.exp(-a)) - 1, atol=1e-5)
+  x = jax.random.uniform(jax.random.key(2), (4, 8, 8, 1), minval=-1, maxval=1)
+  d_signed = networks.discriminator("infogan", width=8, fc_width=32)
+  d_unit = networks.discriminator("infogan", width=8, fc_width=32, unit_pixels=True)
+  dv = d_signed.init(jax.random.key(3), x, train=False)
+  np.testing.assert_allclose(d_unit.apply(dv, x, train=False), d_signed.apply(dv, (x + 1) / 2, train=False), rtol=1e-6)
+  c = ml_collections.ConfigDict({"weight_init": "normal", "pixel_range": "unit"})
+  assert common.infogan_network_options(c, pixels=True)["unit_pixels"] is True
+  assert "unit_pixels" not in common.infogan_network_options(c)  # Q's head reads D's features, not pixels
+  c.pixel_range = "bytes"
+  with pytest.raises(ConfigError, match="unknown model.pixel_range 'bytes'; valid: signed, unit"):
+    common.infogan_network_options(c, pixels=True)

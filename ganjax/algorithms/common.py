@@ -36,7 +36,8 @@ def generator_network(config, sample_shape, output_activation=None):
 
   m = config.model
   kw = ({"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else
-        {"width": m.width, "conv_impl": m.conv_impl, "fc_width": m.fc_width, **infogan_network_options(m, leak=False)}
+        {"width": m.width, "conv_impl": m.conv_impl, "fc_width": m.fc_width,
+         **infogan_network_options(m, leak=False, pixels=True)}
         if m.generator == "infogan"
         else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
   if "gan" in config and config.gan.g_virtual_batch_norm:
@@ -45,12 +46,19 @@ def generator_network(config, sample_shape, output_activation=None):
                             output_activation=output_activation or m.g_output, **kw)
 
 
-def infogan_network_options(m, leak: bool = True) -> dict:
-  """`model.weight_init` and `model.leak` for the `infogan` networks (`ganjax.networks.infogan.INITS`; the
-  leaky ReLUs' slope), where the config sets them (InfoGAN's configs do)."""
+def infogan_network_options(m, leak: bool = True, pixels: bool = False) -> dict:
+  """`model.weight_init`, `model.leak` and (`pixels`: G and D) `model.pixel_range` for the `infogan`
+  networks (`ganjax.networks.infogan.INITS`; the leaky ReLUs' slope; "signed" or "unit" pixels inside
+  the networks, `ganjax.networks.infogan.PIXEL_RANGES`), where the config sets them (InfoGAN's do)."""
+  from ganjax.errors import choose
+  from ganjax.networks.infogan import PIXEL_RANGES
+
   out = {"weight_init": m.get("weight_init", "lecun")}
   if leak:
     out["leak"] = float(m.get("leak", 0.1))
+  if pixels:
+    choose("model.pixel_range", m.get("pixel_range", "signed"), PIXEL_RANGES)
+    out["unit_pixels"] = m.get("pixel_range", "signed") == "unit"
   return out
 
 
@@ -69,7 +77,8 @@ def discriminator_network(config, **kw):
   if m.discriminator == "dcgan":
     kw = {"width": m.width, "batch_norm": m.d_batch_norm, "conv_impl": m.conv_impl, **kw}
   elif m.discriminator == "infogan":
-    kw = {"width": m.width, "fc_width": m.fc_width, "conv_impl": m.conv_impl, **infogan_network_options(m), **kw}
+    kw = {"width": m.width, "fc_width": m.fc_width, "conv_impl": m.conv_impl, **infogan_network_options(m, pixels=True),
+          **kw}
   elif m.discriminator == "resnet":
     kw = {"width": m.width, **kw}
   else:

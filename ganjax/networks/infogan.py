@@ -18,7 +18,11 @@ kernel drawn from N(0, 0.02^2) -- the code truncates its convolutions' draws at 
 not --, batch-norm scales from N(1, 0.02^2); biases 0 in both) or "torch"
 (PyTorch's defaults, what a plain PyTorch InfoGAN starts from: weights and biases ~ U(+-1/sqrt(fan)),
 fan = fan_in, but out_channels * k for a transposed convolution, as torch computes it); `leak` the
-leaky ReLU's slope (the paper: 0.1; the code's `leaky_rectify` default: 0.01).
+leaky ReLU's slope (the paper: 0.1; the code's `leaky_rectify` default: 0.01). `unit_pixels` is the
+code's pixel range: its images are in [0, 1] and G ends in a sigmoid (`MeanBernoulli`'s mean), so
+with it G returns 2 sigmoid(a) - 1 = tanh(a / 2) instead of tanh(a) and D maps its input x -> (x + 1) / 2
+first: outside the networks pixels stay in ganjax's [-1, 1]; inside, the background is 0, like the
+convolutions' zero padding, as in the code.
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ INITS = {"lecun": "Flax's default: truncated-normal kernels of variance 1/fan_in
          "normal": "the authors' code: kernels ~ N(0, 0.02^2), batch-norm scales ~ N(1, 0.02^2)",
          "torch": "PyTorch's defaults: kernels and biases ~ U(+-1/sqrt(fan_in)) (a transposed convolution's "
                   "fan: out_channels * kernel size)"}
+
+
+PIXEL_RANGES = {"signed": "ganjax's [-1, 1] pixels, G ending in tanh", "unit": "the authors' code: [0, 1] pixels inside "
+                 "the networks, G ending in a sigmoid (mapped to [-1, 1] outside), D reading (x + 1) / 2"}
 
 
 def _uniform(fan: int):
@@ -75,6 +83,7 @@ class Generator(nn.Module):
   output_activation: str = "tanh"
   conv_impl: str = "auto"  # 2-D up-convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   weight_init: str = "lecun"  # lecun | normal | torch (`INITS`)
+  unit_pixels: bool = False  # the code's sigmoid onto [0, 1], returned as 2 sigmoid - 1 (module docstring)
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -94,8 +103,10 @@ class Generator(nn.Module):
     else:
       up = lambda f: nn.ConvTranspose(f, (4,), (2,), padding="SAME", dtype=self.dtype, **init(f * taps))  # noqa: E731
     h = nn.relu(bn()(up(self.width)(h)))
-    x = up(channels)(h)
-    return OUTPUT_ACTIVATIONS[self.output_activation](x.astype(wide(self.dtype)))
+    x = up(channels)(h).astype(wide(self.dtype))
+    if self.unit_pixels and self.output_activation == "tanh":
+      return 2.0 * jax.nn.sigmoid(x) - 1.0
+    return OUTPUT_ACTIVATIONS[self.output_activation](x)
 
 
 class Discriminator(nn.Module):
@@ -107,11 +118,14 @@ class Discriminator(nn.Module):
   minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): a minibatch-discrimination layer before D's output
   weight_init: str = "lecun"  # lecun | normal | torch (`INITS`)
   leak: float = 0.1  # the leaky ReLUs' slope (the paper: 0.1; the authors' code: 0.01)
+  unit_pixels: bool = False  # read (x + 1) / 2: the code's [0, 1] pixels (module docstring)
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     spatial = x.shape[1:-1]
+    if self.unit_pixels:
+      x = (x + 1.0) / 2.0
     _check(spatial)
     _check_init(self.weight_init)
     k, s = (4,) * len(spatial), (2,) * len(spatial)
