@@ -6,8 +6,9 @@ import ml_collections
 def adam(lr, b1=0.9, b2=0.999):
   # lr_decay_start < 1: constant lr for that fraction of num_steps, then linearly to 0 (ganjax.state.optimizer)
   # eps / eps_root: m / (sqrt(v + eps_root) + eps) (optax.adam)
+  # weight_decay: L2 on weight matrices and kernels, added to the gradient (ganjax.state.optimizer)
   return ml_collections.ConfigDict({"name": "adam", "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8, "eps_root": 0.0,
-                                    "grad_clip": 0.0, "lr_decay_start": 1.0})
+                                    "grad_clip": 0.0, "lr_decay_start": 1.0, "weight_decay": 0.0})
 
 
 def get_config():
@@ -63,6 +64,7 @@ def get_config():
   c.model.num_classes = 10  # label-aware methods (cgan, acgan, sgan, infogan's categories)
   c.model.g_output = "tanh"  # generator output: tanh (images in [-1, 1]) | none (unbounded, e.g. 2-D points)
   c.model.g_hidden = (256, 512)  # MLP widths
+  c.model.g_batch_norm = False  # batch norm before each hidden ReLU of the MLP generator (BiGAN's MNIST G)
   c.model.d_hidden = (512, 256)
   c.model.e_hidden = (500,)
   c.model.width = 64  # DCGAN base channel count

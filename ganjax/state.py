@@ -89,7 +89,9 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
   (and the run's `num_steps`) the learning rate is constant for the first s * num_steps updates and
   then decays linearly to 0 at num_steps (CycleGAN's schedule: s = 0.5); with `anneal_alpha` = a > 0
   it is mu_0 / (1 + a p)^b, p the fraction of num_steps done and b = `anneal_beta` (Ganin et al. 2016's
-  annealing: a = 10, b = 0.75)."""
+  annealing: a = 10, b = 0.75); with `weight_decay` = w > 0, w * theta is added to the gradient of
+  every weight matrix or kernel (parameters of two or more dimensions; not biases or scales) before
+  the optimizer: an L2 penalty w / 2 ||W||^2, coupled with Adam as in BiGAN's released code."""
   from ganjax.errors import ConfigError, choose
 
   lr, start = cfg.lr, cfg.get("lr_decay_start", 1.0)
@@ -117,6 +119,11 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
     return optax.sgd(lr, momentum=c.get("momentum") or None)
 
   tx = choose("optimizer", cfg.name, {"adam": adam, "rmsprop": rmsprop, "sgd": sgd})(cfg)
+  if cfg.get("weight_decay", 0.0) < 0:
+    raise ConfigError(f"optim weight_decay must be >= 0, got {cfg.weight_decay}")
+  if cfg.get("weight_decay", 0.0):
+    weights = lambda params: jax.tree.map(lambda p: p.ndim >= 2, params)  # noqa: E731
+    tx = optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=weights), tx)
   if cfg.get("grad_clip"):
     tx = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), tx)
   return tx

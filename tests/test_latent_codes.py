@@ -234,8 +234,9 @@ def test_sgan_unsupervised_loss_is_the_k_plus_one_class_gan_loss():
 
 # ---------------------------------------------------------------- ALI / BiGAN
 
-def test_ali_d_takes_pairs_and_the_encoder_is_trained(config_of):
-  c = config_of("ali.py")
+@pytest.mark.parametrize("arg", [None, "bigan"])
+def test_ali_d_takes_pairs_and_the_encoder_is_trained(config_of, arg):
+  c = config_of("ali.py", arg)
   batch = digits_batch(c.batch_size)
   state = ali.init(c, jax.random.key(0), batch)
   x = batch["image"]
@@ -246,6 +247,15 @@ def test_ali_d_takes_pairs_and_the_encoder_is_trained(config_of):
   assert float(m["e/grad_norm"]) > 0 and float(m["g/grad_norm"]) > 0
   assert nonzero(jax.tree.map(lambda a, b: a - b, new.e.params, state.e.params))
   assert ali.reconstruct(new, x).shape == x.shape
+  if arg == "bigan":  # BiGAN's MNIST recipe: batch norm in the MLP generator, weight decay, U[-1, 1]^50 codes
+    assert "batch_stats" in state.g.model_state and nonzero(jax.tree.map(
+        lambda a, b: a - b, new.g.model_state["batch_stats"], state.g.model_state["batch_stats"]))
+    assert c.optim.g.weight_decay == 2.5e-5 and c.model.latent_dist == "uniform" and not c.ali.stochastic_encoder
+    from ganjax.algorithms.common import generator_network
+    from ganjax.errors import ConfigError
+    c.model.generator = "dcgan"
+    with pytest.raises(ConfigError, match="model.g_batch_norm is the MLP generator's option"):
+      generator_network(c, x.shape[1:])
 
 
 # ---------------------------------------------------------------- sample pictures

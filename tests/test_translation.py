@@ -139,6 +139,25 @@ def test_lr_decay_is_constant_then_linear_to_zero():
   assert isinstance(state.optimizer(base_config.adam(1.0)), optax.GradientTransformation)
 
 
+def test_weight_decay_adds_w_theta_to_the_gradient_of_weights_only():
+  """optim.weight_decay (BiGAN's L2, coupled with the optimizer): the gradient the optimizer sees is
+  g + w * theta for kernels, g for biases; with plain SGD the update is -lr (g + w theta)."""
+  from ganjax import base_config, state
+  from ganjax.errors import ConfigError
+
+  cfg = base_config.adam(0.1)
+  cfg.name, cfg.weight_decay = "sgd", 0.5
+  params = {"kernel": np.full((2, 3), 2.0), "bias": np.full((3,), 2.0)}
+  grads = {"kernel": np.ones((2, 3)), "bias": np.ones((3,))}
+  tx = state.optimizer(cfg)
+  updates, _ = tx.update(grads, tx.init(params), params)
+  np.testing.assert_allclose(updates["kernel"], -0.1 * (1.0 + 0.5 * 2.0))
+  np.testing.assert_allclose(updates["bias"], -0.1 * 1.0)
+  cfg.weight_decay = -1.0
+  with pytest.raises(ConfigError, match="weight_decay must be >= 0"):
+    state.optimizer(cfg)
+
+
 def test_discogan_objective_is_sec_3_2s_l_g_and_l_d(config_of, tmp_path):
   """Kim et al. 2017, Sec. 3.2, recomputed from the players: L_D_B = -log D_B(x_B) - log(1 - D_B(x_AB));
   L_G = -log D_B(x_AB) - log D_A(x_BA) + ||x_ABA - x_A||^2 + ||x_BAB - x_B||^2 (MSE), after D's update;

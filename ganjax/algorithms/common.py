@@ -40,6 +40,12 @@ def generator_network(config, sample_shape, output_activation=None):
          **infogan_network_options(m, leak=False, pixels=True)}
         if m.generator == "infogan"
         else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
+  if m.get("g_batch_norm", False):  # BiGAN's MNIST generator: batch norm in the MLP's hidden layers
+    if m.generator != "mlp":
+      from ganjax.errors import ConfigError
+      raise ConfigError(f"model.g_batch_norm is the MLP generator's option; model.generator={m.generator!r} "
+                        "has its own normalisation")
+    kw["batch_norm"] = True
   if "gan" in config and config.gan.g_virtual_batch_norm:
     kw["virtual_batch_norm"] = config.gan.g_virtual_batch_norm
   return networks.generator(m.generator, out_shape=tuple(sample_shape), dtype=compute_dtype(config),

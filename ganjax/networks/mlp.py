@@ -18,13 +18,17 @@ class Generator(nn.Module):
   out_shape: Sequence[int]
   hidden: Sequence[int] = (256, 512)
   output_activation: str = "tanh"  # "none" for a decoder that returns logits
+  batch_norm: bool = False  # Dense -> batch norm -> ReLU in every hidden layer (BiGAN's MNIST generator)
   dtype: Any = jnp.float32  # computation dtype (parameters stay float32); outputs are float32
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     h = z
     for width in self.hidden:
-      h = nn.relu(nn.Dense(width, dtype=self.dtype)(h))
+      h = nn.Dense(width, use_bias=not self.batch_norm, dtype=self.dtype)(h)
+      if self.batch_norm:
+        h = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(h)
+      h = nn.relu(h)
     x = nn.Dense(math.prod(self.out_shape), dtype=self.dtype)(h).astype(wide(self.dtype))
     return OUTPUT_ACTIVATIONS[self.output_activation](x).reshape((z.shape[0], *self.out_shape))
 
