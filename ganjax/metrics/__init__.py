@@ -19,8 +19,8 @@ first use.
 
 import importlib
 
-_QUALITY = ("sample_quality", "class_accuracy", "linear_probe", "nearest_neighbour_accuracy", "real_reference", "classifier_for",
-            "feature_space", "kid_subset_size", "check", "compare")
+_QUALITY = ("sample_quality", "class_accuracy", "linear_probe", "nearest_neighbour_accuracy", "real_reference",
+            "classifier_for", "feature_space", "kid_subset_size", "check", "compare")
 _SUBMODULES = ("sets", "fid", "modes", "features", "classifier", "selfsup", "inception", "quality", "ais", "floor",
                "translation", "sequences")
 
