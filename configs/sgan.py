@@ -31,6 +31,7 @@ def get_config(arg=None):
   c.sgan.unsupervised_weight = 1.0
   c.sgan.d_average = 0.0  # > 0: classify held-out images with a running average of D's parameters, at this rate
   c.sgan.labeled_draw = "replacement"  # how a step draws its labeled rows: replacement | permutation
+  c.sgan.noisy_init = True  # Salimans D: its data-dependent initialisation pass sees D's noise (the code's)
   if arg == "mlp":
     c.model.generator = c.model.discriminator = "mlp"
     c.optim.g = base_config.adam(3e-4, b1=0.5)

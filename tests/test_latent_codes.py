@@ -190,8 +190,8 @@ def test_sgan_never_reads_the_unlabeled_batch_labels(config_of):
 
 def test_salimans_discriminator_weight_norm_data_init_and_noise():
   """Salimans & Kingma's weight normalisation, W = g v / ||v||, with the data-dependent init (each
-  layer's pre-activations standardised on the init batch), fixed hidden scales, a trained output
-  scale, and Gaussian noise only when an rng named "noise" is given."""
+  layer's pre-activations standardised on the init batch, with D's noise on as in the code), fixed
+  hidden scales, a trained output scale, and Gaussian noise only when an rng named "noise" is given."""
   from ganjax.networks import salimans
 
   x = jnp.asarray(np.random.default_rng(0).normal(size=(64, 20)), jnp.float32)
@@ -207,6 +207,17 @@ def test_salimans_discriminator_weight_norm_data_init_and_noise():
   np.testing.assert_allclose(np.asarray(out).std(0), 1, rtol=1e-3)  # the logits are standardised too
   np.testing.assert_array_equal(out, d.apply(variables, x, train=True))  # no rng: no noise
   assert not np.allclose(out, d.apply(variables, x, train=True, rngs={"noise": jax.random.key(1)}))
+  # the code's initialisation pass runs with the noise on: the first layer's scale then normalises
+  # x v/||v|| + noise, whose variance is the clean one plus sigma_in^2 (a unit direction)
+  big = jnp.asarray(np.random.default_rng(1).normal(size=(4000, 20)), jnp.float32)
+  noisy = d.data_init(d.init(jax.random.key(0), big, train=False), big, key=jax.random.key(2))
+  v = np.asarray(noisy["params"]["WNDense_0"]["v"], np.float64)
+  clean_var = (np.asarray(big, np.float64) @ (v / np.linalg.norm(v, axis=0))).var(0)
+  np.testing.assert_allclose(noisy["weight_norm"]["WNDense_0"]["scale"], 1 / np.sqrt(clean_var + d.input_noise**2),
+                             rtol=0.05)
+  quiet = salimans.Discriminator(hidden=(16, 8), num_outputs=3, noisy_init=False)
+  clean = quiet.data_init(quiet.init(jax.random.key(0), big, train=False), big, key=jax.random.key(2))
+  np.testing.assert_allclose(clean["weight_norm"]["WNDense_0"]["scale"], 1 / np.sqrt(clean_var), rtol=1e-3)
 
 
 def test_sgan_test_time_average_of_d(config_of):

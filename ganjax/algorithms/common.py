@@ -131,7 +131,7 @@ def init_player(config, name: str, module, key, *example_inputs, init_data=None)
 
   variables = _init_variables(module, key, *example_inputs)
   if init_data is not None and hasattr(module, "data_init"):
-    variables = module.data_init(variables, init_data)
+    variables = module.data_init(variables, init_data, key=jax.random.fold_in(key, 1))
   return state_lib.Player.create(module, state_lib.optimizer(config.optim[name], config.num_steps), variables)
 
 

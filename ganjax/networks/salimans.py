@@ -9,7 +9,10 @@ released code (openai/improved-gan, mnist_svhn_cifar10/train_mnist_feature_match
 D's layers are weight-normalised (Salimans & Kingma 2016): W = g v / ||v||, v ~ N(0, 0.1), with a
 data-dependent initialisation (`data_init`: on a batch of real images each layer's g and b are set
 so that its pre-activations have zero mean and unit variance); the hidden layers' scales g then
-stay fixed (collection "weight_norm"), the output layer's is trained. Gaussian noise is added to
+stay fixed (collection "weight_norm"), the output layer's is trained. The code runs that
+initialisation pass with the noise layers on (`LL.get_output(..., deterministic=False, init=True)`),
+so the pre-activations it normalises include the noise and the fixed scales come out smaller than
+from clean inputs: `noisy_init=True` (the default) does the same, given a key. Gaussian noise is added to
 D's input and to every hidden layer's output when an rng named "noise" is given (training); without
 one (evaluation) D is deterministic. D sows its last hidden layer's output (before its noise) as the
 "features" of feature matching: the code's `layers[-3]`.
@@ -79,11 +82,12 @@ class Discriminator(nn.Module):
   num_outputs: int = 1
   input_noise: float = 0.6  # the code's 0.3 on [0, 1] pixels, on ganjax's [-1, 1] ones
   hidden_noise: float = 0.5
+  noisy_init: bool = True  # the data-dependent initialisation sees the noise, as in the code
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True, init_data: bool = False):
-    noisy = train and not init_data and self.has_rng("noise")
+    noisy = train and self.has_rng("noise")
 
     def noise(h, sigma):
       return h + sigma * jax.random.normal(self.make_rng("noise"), h.shape, h.dtype) if noisy and sigma else h
@@ -97,8 +101,10 @@ class Discriminator(nn.Module):
     out = WNDense(self.num_outputs, train_scale=True, dtype=self.dtype)(h, init_data).astype(wide(self.dtype))
     return out[:, 0] if self.num_outputs == 1 else out
 
-  def data_init(self, variables, x):
+  def data_init(self, variables, x, key=None):
     """`variables` after weight normalisation's data-dependent initialisation on the batch `x`
-    (the code's `init_param(trainx[:500])`)."""
-    _, updated = self.apply(variables, x, train=False, init_data=True, mutable=["params", "weight_norm"])
+    (the code's `init_param(trainx[:500])`); with `noisy_init` and a `key`, the pass draws D's
+    noise from it, as the code's does."""
+    rngs = {"noise": key} if self.noisy_init and key is not None else {}
+    _, updated = self.apply(variables, x, train=bool(rngs), init_data=True, rngs=rngs, mutable=["params", "weight_norm"])
     return {**variables, **updated}
