@@ -210,13 +210,13 @@ def test_salimans_discriminator_weight_norm_data_init_and_noise():
   # the code's initialisation pass runs with the noise on: the first layer's scale then normalises
   # x v/||v|| + noise, whose variance is the clean one plus sigma_in^2 (a unit direction)
   big = jnp.asarray(np.random.default_rng(1).normal(size=(4000, 20)), jnp.float32)
-  noisy = d.data_init(d.init(jax.random.key(0), big, train=False), big, key=jax.random.key(2))
+  loud = salimans.Discriminator(hidden=(16, 8), num_outputs=3, noisy_init=True)
+  noisy = loud.data_init(loud.init(jax.random.key(0), big, train=False), big, key=jax.random.key(2))
   v = np.asarray(noisy["params"]["WNDense_0"]["v"], np.float64)
   clean_var = (np.asarray(big, np.float64) @ (v / np.linalg.norm(v, axis=0))).var(0)
   np.testing.assert_allclose(noisy["weight_norm"]["WNDense_0"]["scale"], 1 / np.sqrt(clean_var + d.input_noise**2),
                              rtol=0.05)
-  quiet = salimans.Discriminator(hidden=(16, 8), num_outputs=3, noisy_init=False)
-  clean = quiet.data_init(quiet.init(jax.random.key(0), big, train=False), big, key=jax.random.key(2))
+  clean = d.data_init(d.init(jax.random.key(0), big, train=False), big, key=jax.random.key(2))  # the default
   np.testing.assert_allclose(clean["weight_norm"]["WNDense_0"]["scale"], 1 / np.sqrt(clean_var), rtol=1e-3)
 
 

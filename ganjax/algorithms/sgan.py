@@ -79,7 +79,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   g = generator_network(config, shape)
   salimans = config.model.discriminator == "salimans"  # its initialisation pass sees D's noise (sgan.noisy_init)
   d = discriminator_network(config, num_outputs=config.model.num_classes,
-                            **({"noisy_init": bool(config.sgan.get("noisy_init", True))} if salimans else {}))
+                            **({"noisy_init": bool(config.sgan.get("noisy_init", False))} if salimans else {}))
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
              # Salimans et al.'s weight-normalised D: data-dependent initialisation on the labeled images
