@@ -83,8 +83,8 @@ class Generator(nn.Module):
   output_activation: str = "tanh"
   conv_impl: str = "auto"  # 2-D up-convs: auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
   weight_init: str = "lecun"  # lecun | normal | torch (`INITS`)
-  unit_pixels: bool = False  # the code's sigmoid onto [0, 1], returned as 2 sigmoid - 1 (module docstring)
   dtype: Any = jnp.float32
+  unit_pixels: bool = False  # the code's sigmoid onto [0, 1], returned as 2 sigmoid - 1 (module docstring)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -118,8 +118,8 @@ class Discriminator(nn.Module):
   minibatch_features: Sequence[int] = ()  # (B, C) or (B, C, group size): a minibatch-discrimination layer before D's output
   weight_init: str = "lecun"  # lecun | normal | torch (`INITS`)
   leak: float = 0.1  # the leaky ReLUs' slope (the paper: 0.1; the authors' code: 0.01)
-  unit_pixels: bool = False  # read (x + 1) / 2: the code's [0, 1] pixels (module docstring)
   dtype: Any = jnp.float32
+  unit_pixels: bool = False  # read (x + 1) / 2: the code's [0, 1] pixels (module docstring)
 
   @nn.compact
   def __call__(self, x, train: bool = True):

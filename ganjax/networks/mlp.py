@@ -18,8 +18,8 @@ class Generator(nn.Module):
   out_shape: Sequence[int]
   hidden: Sequence[int] = (256, 512)
   output_activation: str = "tanh"  # "none" for a decoder that returns logits
-  batch_norm: bool = False  # Dense -> batch norm -> ReLU in every hidden layer (BiGAN's MNIST generator)
   dtype: Any = jnp.float32  # computation dtype (parameters stay float32); outputs are float32
+  batch_norm: bool = False  # Dense -> batch norm -> ReLU in every hidden layer (BiGAN's MNIST generator)
 
   @nn.compact
   def __call__(self, z, train: bool = True):

@@ -83,8 +83,8 @@ class Discriminator(nn.Module):
   num_outputs: int = 1
   input_noise: float = 0.6  # the code's 0.3 on [0, 1] pixels, on ganjax's [-1, 1] ones
   hidden_noise: float = 0.5
-  noisy_init: bool = False  # True: the data-dependent initialisation sees the noise, as in the code
   dtype: Any = jnp.float32
+  noisy_init: bool = False  # True: the data-dependent initialisation sees the noise, as in the code
 
   @nn.compact
   def __call__(self, x, train: bool = True, init_data: bool = False):
