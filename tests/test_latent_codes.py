@@ -190,8 +190,9 @@ def test_sgan_never_reads_the_unlabeled_batch_labels(config_of):
 
 def test_salimans_discriminator_weight_norm_data_init_and_noise():
   """Salimans & Kingma's weight normalisation, W = g v / ||v||, with the data-dependent init (each
-  layer's pre-activations standardised on the init batch, with D's noise on as in the code), fixed
-  hidden scales, a trained output scale, and Gaussian noise only when an rng named "noise" is given."""
+  layer's pre-activations standardised on the init batch: clean by default, with D's noise on as in
+  the code with `noisy_init`), fixed hidden scales, a trained output scale, and Gaussian noise only
+  when an rng named "noise" is given."""
   from ganjax.networks import salimans
 
   x = jnp.asarray(np.random.default_rng(0).normal(size=(64, 20)), jnp.float32)
