@@ -35,7 +35,7 @@ def lookahead(workdir: str, lr_scale: float = 1.0, batch: int = 512, ks=(0, 1, 5
   state = run.state
   rows = np.random.default_rng(0).choice(run.split.train.size, batch, replace=False)
   real = jnp.asarray(run.split.train.get(np.sort(rows))["image"])
-  key, k_d = jax.random.PRNGKey(1), jax.random.PRNGKey(2)
+  key, k_d = jax.random.key(1), jax.random.key(2)
   flat = lambda tree: np.concatenate([np.ravel(x) for x in jax.tree.leaves(tree)])  # noqa: E731
   out, g0 = [], None
   for k in ks:
