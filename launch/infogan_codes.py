@@ -7,7 +7,12 @@ time series), on its held-out split:
   for time series each window's dominant frequency (the largest non-constant bin of channel 0's
   FFT), for images the ink (mean pixel value);
 - linear probes (logistic regression, fitted on training examples) on D's FC features and on the
-  raw inputs: whether the labelled classes are separable at all in what Q sees.
+  raw inputs: whether the labelled classes are separable at all in what Q sees;
+- the objective where training ended (the training log's mean over its last tenth of logged steps):
+  the categorical code's mutual-information lower bound ln K - CE(Q) against its maximum ln K, and
+  D's adversarial loss. When every run ends with the bound at ln K and the same adversarial loss,
+  whatever partition the code found, the objective cannot tell a code that follows the labels from
+  one that merges them: which partition a run lands in is not something InfoGAN's loss selects.
 
   python launch/infogan_codes.py WORKDIR [WORKDIR...]
 """
@@ -30,6 +35,24 @@ def nuisance(x: np.ndarray) -> tuple[str, np.ndarray]:
 def bins(values: np.ndarray, k: int) -> np.ndarray:
   edges = np.quantile(values, np.linspace(0, 1, k + 1)[1:-1])
   return np.searchsorted(edges, values, side="right")
+
+
+def objective_at_end(workdir: str, categories: int, fraction: float = 0.1) -> dict:
+  """Means over the last `fraction` of metrics.jsonl's training rows (those with Q's CE): the
+  categorical MI bound ln K - CE, its ratio to ln K, Q's CE and D's adversarial loss."""
+  from ganjax import report
+
+  rows = [r for r in report._rows(workdir) if "q/categorical_ce" in r]
+  if not rows:
+    return {}
+  last = rows[-max(1, int(round(len(rows) * fraction))):]
+  ce = float(np.mean([r["q/categorical_ce"] for r in last]))
+  bound, top = float(np.log(categories)) - ce, float(np.log(categories))
+  out = {"steps": [last[0]["step"], last[-1]["step"]], "mi_bound_categorical": bound, "log_k": top,
+         "mi_bound_fraction_of_log_k": bound / top, "q_categorical_ce": ce}
+  if all("d/adversarial" in r for r in last):
+    out["d_adversarial"] = float(np.mean([r["d/adversarial"] for r in last]))
+  return out
 
 
 def analyse(workdir: str) -> dict:
@@ -67,7 +90,8 @@ def analyse(workdir: str) -> dict:
           f"nmi_vs_{name.replace(' ', '_')}_bins": float(normalized_mutual_info_score(factor, code)),
           "labels_vs_nuisance_nmi": float(normalized_mutual_info_score(y, factor)),
           "linear_probe_d_features": metrics.linear_probe(feats(fit["image"]), fit["label"], feats(x), y),
-          "linear_probe_raw_input": metrics.linear_probe(fit["image"], fit["label"], x, y)}
+          "linear_probe_raw_input": metrics.linear_probe(fit["image"], fit["label"], x, y),
+          "objective_at_end": objective_at_end(workdir, k)}
 
 
 def main(argv):

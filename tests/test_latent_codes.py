@@ -356,6 +356,20 @@ def test_infogan_codes_diagnostic_on_a_trained_run(tmp_path, config_of):
   # the frequency estimate: a pure 3-cycle sine has its peak at FFT bin 3
   t = np.arange(64) / 64
   assert codes.nuisance(np.sin(2 * np.pi * 3 * t)[None, :, None])[1][0] == 3
+  # the objective where training ended: the tiny run logged one training row (step 2)
+  row = [json.loads(r) for r in open(tmp_path / "metrics.jsonl") if "q/categorical_ce" in r][-1]
+  np.testing.assert_allclose(out["objective_at_end"]["mi_bound_categorical"], np.log(4) - row["q/categorical_ce"], rtol=1e-6)
+  # on a written log: the mean over the last tenth of the training rows (evaluation rows skipped),
+  # the bound ln 10 - CE and its fraction of ln 10 (2.302585...)
+  log = tmp_path / "log"
+  log.mkdir()
+  rows = [{"step": s, "q/categorical_ce": s / 100, "d/adversarial": float(s)} for s in range(1, 21)]
+  rows.insert(10, {"step": 10, "eval/cluster_accuracy": 0.5})
+  (log / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+  end = codes.objective_at_end(str(log), 10)
+  assert end["steps"] == [19, 20] and end["d_adversarial"] == 19.5
+  np.testing.assert_allclose([end["mi_bound_categorical"], end["mi_bound_fraction_of_log_k"]],
+                             [2.302585093 - 0.195, (2.302585093 - 0.195) / 2.302585093], rtol=1e-8)
 
 
 def test_infogan_torch_reference_trains_and_scores_the_same_split(tmp_path):
