@@ -43,6 +43,8 @@ def get_config(arg=None):
   if arg:
     raise ValueError(f"configs/sgan.py takes no argument or mlp, got {arg!r}")
   c.model.generator = c.model.discriminator = "salimans"
+  # "unit": the code's [0, 1] pixels inside G (sigmoid) and D (reads (x + noise + 1) / 2), [-1, 1] outside
+  c.model.pixel_range = "signed"
   c.model.latent_dim = 100
   c.model.latent_dist = "uniform"
   c.batch_size = 100

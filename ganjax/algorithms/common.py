@@ -40,6 +40,8 @@ def generator_network(config, sample_shape, output_activation=None):
          **infogan_network_options(m, leak=False, pixels=True)}
         if m.generator == "infogan"
         else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
+  if m.generator == "salimans":
+    kw.update(pixel_options(m))
   if m.get("g_batch_norm", False):  # BiGAN's MNIST generator: batch norm in the MLP's hidden layers
     if m.generator != "mlp":
       from ganjax.errors import ConfigError
@@ -56,16 +58,24 @@ def infogan_network_options(m, leak: bool = True, pixels: bool = False) -> dict:
   """`model.weight_init`, `model.leak` and (`pixels`: G and D) `model.pixel_range` for the `infogan`
   networks (`ganjax.networks.infogan.INITS`; the leaky ReLUs' slope; "signed" or "unit" pixels inside
   the networks, `ganjax.networks.infogan.PIXEL_RANGES`), where the config sets them (InfoGAN's do)."""
-  from ganjax.errors import choose
-  from ganjax.networks.infogan import PIXEL_RANGES
-
   out = {"weight_init": m.get("weight_init", "lecun")}
   if leak:
     out["leak"] = float(m.get("leak", 0.1))
   if pixels:
-    choose("model.pixel_range", m.get("pixel_range", "signed"), PIXEL_RANGES)
-    out["unit_pixels"] = m.get("pixel_range", "signed") == "unit"
+    out.update(pixel_options(m))
   return out
+
+
+def pixel_options(m) -> dict:
+  """`model.pixel_range` for networks that can hold their authors' [0, 1] pixels inside (InfoGAN's,
+  Salimans et al.'s): {"unit_pixels": True} for "unit" (G's sigmoid, D reading (x + 1) / 2; the
+  pipeline stays [-1, 1] outside them), False for "signed" (`ganjax.networks.infogan.PIXEL_RANGES`)."""
+  from ganjax.errors import choose
+  from ganjax.networks.infogan import PIXEL_RANGES
+
+  name = m.get("pixel_range", "signed")
+  choose("model.pixel_range", name, PIXEL_RANGES)
+  return {"unit_pixels": name == "unit"}
 
 
 # The discriminator layers the `gan` block switches on, and the networks that have each.
@@ -88,7 +98,7 @@ def discriminator_network(config, **kw):
   elif m.discriminator == "resnet":
     kw = {"width": m.width, **kw}
   else:
-    kw = {"hidden": tuple(m.d_hidden), **kw}
+    kw = {"hidden": tuple(m.d_hidden), **(pixel_options(m) if m.discriminator == "salimans" else {}), **kw}
   if "gan" in config:
     g = config.gan
     for field, value in (("spectral_norm", bool(g.spectral_norm)), ("minibatch_features", tuple(g.minibatch_features)),

@@ -13,7 +13,11 @@ stay fixed (collection "weight_norm"), the output layer's is trained. The code r
 initialisation pass with the noise layers on (`LL.get_output(..., deterministic=False, init=True)`),
 so the pre-activations it normalises include the noise and the fixed scales come out smaller than
 from clean inputs: `noisy_init=True` does the same, given a key (measured worse here: D wins the
-unsupervised game sooner, docs/results.md; the default initialises on clean inputs). Gaussian noise is added to
+unsupervised game sooner, docs/results.md; the default initialises on clean inputs). `unit_pixels`
+(config `model.pixel_range="unit"`) puts the code's [0, 1] pixels inside both players — G's sigmoid,
+returned as 2 sigmoid - 1, and D reading (x + noise + 1) / 2 — with ganjax's [-1, 1] outside: with
+weight normalisation the two ranges are not equivalent once training moves v, because a [-1, 1]
+background feeds every weight on it a constant -1 where the code's feeds 0 (plus noise). Gaussian noise is added to
 D's input and to every hidden layer's output when an rng named "noise" is given (training); without
 one (evaluation) D is deterministic. D sows its last hidden layer's output (before its noise) as the
 "features" of feature matching: the code's `layers[-3]`.
@@ -61,6 +65,7 @@ class Generator(nn.Module):
   hidden: Sequence[int] = (500, 500)
   output_activation: str = "tanh"  # the code: sigmoid on [0, 1] pixels; ganjax's images are in [-1, 1]
   dtype: Any = jnp.float32
+  unit_pixels: bool = False  # the code's sigmoid, returned on ganjax's scale: 2 sigmoid(a) - 1 (for "tanh")
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -75,6 +80,8 @@ class Generator(nn.Module):
     b = self.param("out_bias", nn.initializers.zeros, (size,))
     w = v * (g / jnp.sqrt(1e-6 + jnp.sum(v**2, axis=0)))
     x = (h @ w.astype(self.dtype) + b.astype(self.dtype)).astype(wide(self.dtype))
+    if self.unit_pixels and self.output_activation == "tanh":
+      return (2.0 * jax.nn.sigmoid(x) - 1.0).reshape((z.shape[0], *self.out_shape))
     return OUTPUT_ACTIVATIONS[self.output_activation](x).reshape((z.shape[0], *self.out_shape))
 
 
@@ -85,6 +92,7 @@ class Discriminator(nn.Module):
   hidden_noise: float = 0.5
   dtype: Any = jnp.float32
   noisy_init: bool = False  # True: the data-dependent initialisation sees the noise, as in the code
+  unit_pixels: bool = False  # read (x + noise + 1) / 2: the code's [0, 1] pixels with its input noise 0.3
 
   @nn.compact
   def __call__(self, x, train: bool = True, init_data: bool = False):
@@ -94,6 +102,8 @@ class Discriminator(nn.Module):
       return h + sigma * jax.random.normal(self.make_rng("noise"), h.shape, h.dtype) if noisy and sigma else h
 
     h = noise(x.reshape((x.shape[0], -1)).astype(self.dtype), self.input_noise)
+    if self.unit_pixels:  # after the noise: sigma 0.6 on [-1, 1] is the code's 0.3 on [0, 1]
+      h = (h + 1.0) / 2.0
     for i, width in enumerate(self.hidden):
       h = nn.relu(WNDense(width, dtype=self.dtype)(h, init_data))
       if i == len(self.hidden) - 1:
