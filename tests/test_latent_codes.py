@@ -221,6 +221,33 @@ def test_salimans_discriminator_weight_norm_data_init_and_noise():
   np.testing.assert_allclose(clean["weight_norm"]["WNDense_0"]["scale"], 1 / np.sqrt(clean_var), rtol=1e-3)
 
 
+def test_salimans_unit_pixels_are_the_codes_sigmoid_and_input_noise(config_of):
+  """model.pixel_range="unit" (openai/improved-gan: [0, 1] pixels, G's sigmoid, D's input noise 0.3):
+  G returns 2 sigmoid(a) - 1 where the signed G returns tanh(a); D reads (x + 0.6 e + 1) / 2, which is
+  the code's u + 0.3 e on u = (x + 1) / 2 with the same draw e; the config sets both players."""
+  from ganjax.algorithms import common
+  from ganjax.errors import ConfigError
+  from ganjax.networks import salimans
+
+  z = jax.random.uniform(jax.random.key(0), (6, 10))
+  signed, unit = salimans.Generator((4, 4, 1), hidden=(8,)), salimans.Generator((4, 4, 1), hidden=(8,), unit_pixels=True)
+  v = signed.init(jax.random.key(1), z)
+  a = np.arctanh(np.clip(np.asarray(signed.apply(v, z, mutable=["batch_stats"])[0], np.float64), -1 + 1e-7, 1 - 1e-7))
+  np.testing.assert_allclose(unit.apply(v, z, mutable=["batch_stats"])[0], 2 / (1 + np.exp(-a)) - 1, atol=1e-5)
+  x = jax.random.uniform(jax.random.key(2), (6, 4, 4, 1), minval=-1, maxval=1)
+  d_unit = salimans.Discriminator(hidden=(8,), num_outputs=3, unit_pixels=True)  # input noise 0.6, the default
+  d_code = salimans.Discriminator(hidden=(8,), num_outputs=3, input_noise=0.3)  # the code's, on [0, 1]
+  dv = d_code.init(jax.random.key(3), x, train=False)
+  rngs = {"noise": jax.random.key(4)}
+  np.testing.assert_allclose(d_unit.apply(dv, x, rngs=rngs), d_code.apply(dv, (x + 1) / 2, rngs=rngs), rtol=1e-5, atol=1e-6)
+  c = config_of("sgan.py")
+  c.model.pixel_range = "unit"
+  assert common.generator_network(c, (28, 28, 1)).unit_pixels and common.discriminator_network(c).unit_pixels
+  c.model.pixel_range = "bytes"
+  with pytest.raises(ConfigError, match="unknown model.pixel_range 'bytes'; valid: signed, unit"):
+    common.discriminator_network(c)
+
+
 def test_sgan_test_time_average_of_d(config_of):
   """sgan.d_average: a <- a + r (theta - a) from 0 after every step; held-out images are classified
   with a / (1 - (1 - r)^t)."""
