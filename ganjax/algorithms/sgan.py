@@ -77,7 +77,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
                       f"<= sgan.num_labeled={config.sgan.num_labeled}")
   shape = example_batch["image"].shape[1:]
   g = generator_network(config, shape)
-  salimans = config.model.discriminator == "salimans"  # its initialisation pass sees D's noise (sgan.noisy_init)
+  salimans = config.model.discriminator == "salimans"  # sgan.noisy_init: its init pass sees D's noise, as the code's
   d = discriminator_network(config, num_outputs=config.model.num_classes,
                             **({"noisy_init": bool(config.sgan.get("noisy_init", False))} if salimans else {}))
   kg, kd = jax.random.split(key)
