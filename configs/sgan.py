@@ -34,6 +34,8 @@ def get_config(arg=None):
   # Salimans D: True runs its data-dependent initialisation with D's noise on, as the code does; on
   # 8,000 and 13,000 images that made D win sooner (docs/results.md), so the default stays clean
   c.sgan.noisy_init = False
+  c.sgan.init_images = 0  # D's data-dependent initialisation on the labeled set; N > 0: N random training images (the code: 500)
+  c.sgan.fm_batch = "same"  # G's feature matching against D's unlabeled batch; "second": its own batch (the code's)
   if arg == "mlp":
     c.model.generator = c.model.discriminator = "mlp"
     c.optim.g = base_config.adam(3e-4, b1=0.5)
@@ -45,6 +47,7 @@ def get_config(arg=None):
   c.model.generator = c.model.discriminator = "salimans"
   # "unit": the code's [0, 1] pixels inside G (sigmoid) and D (reads (x + noise + 1) / 2), [-1, 1] outside
   c.model.pixel_range = "signed"
+  c.model.weight_init = "lecun"  # G's hidden weights: flax's lecun normal; "glorot": Lasagne's, the code's
   c.model.latent_dim = 100
   c.model.latent_dist = "uniform"
   c.batch_size = 100

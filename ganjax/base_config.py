@@ -116,6 +116,7 @@ def adversarial_block():
   g.ema_decay = 0.0  # > 0: sample and evaluate with an EMA of G's weights (e.g. 0.999)
   g.historical_averaging = 0.0  # > 0: weight of ||theta - mean past theta||^2 in each player's loss
   g.g_objective = "adversarial"  # adversarial (gan.loss) | feature_matching (Salimans et al. 2016)
+  g.feature_matching_reduction = "sum"  # over the features: sum (the paper's squared norm) | mean (Salimans et al.'s code)
   g.replay_size = 0  # > 0: a replay memory of this many past generated samples (Shrivastava et al. 2017) ...
   g.replay_fraction = 0.5  # ... supplying this fraction of D's generated samples:
   g.replay_rows = "fixed"  # exactly round(fraction * batch) rows (SimGAN), or "random": each row with that

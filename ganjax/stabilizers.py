@@ -71,11 +71,13 @@ class Adversarial:
 
 
 _OFF = {"loss": "non_saturating", "real_label": 1.0, "g_objective": "adversarial", "penalty": "none", "d_steps": 1,
-        "spectral_norm": False, "minibatch_features": (), "d_virtual_batch_norm": 0}
+        "spectral_norm": False, "minibatch_features": (), "d_virtual_batch_norm": 0,
+        "feature_matching_reduction": "sum"}
 
 
 def _changed(g, field):
-  value, off = g[field], _OFF[field]
+  off = _OFF[field]
+  value = g.get(field, off)
   return tuple(value) != off if isinstance(off, tuple) else value != off
 
 
@@ -97,11 +99,12 @@ def check(config, caps: Optional[Adversarial], method_name: str):
 
   losses.gan_loss(g.loss)
   choose("g_objective", g.g_objective, {"adversarial": 0, "feature_matching": 1})
+  choose("gan.feature_matching_reduction", g.get("feature_matching_reduction", "sum"), FM_REDUCTIONS)
   choose("penalty", g.penalty, {p: p for p in losses.PENALTIES})
   if not isinstance(g.d_steps, int) or g.d_steps < 1:
     raise ConfigError(f"config.gan.d_steps must be an integer >= 1, got {g.d_steps!r}")
   refuse(("loss", "real_label"), "objective", "its discriminator loss is its own, not gan.loss")
-  refuse(("g_objective",), "features", "its generator's loss has no feature-matching form here")
+  refuse(("g_objective", "feature_matching_reduction"), "features", "its generator's loss has no feature-matching form here")
   refuse(("penalty",), "penalty", "its step has no per-sample critic to penalise")
   refuse(("spectral_norm", "minibatch_features", "d_virtual_batch_norm"), "d_layers",
          "its discriminator is not a `model.discriminator` network")
@@ -169,7 +172,7 @@ class Stabilizers:
     self.applied.add("objective")
     if self.g.g_objective == "feature_matching":
       self.applied.add("feature_matching")
-      return feature_matching_loss(*features_fn())
+      return feature_matching_loss(*features_fn(), self.g.get("feature_matching_reduction", "sum"))
     return losses.gan_loss(self.g.loss)[1](out_fn())
 
   # -- D's inputs
@@ -325,11 +328,16 @@ def features(player, params, *inputs, model_state=None, train: bool = True, **kw
   return out, feats, (new if train and model_state else model_state)
 
 
-def feature_matching_loss(real_features, fake_features):
-  """||mean real features - mean generated features||^2 over the feature axis."""
+FM_REDUCTIONS = {"sum": jnp.sum, "mean": jnp.mean}
+
+
+def feature_matching_loss(real_features, fake_features, reduction: str = "sum"):
+  """||mean real features - mean generated features||^2 over the feature axis (Salimans et al. 2016,
+  Sec. 3.1); `reduction="mean"` divides it by the number of features, as their released code does
+  (`T.mean(T.square(mom_gen - mom_real))`)."""
   real = jnp.mean(real_features.reshape((real_features.shape[0], -1)), axis=0)
   fake = jnp.mean(fake_features.reshape((fake_features.shape[0], -1)), axis=0)
-  return jnp.sum((jax.lax.stop_gradient(real) - fake)**2)
+  return FM_REDUCTIONS[reduction]((jax.lax.stop_gradient(real) - fake)**2)
 
 
 def historical_penalty(params, mean):

@@ -188,6 +188,51 @@ def test_sgan_never_reads_the_unlabeled_batch_labels(config_of):
   assert float(mc["d/supervised"]) != float(ma["d/supervised"])
 
 
+def test_sgan_the_released_codes_options(config_of):
+  """The code's choices as options: G matches a second unlabeled batch (`sgan.fm_batch="second"`:
+  D's loss never reads those rows, G's does), D's data-dependent initialisation on N random training
+  images (`sgan.init_images`: their pre-activations standardised), G's hidden weights Glorot-uniform
+  (`model.weight_init="glorot"`, Lasagne's default), and the feature-matching mean over features."""
+  from ganjax import algorithms, stabilizers
+  from ganjax.networks import salimans
+
+  c = config_of("sgan.py")
+  c.sgan.labeled_batch, c.sgan.fm_batch, c.sgan.init_images = 8, "second", 40
+  src = sources.digits()
+  assert algorithms.rows_per_step(sgan, c) == 2 * c.batch_size
+  example = sgan.example_batch(c, src)
+  assert example["init_image"].shape[0] == 40 and len(example["label"]) == c.sgan.num_labeled
+  state = sgan.init(c, jax.random.key(0), example)
+  x = jnp.asarray(example["init_image"]).reshape((40, -1))
+  v, scale = state.d.params["WNDense_0"]["v"], state.d.model_state["weight_norm"]["WNDense_0"]["scale"]
+  a = x @ (v * scale / jnp.sqrt(jnp.sum(v**2, 0))) + state.d.params["WNDense_0"]["bias"]
+  np.testing.assert_allclose(jnp.mean(a, 0), 0, atol=1e-4)
+  np.testing.assert_allclose(jnp.std(a, 0), 1, rtol=1e-3)
+  rows = digits_batch(2 * c.batch_size)
+  other = {**rows, "image": rows["image"].at[1::2].set(-rows["image"][1::2])}  # only G's rows change
+  step = jax.jit(sgan.train_step)
+  _, m1 = step(state, rows, jax.random.key(1))
+  _, m2 = step(state, other, jax.random.key(1))
+  assert float(m1["d/loss"]) == float(m2["d/loss"]) and float(m1["g/loss"]) != float(m2["g/loss"])
+  c.gan.feature_matching_reduction = "mean"  # the same step's G loss over the features' count
+  _, m3 = jax.jit(sgan.train_step)(sgan.init(c, jax.random.key(0), example), rows, jax.random.key(1))
+  np.testing.assert_allclose(float(m3["g/loss"]), float(m1["g/loss"]) / c.model.d_hidden[-1], rtol=1e-5)
+  c.sgan.fm_batch = "third"
+  with pytest.raises(ConfigError, match="unknown sgan.fm_batch 'third'"):
+    sgan.init(c, jax.random.key(0), example)
+  kernels = {}
+  for init in ("glorot", "lecun"):
+    g = salimans.Generator(out_shape=(4, 4, 1), hidden=(300, 200), hidden_init=init)
+    kernels[init] = g.init(jax.random.key(0), jnp.zeros((2, 100)), train=False)["params"]["Dense_0"]["kernel"]
+  bound = np.sqrt(6 / (100 + 300))  # Glorot-uniform on [-b, b], std b / sqrt(3); lecun normal std 1 / sqrt(100)
+  assert float(jnp.max(jnp.abs(kernels["glorot"]))) <= bound and abs(float(jnp.std(kernels["glorot"])) / (bound / np.sqrt(3)) - 1) < 0.03
+  assert abs(float(jnp.std(kernels["lecun"])) * 10 - 1) < 0.03
+  real, fake = np.random.default_rng(0).normal(size=(2, 6, 5))
+  want = ((real.mean(0) - fake.mean(0))**2)
+  np.testing.assert_allclose(stabilizers.feature_matching_loss(jnp.asarray(real), jnp.asarray(fake), "mean"), want.mean(), rtol=1e-5)
+  np.testing.assert_allclose(stabilizers.feature_matching_loss(jnp.asarray(real), jnp.asarray(fake)), want.sum(), rtol=1e-5)
+
+
 def test_salimans_discriminator_weight_norm_data_init_and_noise():
   """Salimans & Kingma's weight normalisation, W = g v / ||v||, with the data-dependent init (each
   layer's pre-activations standardised on the init batch: clean by default, with D's noise on as in
@@ -269,6 +314,43 @@ def test_sgan_unsupervised_loss_is_the_k_plus_one_class_gan_loss():
   d = lambda l: np.exp(l).sum(-1) / (np.exp(l).sum(-1) + 1)  # noqa: E731
   expected = -np.mean(np.log(d(np.asarray(real)))) - np.mean(np.log(1 - d(np.asarray(fake))))
   np.testing.assert_allclose(sgan.unsupervised_loss(real, fake), expected, rtol=1e-5)
+
+
+def test_sgan_torch_port_initialises_as_weight_normalisation_says_and_trains(tmp_path):
+  """launch/sgan_torch.py (Salimans et al.'s released MNIST script ported to PyTorch, a diagnostic):
+  after its D's data-dependent initialisation every layer's pre-activations on the init batch have
+  zero mean and unit variance (Salimans & Kingma 2016, Sec. 3: g <- g / sigma, b <- -mu / sigma),
+  recomputed here from theta, the scales and the biases; a tiny run writes one row per evaluation."""
+  torch = pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
+  import importlib.util
+  import subprocess
+  import sys
+
+  from tiny import ROOT
+
+  spec = importlib.util.spec_from_file_location("sgan_torch", ROOT / "launch" / "sgan_torch.py")
+  port = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(port)
+  gen = torch.Generator().manual_seed(0)
+  d, _ = port.build(torch, 64, 10, gen)
+  x = torch.randn((300, 64), generator=gen) * 3 + 1
+  port.discriminate(torch, d, x, 0.0, gen, noise=False, init=True)
+  h = x
+  for layer in d:
+    theta = layer["theta"].detach().numpy()
+    w = theta * layer["scale"].detach().numpy() / np.sqrt((theta**2).sum(0))
+    a = h.numpy() @ w + layer["b"].detach().numpy()
+    np.testing.assert_allclose(a.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(a.std(0), 1, rtol=1e-3)
+    h = torch.relu(torch.from_numpy(a))
+  out = tmp_path / "curve.jsonl"
+  subprocess.run([sys.executable, str(ROOT / "launch" / "sgan_torch.py"), "--config=configs/sgan.py",
+                  "--config.batch_size=20", "--config.num_steps=2", "--eval_every=1", f"--out={out}"],
+                 cwd=ROOT, check=True, capture_output=True)
+  rows = [json.loads(line) for line in out.read_text().splitlines()]
+  assert [r["step"] for r in rows] == [1, 2] and rows[1]["train_seconds"] >= rows[0]["train_seconds"] > 0
+  assert all(0 <= r["test_accuracy"] <= 1 and 0 <= r["test_accuracy_raw"] <= 1 for r in rows)
+  assert all(np.isfinite([r["d/supervised"], r["d/unsupervised"], r["g/loss"]]).all() for r in rows)
 
 
 # ---------------------------------------------------------------- ALI / BiGAN

@@ -40,8 +40,8 @@ def generator_network(config, sample_shape, output_activation=None):
          **infogan_network_options(m, leak=False, pixels=True)}
         if m.generator == "infogan"
         else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
-  if m.generator == "salimans":
-    kw.update(pixel_options(m))
+  if m.generator == "salimans":  # model.weight_init: its hidden layers' (glorot, the code's | lecun)
+    kw.update(pixel_options(m), hidden_init=m.get("weight_init", "glorot"))
   if m.get("g_batch_norm", False):  # BiGAN's MNIST generator: batch norm in the MLP's hidden layers
     if m.generator != "mlp":
       from ganjax.errors import ConfigError

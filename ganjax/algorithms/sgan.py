@@ -35,7 +35,8 @@ import optax
 
 from ganjax import data, stabilizers
 from ganjax import state as state_lib
-from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
+from ganjax.algorithms.common import (discriminator_network, generator_network, grad_norm, init_player, micro_batches,
+                                     sample_latent)
 from ganjax.errors import ConfigError
 
 CLASS_MATCHING = "identity"
@@ -61,10 +62,23 @@ def labeled_indices(labels, num_labeled: int, num_classes: int, seed: int):
 
 
 def example_batch(config, train):
-  """The labeled set: the only labels the method ever sees."""
+  """The labeled set: the only labels the method ever sees; with `sgan.init_images` = N > 0 also N
+  random training images ("init_image", their labels unread) for D's data-dependent initialisation."""
   data.require_labels(train, "the semi-supervised GAN")
   labels = train.get(np.arange(train.size))["label"]
-  return train.get(labeled_indices(labels, config.sgan.num_labeled, config.model.num_classes, config.seed))
+  out = train.get(labeled_indices(labels, config.sgan.num_labeled, config.model.num_classes, config.seed))
+  n = config.sgan.get("init_images", 0)
+  if n:
+    if n > train.size:
+      raise ConfigError(f"sgan.init_images={n} is more than the {train.size} training images")
+    out = {**out, "init_image": train.get(np.sort(np.random.default_rng([config.seed, 13]).permutation(train.size)[:n]))["image"]}
+  return out
+
+
+def rows_per_step(config) -> int:
+  """Unlabeled rows per step: D's batch, and with `sgan.fm_batch="second"` a second one for G's
+  feature matching (the released code's trainx_unl2)."""
+  return config.batch_size * (2 if config.sgan.get("fm_batch", "same") == "second" else 1)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
@@ -72,6 +86,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
 
   draw = config.sgan.get("labeled_draw", "replacement")
   choose("sgan.labeled_draw", draw, LABELED_DRAWS)
+  choose("sgan.fm_batch", config.sgan.get("fm_batch", "same"), FM_BATCHES)
   if draw == "permutation" and config.sgan.labeled_batch > config.sgan.num_labeled:
     raise ConfigError(f"sgan.labeled_draw='permutation' needs sgan.labeled_batch={config.sgan.labeled_batch} "
                       f"<= sgan.num_labeled={config.sgan.num_labeled}")
@@ -83,7 +98,9 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
              # Salimans et al.'s weight-normalised D: data-dependent initialisation on the labeled images
-             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)), init_data=jnp.asarray(example_batch["image"]))}
+             # (or on sgan.init_images random training images, as the released code does)
+             "d": init_player(config, "d", d, kd, jnp.zeros((2, *shape)),
+                              init_data=jnp.asarray(example_batch.get("init_image", example_batch["image"])))}
   labeled = {"image": jnp.asarray(example_batch["image"]), "label": jnp.asarray(example_batch["label"], jnp.int32)}
   fakes = lambda k, n: players["g"](sample_latent(k, n, config.model))  # noqa: E731
   extra = stabilizers.init_extra(config, players, ADVERSARIAL, fakes, jax.random.fold_in(key, 2))
@@ -104,6 +121,10 @@ LABELED_DRAWS = {"replacement": "each row drawn from the labeled set at random, 
                                 "labeled_batch = num_labeled every labeled example once per step: the released code)"}
 
 
+FM_BATCHES = {"same": "G matches the moments of D's unlabeled batch of the step",
+              "second": "G matches those of a second unlabeled batch (the released code's trainx_unl2)"}
+
+
 def labeled_rows(key, batch: int, pool: int, draw: str):
   """Which labeled examples a step trains on: `batch` indices into the pool of `pool`."""
   if draw == "permutation":  # batch <= pool (checked at init)
@@ -114,7 +135,9 @@ def labeled_rows(key, batch: int, pool: int, draw: str):
 def train_step(state, batch, key):
   cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, d = state.g, state.d
-  unlabeled = batch["image"]  # batch["label"] is never read: the labels come from extra["labeled"]
+  unlabeled = matched = batch["image"]  # batch["label"] is never read: the labels come from extra["labeled"]
+  if cfg.sgan.get("fm_batch", "same") == "second":  # row pairs: D's unlabeled row, G's feature-matching row
+    unlabeled, matched = micro_batches(batch["image"], 2)[:, 0], micro_batches(batch["image"], 2)[:, 1]
   n = unlabeled.shape[0]
   pool = state.extra["labeled"]
   pick = labeled_rows(jax.random.fold_in(key, 2), cfg.sgan.labeled_batch, pool["label"].shape[0],
@@ -146,7 +169,7 @@ def train_step(state, batch, key):
     x, ms = g.apply(params, z)
     x = stab.d_input(x, jax.random.fold_in(key, 8))
     loss = stab.g_loss(lambda: jax.nn.logsumexp(d.apply(d.params, x, train=True, **noise(4))[0], axis=-1),
-                       lambda: (stabilizers.features(d, d.params, unlabeled, **noise(5))[1],
+                       lambda: (stabilizers.features(d, d.params, matched, **noise(5))[1],
                                 stabilizers.features(d, d.params, x, **noise(6))[1]))
     return stab.g_regularize(loss, "g", params), ms
 

@@ -60,18 +60,25 @@ class WNDense(nn.Module):
     return a + bias.value.astype(self.dtype)
 
 
+HIDDEN_INITS = {"glorot": nn.initializers.glorot_uniform(), "lecun": nn.initializers.lecun_normal()}
+
+
 class Generator(nn.Module):
   out_shape: Sequence[int]
   hidden: Sequence[int] = (500, 500)
   output_activation: str = "tanh"  # the code: sigmoid on [0, 1] pixels; ganjax's images are in [-1, 1]
   dtype: Any = jnp.float32
   unit_pixels: bool = False  # the code's sigmoid, returned on ganjax's scale: 2 sigmoid(a) - 1 (for "tanh")
+  hidden_init: str = "glorot"  # G's hidden weights: "glorot" (Lasagne's DenseLayer default) | "lecun" (flax's)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
+    from ganjax.errors import choose
+
+    init = choose("model.weight_init", self.hidden_init, HIDDEN_INITS)
     h = z
     for width in self.hidden:
-      h = nn.Dense(width, use_bias=False, dtype=self.dtype)(h)
+      h = nn.Dense(width, use_bias=False, kernel_init=init, dtype=self.dtype)(h)
       h = nn.BatchNorm(use_running_average=not train, use_scale=False, momentum=0.9, epsilon=1e-6, dtype=self.dtype)(h)
       h = nn.softplus(h)
     size = math.prod(self.out_shape)
