@@ -198,6 +198,8 @@ def test_sgan_the_released_codes_options(config_of):
 
   c = config_of("sgan.py")
   c.sgan.labeled_batch, c.sgan.fm_batch, c.sgan.init_images = 8, "second", 40
+  c.sgan.noisy_init, c.model.pixel_range = False, "signed"  # clean init on the pixels as given, to check by hand
+  c.gan.feature_matching_reduction = "sum"
   src = sources.digits()
   assert algorithms.rows_per_step(sgan, c) == 2 * c.batch_size
   example = sgan.example_batch(c, src)
