@@ -120,6 +120,20 @@ def discriminate(torch, params, x, in_noise, gen, noise=True, upto=None, init=Fa
       h = h + 0.5 * torch.randn(h.shape, generator=gen)
 
 
+def generate(torch, g, z, unit: bool):
+  """G(z): [dense without bias, batch norm with batch statistics (eps 1e-6, a shift, no scale),
+  softplus] x 2, then nn.l2normalize's weight-normalised dense layer and a sigmoid ([0, 1] pixels) or
+  tanh (ganjax's [-1, 1])."""
+  h = z
+  for w, b in (("w1", "b1"), ("w2", "b2")):
+    a = h @ g[w]
+    a = (a - a.mean(0)) / torch.sqrt(1e-6 + a.var(0, unbiased=False))
+    h = torch.nn.functional.softplus(a + g[b])
+  w3 = g["w3"] * (g["s3"] / torch.sqrt(1e-6 + torch.sum(g["w3"]**2, 0)))
+  a = h @ w3 + g["b3"]
+  return torch.sigmoid(a) if unit else torch.tanh(a)
+
+
 def main(_):
   import torch
 
@@ -152,16 +166,8 @@ def main(_):
   def discriminate_(x, params, noise=True, upto=None, init=False):
     return discriminate(torch, params, x, in_noise, gen, noise, upto, init)
 
-  def generate(m):
-    z = torch.rand((m, 100), generator=gen)
-    h = z
-    for w, b in (("w1", "b1"), ("w2", "b2")):  # nn.batch_norm(..., g=None): BN with a shift, no scale
-      a = h @ g[w]
-      a = (a - a.mean(0)) / torch.sqrt(1e-6 + a.var(0, unbiased=False))
-      h = torch.nn.functional.softplus(a + g[b])
-    w3 = g["w3"] * (g["s3"] / torch.sqrt(1e-6 + torch.sum(g["w3"]**2, 0)))  # nn.l2normalize
-    a = h @ w3 + g["b3"]
-    return torch.sigmoid(a) if unit else torch.tanh(a)
+  def generate_(m):
+    return generate(torch, g, torch.rand((m, 100), generator=gen), unit)
 
   with torch.no_grad():  # the script's init_param(trainx[:500]) / ganjax's clean pass on the labeled images
     if FLAGS.init == "noisy":
@@ -215,7 +221,7 @@ def main(_):
               else rng.integers(0, len(lab_idx), bs))
       xl, yl = lab_x[pick], lab_y[pick]
       # D: loss_lab + 1 * loss_unl, the script's form (its 1/2 factors inside loss_unl)
-      fake = generate(bs).detach()
+      fake = generate_(bs).detach()
       out_lab, out_unl, out_fake = discriminate_(xl, d), discriminate_(unl, d), discriminate_(fake, d)
       loss_lab = -out_lab.gather(1, yl[:, None]).mean() + lse(out_lab).mean()
       l_unl = lse(out_unl)
@@ -226,7 +232,7 @@ def main(_):
         for a, p in zip(avg, d_params):
           a.add_(FLAGS.average * (p - a))
       # G: feature matching on D's layers[-3], against the updated D, a fresh sample
-      mom_gen = discriminate_(generate(bs), d, upto=-3).mean(0)
+      mom_gen = discriminate_(generate_(bs), d, upto=-3).mean(0)
       mom_real = discriminate_(unl2, d, upto=-3).mean(0).detach()
       sq = (mom_gen - mom_real)**2
       loss_gen = sq.mean() if FLAGS.fm == "mean" else sq.sum()

@@ -322,7 +322,8 @@ def test_sgan_torch_port_initialises_as_weight_normalisation_says_and_trains(tmp
   """launch/sgan_torch.py (Salimans et al.'s released MNIST script ported to PyTorch, a diagnostic):
   after its D's data-dependent initialisation every layer's pre-activations on the init batch have
   zero mean and unit variance (Salimans & Kingma 2016, Sec. 3: g <- g / sigma, b <- -mu / sigma),
-  recomputed here from theta, the scales and the biases; a tiny run writes one row per evaluation."""
+  recomputed here from theta, the scales and the biases; ganjax's initialised D and G, copied into
+  the port's, give ganjax's logits and samples; a tiny run writes one row per evaluation."""
   torch = pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
   import importlib.util
   import subprocess
@@ -345,6 +346,25 @@ def test_sgan_torch_port_initialises_as_weight_normalisation_says_and_trains(tmp
     np.testing.assert_allclose(a.mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(a.std(0), 1, rtol=1e-3)
     h = torch.relu(torch.from_numpy(a))
+  # the same networks: ganjax's initialised D and G, copied into the port, give ganjax's outputs
+  from tiny import load_config
+
+  c = load_config("sgan.py")
+  c.model.pixel_range = "signed"
+  state = sgan.init(c, jax.random.key(0), sgan.example_batch(c, sources.digits()))
+  dp, scales, gp = state.d.params, state.d.model_state["weight_norm"], state.g.params
+  tt = lambda a: torch.from_numpy(np.array(a, np.float32))  # noqa: E731
+  layers = [dp[f"WNDense_{i}"] for i in range(len(dp))]
+  d = [{"theta": tt(p["v"]), "b": tt(p["bias"]),
+        "scale": tt(p["scale"] if "scale" in p else scales[f"WNDense_{i}"]["scale"])} for i, p in enumerate(layers)]
+  x = jnp.asarray(sources.digits().get(np.arange(50))["image"])
+  np.testing.assert_allclose(port.discriminate(torch, d, tt(x).reshape(50, -1), 0.6, gen, noise=False).numpy(),
+                             state.d.apply(dp, x, train=False)[0], atol=2e-5)
+  z = sample_latent(jax.random.key(1), 50, c.model)
+  g = {"w1": tt(gp["Dense_0"]["kernel"]), "b1": tt(gp["BatchNorm_0"]["bias"]), "w2": tt(gp["Dense_1"]["kernel"]),
+       "b2": tt(gp["BatchNorm_1"]["bias"]), "w3": tt(gp["out_v"]), "s3": tt(gp["out_scale"]), "b3": tt(gp["out_bias"])}
+  np.testing.assert_allclose(port.generate(torch, g, tt(z), unit=False).numpy(),
+                             np.asarray(state.g.apply(gp, z)[0]).reshape(50, -1), atol=2e-5)
   out = tmp_path / "curve.jsonl"
   subprocess.run([sys.executable, str(ROOT / "launch" / "sgan_torch.py"), "--config=configs/sgan.py",
                   "--config.batch_size=20", "--config.num_steps=2", "--eval_every=1", f"--out={out}"],
