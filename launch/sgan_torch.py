@@ -85,7 +85,8 @@ def build(torch, size: int, classes: int, gen, g_init: str = "glorot"):
   d[-1]["scale"].requires_grad_()  # train_scale=True on the last layer only
   g = {"w1": glorot(100, 500), "b1": torch.zeros(500, requires_grad=True),
        "w2": glorot(500, 500), "b2": torch.zeros(500, requires_grad=True),
-       "w3": glorot(500, size, hidden=False), "s3": torch.ones(size, requires_grad=True), "b3": torch.zeros(size, requires_grad=True)}
+       "w3": glorot(500, size, hidden=False), "s3": torch.ones(size, requires_grad=True),
+       "b3": torch.zeros(size, requires_grad=True)}
   return d, g
 
 

@@ -21,9 +21,11 @@ accuracy on the held-out images — with `sgan.d_average` > 0, of a running aver
 as the released code tests (openai/improved-gan: a <- a + 1e-4 (theta - a)).
 
 The config's networks are the paper's MNIST model (`ganjax.networks.salimans`: weight-normalised
-D with Gaussian noise layers and a data-dependent initialisation, here on the labeled images; G
-with batch norm). D's noise layers draw from the rng "noise" this step passes (any other D ignores
-it); feature matching compares D's last hidden layer with its noise, as the code does.
+D with Gaussian noise layers and a data-dependent initialisation — on `sgan.init_images` random
+training images, the code's 500, or with 0 on the labeled set; G with batch norm). D's noise layers
+draw from the rng "noise" this step passes (any other D ignores it); feature matching compares D's
+last hidden layer with its noise, as the code does, on D's unlabeled batch or, with
+`sgan.fm_batch="second"` (the code's), on a second batch of as many rows (`rows_per_step`).
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def example_batch(config, train):
   if n:
     if n > train.size:
       raise ConfigError(f"sgan.init_images={n} is more than the {train.size} training images")
-    out = {**out, "init_image": train.get(np.sort(np.random.default_rng([config.seed, 13]).permutation(train.size)[:n]))["image"]}
+    pick = np.sort(np.random.default_rng([config.seed, 13]).permutation(train.size)[:n])
+    out = {**out, "init_image": train.get(pick)["image"]}
   return out
 
 
