@@ -46,19 +46,25 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
-config_flags.DEFINE_config_file("config", "configs/sgan.py", "ganjax's SGAN config: data, seed, num_steps, "
-                                "sgan.num_labeled, batch_size")
-flags.DEFINE_enum("labeled", "permutation", ["permutation", "replacement"], "labeled rows per batch")
-flags.DEFINE_enum("init", "noisy", ["noisy", "clean_labeled"], "D's data-dependent initialisation")
-flags.DEFINE_enum("pixels", "unit", ["unit", "signed"], "the players' pixel range")
-flags.DEFINE_enum("fm", "mean", ["mean", "sum"], "G's feature-matching reduction over features")
-flags.DEFINE_enum("fm_batch", "second", ["second", "same"], "the unlabeled batch G matches")
-flags.DEFINE_enum("g_init", "glorot", ["glorot", "lecun"], "G's hidden weights' initialisation")
-flags.DEFINE_float("average", 1e-4, "rate of the running average of D's parameters used at test time")
-flags.DEFINE_float("lr", 3e-3, "both players' Adam learning rate")
-flags.DEFINE_integer("eval_every", 1000, "steps between evaluations")
-flags.DEFINE_string("out", "/tmp/sgan_torch.jsonl", "where the curve's lines of JSON go")
-flags.DEFINE_integer("threads", 0, "torch's intra-op threads (0: its default)")
+
+def define_flags():
+  """The command line's flags (defined only when run as a script, so that the tests can import the
+  port's functions next to other absl programs' flags)."""
+  config_flags.DEFINE_config_file("config", "configs/sgan.py", "ganjax's SGAN config: data, seed, num_steps, "
+                                  "sgan.num_labeled, batch_size")
+  flags.DEFINE_enum("labeled", "permutation", ["permutation", "replacement"], "labeled rows per batch")
+  flags.DEFINE_enum("init", "noisy", ["noisy", "clean_labeled"], "D's data-dependent initialisation")
+  flags.DEFINE_enum("pixels", "unit", ["unit", "signed"], "the players' pixel range")
+  flags.DEFINE_enum("fm", "mean", ["mean", "sum"], "G's feature-matching reduction over features")
+  flags.DEFINE_enum("fm_batch", "second", ["second", "same"], "the unlabeled batch G matches")
+  flags.DEFINE_enum("g_init", "glorot", ["glorot", "lecun"], "G's hidden weights' initialisation")
+  flags.DEFINE_float("average", 1e-4, "rate of the running average of D's parameters used at test time")
+  flags.DEFINE_float("lr", 3e-3, "both players' Adam learning rate")
+  flags.DEFINE_integer("eval_every", 1000, "steps between evaluations")
+  flags.DEFINE_string("out", "/tmp/sgan_torch.jsonl", "where the curve's lines of JSON go")
+  flags.DEFINE_integer("threads", 0, "torch's intra-op threads (0: its default)")
+
+
 FLAGS = flags.FLAGS
 
 D_HIDDEN = (1000, 500, 250, 250, 250)
@@ -252,4 +258,5 @@ def main(_):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)
