@@ -140,7 +140,8 @@ def train_step(state, batch, key):
   g, d = state.g, state.d
   unlabeled = matched = batch["image"]  # batch["label"] is never read: the labels come from extra["labeled"]
   if cfg.sgan.get("fm_batch", "same") == "second":  # row pairs: D's unlabeled row, G's feature-matching row
-    unlabeled, matched = micro_batches(batch["image"], 2)[:, 0], micro_batches(batch["image"], 2)[:, 1]
+    pairs = micro_batches(batch["image"], 2)
+    unlabeled, matched = pairs[:, 0], pairs[:, 1]
   n = unlabeled.shape[0]
   pool = state.extra["labeled"]
   pick = labeled_rows(jax.random.fold_in(key, 2), cfg.sgan.labeled_batch, pool["label"].shape[0],
