@@ -1,11 +1,12 @@
 """An independent PyTorch port of Salimans et al.'s released MNIST semi-supervised GAN
 (openai/improved-gan, mnist_svhn_cifar10/train_mnist_feature_matching.py and nn.py; Theano), trained
 on ganjax's data split with ganjax's labeled set and scored as ganjax scores it, to tell whether the
-late collapse of `configs/sgan.py` (docs/results.md) comes from the recipe or from ganjax.
+late collapse of `configs/sgan.py` before session 19 (docs/results.md) came from the recipe or from
+ganjax (it came from the recipe: today's config is the script's).
 
 Written from a reading of that script, not from ganjax's modules (ganjax only supplies the data,
 the labeled indices and nothing else), with each of the script's choices a flag whose default is
-the script's and whose other value is what ganjax's config does:
+the script's (and today's config's) and whose other value is what ganjax's former config did:
 
   --labeled=permutation    every labeled image once per batch, in a fresh order (ganjax: replacement)
   --init=noisy             the data-dependent initialisation on 500 random training images with D's
