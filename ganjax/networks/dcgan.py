@@ -54,6 +54,9 @@ class Generator(nn.Module):
   # > 0: virtual batch norm (Salimans et al. 2016, Sec. 3.4, where the paper puts it) instead of
   # batch norm, with a reference batch of this many latents (the first ones G is trained on).
   virtual_batch_norm: int = 0
+  # True: z is already a 4x4 feature map (a fully convolutional encoder's output, `_ConvTrunk(flatten=False)`),
+  # upsampled by the transposed convolutions alone: no dense seed layer.
+  conv_input: bool = False
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -62,8 +65,12 @@ class Generator(nn.Module):
     r = self.virtual_batch_norm
     norm = ((lambda: VirtualBatchNorm(r, dtype=self.dtype)) if r else (lambda: batch_norm(train, self.dtype)))
     h = reference_batch(self, z, r, train) if r else z
-    h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init, dtype=self.dtype)(h)
-    h = nn.relu(norm()(h.reshape((h.shape[0], 4, 4, -1))))
+    if self.conv_input:
+      if h.ndim != 4 or h.shape[1:3] != (4, 4):
+        raise ValueError(f"a conv_input dcgan generator takes 4x4 feature maps, got shape {h.shape}")
+    else:
+      h = nn.Dense(4 * 4 * self.width * 2**(n - 1), kernel_init=init, dtype=self.dtype)(h)
+      h = nn.relu(norm()(h.reshape((h.shape[0], 4, 4, -1))))
     for i in range(n - 1):
       h = ConvTranspose(self.width * 2**(n - 2 - i), kernel_init=init, impl=self.conv_impl, dtype=self.dtype)(h)
       h = nn.relu(norm()(h))
@@ -78,9 +85,12 @@ class _ConvTrunk(nn.Module):
   spectral_norm: bool = False
   virtual_batch_norm: int = 0  # > 0: virtual batch norm; the input's first rows are the reference batch
   conv_impl: str = "auto"  # auto (sub-pixel on CPU, XLA elsewhere) | xla | subpixel
+  flatten: bool = True  # False: return the last 4x4 feature map (a fully convolutional encoder's code)
 
   @nn.compact
   def __call__(self, x, train: bool = True):
+    """The strided blocks down to 4x4; each block's activation is sown as ("intermediates", "blocks")
+    (without virtual batch norm's reference rows): the layers a multi-layer feature matching reads."""
     n = _num_up(x.shape[1])
     h = x
     for i in range(n):
@@ -91,7 +101,8 @@ class _ConvTrunk(nn.Module):
       elif i > 0 and self.batch_norm:
         h = batch_norm(train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
-    return h.reshape((x.shape[0], -1))
+      self.sow("intermediates", "blocks", h[self.virtual_batch_norm:] if self.virtual_batch_norm else h)
+    return h.reshape((x.shape[0], -1)) if self.flatten else h
 
 
 class Discriminator(nn.Module):

@@ -47,6 +47,7 @@ class Discriminator(nn.Module):
     for width in self.hidden:
       h = nn.leaky_relu(spectral(nn.Dense(width, dtype=self.dtype), self.spectral_norm, train)(h),
                         self.negative_slope)
+      self.sow("intermediates", "blocks", h)  # every hidden layer, for a multi-layer feature matching
     self.sow("intermediates", "features", h)
     if self.minibatch_features:
       h = MinibatchDiscrimination(*self.minibatch_features, dtype=self.dtype)(h)
