@@ -60,7 +60,10 @@ def step_flops(lowered, compiled) -> float:
   return 0.0
 
 
-def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dict:
+def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3, clock=time.perf_counter,
+              data_seconds: float = 2.0) -> dict:
+  """The figures of the module docstring; `clock` reads the time in seconds (injected by tests) and
+  the input pipeline alone is timed for `data_seconds`."""
   import tempfile
 
   import jax
@@ -74,32 +77,32 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
     config = method.bench_config(config)
   extra = {}
   with tempfile.TemporaryDirectory() as workdir:
-    t0 = time.perf_counter()
+    t0 = clock()
     run = train.Run(config, workdir, restore=False)
-    setup_s = time.perf_counter() - t0
+    setup_s = clock() - t0
     step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(config),
                                  train.phase_of(run.method, run.config, 0))
     batches = [run.next_batch() for _ in range(4)]
     state = run.state
-    t0 = time.perf_counter()
+    t0 = clock()
     lowered = step_fn.lower(state, batches[0], run.step_key)
     compiled = lowered.compile()
-    compile_s = time.perf_counter() - t0
+    compile_s = clock() - t0
     flops = step_flops(lowered, compiled)
-    t0 = time.perf_counter()
+    t0 = clock()
     state, m = step_fn(state, batches[0], run.step_key)
     jax.block_until_ready(m)
-    first_step_s = time.perf_counter() - t0 + compile_s
+    first_step_s = clock() - t0 + compile_s
     for i in range(warmup):
       state, m = step_fn(state, batches[i % 4], run.step_key)
     jax.block_until_ready(m)
     times = []
     for _ in range(repeats):
-      t0 = time.perf_counter()
+      t0 = clock()
       for i in range(steps):
         state, m = step_fn(state, batches[i % 4], run.step_key)
       jax.block_until_ready((state, m))
-      times.append((time.perf_counter() - t0) / steps)
+      times.append((clock() - t0) / steps)
     sec = statistics.median(times)
     if hasattr(method, "step_tokens"):
       for name, count in method.step_tokens(run.config).items():
@@ -110,17 +113,17 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dic
       jax.block_until_ready(part(state, batches[0], run.step_key))
       part_times = []
       for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         jax.block_until_ready(part(state, batches[0], run.step_key))
-        part_times.append(time.perf_counter() - t0)
+        part_times.append(clock() - t0)
       extra[f"{name}_ms"] = round(statistics.median(part_times) * 1e3, 2)
       extra[f"{name}_alone_tokens_per_s"] = round(count / statistics.median(part_times), 1)
     # The input pipeline alone.
-    n_data, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 2.0:
+    n_data, t0 = 0, clock()
+    while clock() - t0 < data_seconds:
       jax.block_until_ready(run.next_batch())
       n_data += 1
-    data_rate = n_data * algorithms.rows_per_step(run.method, config) / (time.perf_counter() - t0)
+    data_rate = n_data * algorithms.rows_per_step(run.method, config) / (clock() - t0)
     spec = run.split.train.element_spec
     example_shape = next(iter(spec.get(k, (None,))[0] for k in ("image", "b", "tokens") if k in spec), ())
     run.checkpoints.close()
@@ -171,9 +174,11 @@ def with_field(config, assignment: str):
   return config
 
 
-def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, warmup: int = 3) -> dict:
+def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, warmup: int = 3,
+                 clock=time.perf_counter) -> dict:
   """Steady-state step time of `config` (A) and of `config` with `assignment` (B), both built and
-  compiled in this process and timed alternately, so that drift of the machine hits both alike."""
+  compiled in this process and timed alternately, so that drift of the machine hits both alike;
+  `clock` reads the time in seconds (injected by tests)."""
   import tempfile
 
   import jax
@@ -199,13 +204,13 @@ def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, war
     times = [[], []]
     for _ in range(repeats):
       for i, (step_fn, batch, key) in enumerate(steps_fns):
-        t0 = time.perf_counter()
+        t0 = clock()
         state = states[i]
         for _ in range(steps):
           state, _ = step_fn(state, batch, key)
         jax.block_until_ready(state)
         states[i] = state
-        times[i].append((time.perf_counter() - t0) / steps * 1e3)
+        times[i].append((clock() - t0) / steps * 1e3)
   a, b = (statistics.median(t) for t in times)
   return {"ab": assignment, "batch_size": config.batch_size, "a_ms_per_step": round(a, 2),
           "b_ms_per_step": round(b, 2), "a_ms_per_step_all": [round(t, 2) for t in times[0]],

@@ -8,10 +8,10 @@
 Prints and writes (`--output`) FID, KID (± std), precision, recall, density and coverage of --fake
 against --real, with `features` naming the feature space and `seconds/<metric>` each metric's time:
 
-  --real, --fake, --train  a folder of images (PNG, JPEG, ...; class subfolders give labels), or an
-      .npz / .npy array: images (N, H, W, C) or (N, C, H, W), uint8 in [0, 255] or float in [-1, 1],
-      with optional `labels`; or precomputed features, a 2-D (N, d) array (key `features`, or the
-      only array), used as they are (`features: precomputed`).
+  --real, --fake, --train  a folder of images (PNG, JPEG, ...; two or more class subfolders give
+      labels), or an .npz / .npy array: images (N, H, W, C) or (N, C, H, W), uint8 in [0, 255] or float
+      in [-1, 1], with optional `labels` (fewer than two classes: unlabelled); or precomputed features,
+      a 2-D (N, d) array (key `features`, or the only array), used as they are (`features: precomputed`).
   --features  auto: the classifier when the training images have labels, else self. classifier:
       ganjax's dataset classifier trained on --train's labels; self: the SimCLR encoder trained on
       --train's images without labels; inception: FID Inception-v3 (needs --inception_weights). The
@@ -91,6 +91,8 @@ def load(path: str, what: str, image_size: int = 0) -> dict:
     raise DataError(f"{what}: {p} has no images (keys {', '.join(_IMAGE_KEYS)}) or features; it has "
                     f"{', '.join(arrays)}")
   labels = None if labels is None else np.asarray(labels).astype(np.int32).reshape(-1)
+  if labels is not None and len(np.unique(labels)) < 2:  # one class: unlabelled data, as a one-subfolder folder
+    labels = None
   return {"images": _images(arrays[key], what, image_size), "labels": labels,
           "num_classes": 0 if labels is None else int(labels.max()) + 1}
 

@@ -74,9 +74,13 @@ def test_ais_of_a_trained_workdir_writes_ais_json(tmp_path, config_of):
                          iwae_samples=10)
 
 
+NO_PRIOR = "'ae' does not declare DENSITY_DECODER.*its codes have no N\\(0, I\\) prior"  # the (denoising) autoencoder
+
+
 @pytest.mark.parametrize("name,arg,message", [("cgan.py", None, "does not declare DENSITY_DECODER"),
                                               ("infogan.py", None, "does not declare DENSITY_DECODER"),
                                               ("bgan.py", "discrete", "does not declare DENSITY_DECODER"),
+                                              ("ae.py", None, NO_PRIOR), ("dae.py", None, NO_PRIOR),
                                               ("vae.py", None, "latent_dist='uniform'")])
 def test_ais_refuses_generators_whose_samples_define_no_density(tmp_path, config_of, name, arg, message):
   from ganjax.errors import ConfigError

@@ -5,25 +5,54 @@ import pytest
 from ganjax import bench
 
 
+TICK = 1 / 256  # seconds: every multiple is exact in binary, so the injected times add up exactly
+
+
+class Clock:
+  """An injected clock that moves on by the next of `increments` (in TICKs, cycled) each time it is read."""
+
+  def __init__(self, *increments):
+    self.increments, self.calls, self.now = increments or (1,), 0, 0.0
+
+  def __call__(self):
+    self.now += self.increments[self.calls % len(self.increments)] * TICK
+    self.calls += 1
+    return self.now
+
+
 def test_benchmark_reports_every_figure(config_of):
+  """The figures from injected times: every interval read is one TICK, so a timing of `steps` steps
+  is TICK / steps a step; the input pipeline runs until 2.5 TICKs have passed (two batches, read
+  over 4 TICKs). Values are rounded to the last digit shown."""
+  import resource
+
   c = config_of("gan.py")
-  r = bench.benchmark(c, steps=2, repeats=2, warmup=1)
-  assert r["example_shape"] == (8, 8, 1)
-  for k in ("first_step_s", "ms_per_step", "images_per_s", "gflop_per_step", "achieved_gflop_per_s",
-            "peak_rss_mib", "data_images_per_s"):
-    assert r[k] > 0, k
-  assert len(r["ms_per_step_all"]) == 2
-  assert r["images_per_s"] == round(c.batch_size / (r["ms_per_step"] / 1e3), 1) or abs(
-      r["images_per_s"] - c.batch_size / (r["ms_per_step"] / 1e3)) / r["images_per_s"] < 0.01
+  rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+  r = bench.benchmark(c, steps=2, repeats=2, warmup=1, clock=Clock(), data_seconds=2.5 * TICK)
+  rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+  assert r["example_shape"] == (8, 8, 1) and r["batch_size"] == c.batch_size == 8
+  assert r["setup_s"] == pytest.approx(TICK, abs=5e-4)
+  assert r["first_step_s"] == pytest.approx(2 * TICK, abs=5e-4)  # compilation, then the step
+  assert r["time_to_first_step_s"] == pytest.approx(3 * TICK, abs=5e-4)
+  assert r["ms_per_step_all"] == [pytest.approx(1e3 * TICK / 2, abs=5e-3)] * 2
+  assert r["ms_per_step"] == pytest.approx(1e3 * TICK / 2, abs=5e-3)
+  assert r["images_per_s"] == pytest.approx(8 / (TICK / 2), abs=0.05)
+  assert r["data_images_per_s"] == pytest.approx(2 * 8 / (4 * TICK), abs=0.05)
+  assert r["gflop_per_step"] > 0  # XLA's count (tested exactly in the next-but-one test); 0 when there is none
+  assert r["achieved_gflop_per_s"] == pytest.approx(r["gflop_per_step"] / (TICK / 2), rel=1e-3)  # 4 digits each
+  assert rss_before - 0.05 <= r["peak_rss_mib"] <= rss_after + 0.05  # this process's peak, in MiB (0.1 shown)
 
 
 def test_seqgan_benchmark_times_the_adversarial_step_and_its_rollouts(config_of):
+  """SeqGAN's token figures from injected times: a step takes one TICK, the rollouts alone one TICK."""
   c = config_of("seqgan.py")
-  r = bench.benchmark(c, steps=1, repeats=1, warmup=0)
+  r = bench.benchmark(c, steps=1, repeats=1, warmup=0, clock=Clock(), data_seconds=0.5 * TICK)
   b, t, n = c.batch_size, c.data.seq_len, c.seqgan.num_rollouts
-  assert r["tokens_per_s"] == pytest.approx(b * t / (r["ms_per_step"] / 1e3), rel=0.01)
-  assert r["rollout_tokens_per_s"] == pytest.approx(b * n * (t - 1) * t / (r["ms_per_step"] / 1e3), rel=0.01)
-  assert r["rollout_alone_tokens_per_s"] == pytest.approx(b * n * (t - 1) * t / (r["rollout_ms"] / 1e3), rel=0.01)
+  assert r["ms_per_step"] == pytest.approx(1e3 * TICK, abs=5e-3)
+  assert r["rollout_ms"] == pytest.approx(1e3 * TICK, abs=5e-3)
+  assert r["tokens_per_s"] == pytest.approx(b * t / TICK, abs=0.05)
+  assert r["rollout_tokens_per_s"] == pytest.approx(b * n * (t - 1) * t / TICK, abs=0.05)
+  assert r["rollout_alone_tokens_per_s"] == pytest.approx(b * n * (t - 1) * t / TICK, abs=0.05)
   assert r["config"].model.vocab_size == 50 and r["config"].seqgan.pretrain_g_steps == 0  # read from the data; adversarial
 
 
@@ -97,7 +126,7 @@ def test_malloc_settings_restart_only_when_wanted(tmp_path):
   env = {k: v for k, v in os.environ.items() if k not in malloc.SETTINGS and k != "GANJAX_MALLOC"}
   env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), os.getcwd(), env.get("PYTHONPATH", "")])
   out = subprocess.run([sys.executable, "-m", "probe", "--flag=1"], env=env, capture_output=True, text=True,
-                       check=True).stdout
+                       check=True, timeout=120).stdout
   expected = list(malloc.SETTINGS.values()) if sys.platform.startswith("linux") else [None] * len(malloc.SETTINGS)
   assert out.strip() == f"{['--flag=1']} {expected}"
 
@@ -138,13 +167,17 @@ def test_cpu_compiler_options_keep_convolutions_out_of_ynnpack():
 
 
 def test_ab_times_a_config_against_one_changed_field(config_of):
+  """A and B are timed alternately; injected times give A's repeats 1, 5 and 2 TICKs and B's 3, 9
+  and 4 (each clock read pair: start, end), so the medians are 2 and 4 TICKs, not the means."""
   from absl import app
 
   c = config_of("gan.py")
-  r = bench.ab_benchmark(c, "cpu_ynn_convolutions=true", steps=2, repeats=2, warmup=1)
-  assert r["a_ms_per_step"] > 0 and r["b_ms_per_step"] > 0
-  assert len(r["a_ms_per_step_all"]) == len(r["b_ms_per_step_all"]) == 2
-  assert r["b_speedup_vs_a"] == pytest.approx(r["a_ms_per_step"] / r["b_ms_per_step"], rel=0.02)  # of rounded ms
+  clock = Clock(1, 1, 1, 3, 1, 5, 1, 9, 1, 2, 1, 4)  # A start, A end, B start, B end, ...
+  r = bench.ab_benchmark(c, "cpu_ynn_convolutions=true", steps=2, repeats=3, warmup=1, clock=clock)
+  ms = lambda ticks: pytest.approx(1e3 * ticks * TICK / 2, abs=5e-3)  # noqa: E731  (2 steps a timing)
+  assert r["a_ms_per_step_all"] == [ms(1), ms(5), ms(2)] and r["b_ms_per_step_all"] == [ms(3), ms(9), ms(4)]
+  assert r["a_ms_per_step"] == ms(2) and r["b_ms_per_step"] == ms(4)
+  assert r["b_speedup_vs_a"] == 0.5
   width = c.model.width
   assert bench.with_field(c, f"model.width={width + 4}").model.width == width + 4
   assert c.model.width == width  # the original is left as it was

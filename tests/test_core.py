@@ -33,7 +33,7 @@ def test_player_update_applies_its_own_optimizer():
 def test_train_state_reads_players_by_name_and_is_a_plain_pytree():
   s = state_lib.create(ml_collections.ConfigDict({"a": 1}), {"g": player(), "d": player()})
   assert s.g is s.players["g"] and int(s.step) == 0
-  with pytest.raises(AttributeError):
+  with pytest.raises(AttributeError, match="^q$"):  # no player q
     _ = s.q
   leaves, treedef = jax.tree.flatten(s)
   assert all(isinstance(x, jax.Array) for x in leaves)

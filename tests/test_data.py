@@ -35,7 +35,11 @@ def test_digits_is_real_and_labelled():
   assert split.train.size + split.test.size == 1797
   b = split.train.get(np.arange(5))
   assert b["image"].shape == (5, 8, 8, 1) and b["image"].dtype == np.float32
-  assert b["image"].min() >= -1 and b["image"].max() <= 1
+  from sklearn.datasets import load_digits
+
+  raw = load_digits()  # pixel values 0..16 -> [-1, 1]; the held-out 20% is the last examples
+  np.testing.assert_allclose(b["image"][..., 0], raw.images[:5] / 16 * 2 - 1, atol=1e-6)
+  np.testing.assert_array_equal(split.test.get(np.arange(3))["label"], raw.target[split.train.size:][:3])
   assert split.train.num_classes == 10
 
 
@@ -126,6 +130,33 @@ def test_folder_with_class_subfolders(tmp_path):
   assert src.num_classes == 2
 
 
+def test_a_folder_with_one_class_subfolder_is_unlabelled(tmp_path):
+  """torchvision's ImageFolder layout of an unlabelled set (`faces/all/*.png`): fewer than two
+  classes is no labels, so eval.features=auto picks the self-supervised encoder, never a one-class
+  classifier (whose held-out accuracy is 1.0 whatever it learnt)."""
+  from ganjax import base_config
+  from ganjax.errors import ConfigError
+  from ganjax.metrics import features
+
+  pixels = np.random.default_rng(0).integers(0, 256, (10, 5, 5), dtype=np.uint8)
+  (tmp_path / "faces" / "all").mkdir(parents=True)
+  for i, img in enumerate(pixels):
+    Image.fromarray(img).save(tmp_path / "faces" / "all" / f"{i}.png")
+  src = sources.folder(tmp_path / "faces")
+  assert "label" not in src.element_spec and src.num_classes == 0 and not src.has_labels
+  np.testing.assert_allclose(src.get(np.arange(10))["image"][..., 0], pixels / 255 * 2 - 1, atol=1e-6)
+  c = base_config.get_config()
+  c.data.name = f"folder:{tmp_path / 'faces'}"
+  split = data.load(c)
+  assert not split.train.has_labels and not split.test.has_labels
+  assert features.resolve(c.eval.features, split.train.has_labels) == "self"
+  with pytest.raises(ConfigError, match="the classifier feature space needs labelled training images"):
+    features.resolve("classifier", split.train.has_labels)
+  (tmp_path / "faces" / "more").mkdir()  # a second class: labelled
+  Image.fromarray(pixels[0]).save(tmp_path / "faces" / "more" / "0.png")
+  assert sources.folder(tmp_path / "faces").num_classes == 2
+
+
 def test_folder_holds_out_a_seeded_class_stratified_random_subset(tmp_path):
   """Files are sorted by path, hence grouped by class: a tail would hold out whole classes."""
   from ganjax import base_config, data
@@ -147,7 +178,9 @@ def test_folder_holds_out_a_seeded_class_stratified_random_subset(tmp_path):
   np.testing.assert_array_equal(data.load(c).test.get(np.arange(9))["image"], test["image"])  # whatever the run's seed
   assert not set(map(bytes, test["image"])) & set(map(bytes, train["image"]))  # disjoint
   picks = [data.held_out_indices(split.train, 3).tolist() for _ in range(2)]
-  assert picks[0] == picks[1] and picks[0] != [18, 19, 20]  # random, not the tail
+  train_labels = split.train.get(np.arange(21))["label"].tolist()
+  assert train_labels == [0] * 7 + [1] * 7 + [2] * 7  # grouped by class: the tail would be three of class 2
+  assert picks[0] == picks[1] and [train_labels[i] for i in picks[0]] == [0, 1, 2]  # seeded, one of each class
 
 
 def test_folder_errors(tmp_path):

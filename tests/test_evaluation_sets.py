@@ -1,7 +1,8 @@
-"""Issue #14's conventions, each against a case today's code got wrong: blocked k-NN equal to the
+"""The evaluation's conventions, each against a case that tells them apart: blocked k-NN equal to the
 papers' formulas, ties (prdc's strict < for density/coverage, Kynkäänniemi et al.'s <= for
 precision/recall), KID's subset size, FID's imaginary part, the numpy metrics without JAX, the
-self-supervised feature space, unlabelled folders end to end, and `python -m ganjax.evaluate`."""
+self-supervised feature space, unlabelled folders (one class is none) end to end, and
+`python -m ganjax.evaluate`."""
 
 import json
 import subprocess
@@ -87,7 +88,8 @@ def test_fid_refuses_an_imaginary_square_root_like_pytorch_fid():
 
 def test_numpy_metrics_import_without_jax():
   code = "import sys, ganjax.metrics.sets, ganjax.metrics.fid; print(sorted({'jax', 'flax'} & set(sys.modules)))"
-  assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+  assert out.stdout.strip() == "[]"
 
 
 def test_nt_xent_is_simclr_eq_1():
@@ -148,13 +150,31 @@ def test_evaluate_cli_scores_folders_and_arrays(tmp_path, capsys):
   assert same["features"] == "precomputed" and same["fid"] == pytest.approx(0, abs=1e-9)
   assert same["precision"] == same["recall"] == same["coverage"] == 1.0
   np.savez(tmp_path / "bad.npz", images=np.full((4, 8, 8, 1), 3.0, np.float32))
+  capsys.readouterr()  # (what the runs above printed)
   for fake, message in (("missing", "does not exist"), ("bad.npz", "must lie in"), ("a.npy", "both be images")):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
       evaluate.main([f"--real={tmp_path / 'real'}", f"--fake={tmp_path / fake}", "--output="])
-    assert message in capsys.readouterr().err
+    lines = capsys.readouterr().err.strip().splitlines()  # one line, exit status 1
+    assert exit_.value.code == 1 and len(lines) == 1 and lines[0].startswith("ganjax: error: ") and message in lines[0]
   np.savez(tmp_path / "small.npz", images=np.zeros((5, 4, 4, 1), np.uint8))
   with pytest.raises(DataError, match="--image_size"):
     evaluate.evaluate_files(tmp_path / "real", tmp_path / "small.npz")
+
+
+def test_evaluate_reads_one_class_as_unlabelled(tmp_path):
+  """A folder with a single class subfolder, or an array whose labels hold one class, is unlabelled:
+  `--features=auto` resolves to the self-supervised encoder, not a one-class classifier."""
+  from ganjax.metrics import features
+
+  _write_pngs(tmp_path / "faces" / "all", _digits(6))
+  np.savez(tmp_path / "one.npz", images=_digits(6), labels=np.full(6, 3))
+  np.savez(tmp_path / "two.npz", images=_digits(6), labels=np.arange(6) % 2)
+  for path in (tmp_path / "faces", tmp_path / "one.npz"):
+    loaded = evaluate.load(path, "--train")
+    assert loaded["labels"] is None and loaded["num_classes"] == 0, path
+    assert features.resolve("auto", loaded["labels"] is not None) == "self"
+  two = evaluate.load(tmp_path / "two.npz", "--train")
+  assert two["labels"].tolist() == [0, 1, 0, 1, 0, 1] and two["num_classes"] == 2
 
 
 def test_inception_weights_add_the_whole_suite_in_inception_features(config_of, monkeypatch):
@@ -175,5 +195,12 @@ def test_inception_weights_add_the_whole_suite_in_inception_features(config_of, 
   assert out["features"] == "self"
   for key in ("fid", "fid_real_reference", "kid", "kid_std", "precision", "recall", "density", "coverage"):
     assert np.isfinite(out[f"inception_{key}"]), key
-  assert out["inception_fid"] != out["fid"] and out["inception_kid"] != out["kid"]  # another feature space
+  # in the (stand-in) Inception features, not the run's: the Fréchet distance of the projections, written out
+  # (Heusel et al.: ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)), the trace from the product's eigenvalues)
+  real, fake = (np.asarray(x, np.float64).reshape(len(x), -1)[:, ::3]
+                for x in (split.test.get(np.arange(split.test.size))["image"], samples))
+  s1, s2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
+  root_trace = np.sqrt(np.clip(np.linalg.eigvals(s1 @ s2).real, 0, None)).sum()
+  expected = np.sum((real.mean(0) - fake.mean(0))**2) + np.trace(s1) + np.trace(s2) - 2 * root_trace
+  assert out["inception_fid"] == pytest.approx(expected, rel=1e-6) and abs(out["fid"] - expected) > 1e-3 * expected
   assert "seconds/inception_kid" in out and "seconds/inception_features" in out

@@ -1,6 +1,7 @@
 """Two processes on 127.0.0.1 (gloo collectives, 2 CPU devices each) train one model on one 4-device
 mesh, launched exactly as launch/local.sh does, and log the same losses as one process with 4 devices."""
 
+import contextlib
 import json
 import os
 import socket
@@ -27,21 +28,33 @@ def get_config(arg=None):
 """
 
 
-def free_port():
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
+@contextlib.contextmanager
+def reserved_port():
+  """A port for the coordinator, held for the whole test: bound here with SO_REUSEPORT (as gRPC, the
+  coordination service's server, binds its own), so the coordinator can bind it too while no other
+  program can take it in between, as it could a port found free and released."""
+  try:
+    s, host = socket.socket(socket.AF_INET6), "::"  # where the coordinator binds, [::]
+  except OSError:  # no IPv6 here: the coordinator binds 0.0.0.0
+    s, host = socket.socket(socket.AF_INET), ""
+  with s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind((host, 0))
+    yield s.getsockname()[1]
 
 
 def test_two_processes_form_one_mesh_and_match_one_process(tmp_path, config_of):
   cfg_file = tmp_path / "tiny_dcgan.py"
   cfg_file.write_text(CONFIG)
   flags = os.environ["XLA_FLAGS"].replace("device_count=4", "device_count=2")  # (and conftest.py's others)
-  env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu",
-         "GANJAX_PROCESSES": "2", "GANJAX_COORDINATOR": f"127.0.0.1:{free_port()}"}
   workdir = tmp_path / "multi"
-  r = subprocess.run(["bash", str(ROOT / "launch" / "local.sh"), f"--config={cfg_file}", f"--workdir={workdir}"],
-                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+  with reserved_port() as port:
+    with socket.socket() as other, pytest.raises(OSError, match="Address already in use"):
+      other.bind(("127.0.0.1", port))  # held: no other program takes it before the coordinator binds it
+    env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu",
+           "GANJAX_PROCESSES": "2", "GANJAX_COORDINATOR": f"127.0.0.1:{port}"}
+    r = subprocess.run(["bash", str(ROOT / "launch" / "local.sh"), f"--config={cfg_file}", f"--workdir={workdir}"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
   assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
   multi = [json.loads(line) for line in open(workdir / "metrics.jsonl")]
 

@@ -53,6 +53,35 @@ def _translate_mode_runs_on_a_file_and_a_folder(c, workdir):
   np.testing.assert_array_equal(picture[1:9, 19:27], images.to_uint8(held_out["b"])[0])  # the first target
 
 
+def assert_fraction(value, n):
+  """`value` is k / n for a whole k in 0..n: a fraction of exactly the n examples it was meant to count."""
+  assert 0 <= round(value * n) <= n and value * n == pytest.approx(round(value * n), abs=1e-6), (value, n)
+
+
+def held_out(c):
+  """A stand-in for the run as `evaluation.prediction_sets` and `side_split` read it: its streams' splits."""
+  import types
+
+  splits = data.load_streams(c)
+  return types.SimpleNamespace(splits=splits, split=next(iter(splits.values())))
+
+
+def _bicubic_baseline(c, result):
+  """Super-resolution's baseline (Ledig et al. 2017, Table 2): PIL's bicubic upsampling of each channel
+  of the held-out inputs, scored by PSNR = 10 log10(2^2 / MSE) per image, written out here."""
+  from PIL import Image
+
+  test = data.load(c).test
+  rows = test.get(np.arange(min(test.size, c.eval.num_samples)))
+  h, w = rows["b"].shape[1:3]
+  resize = lambda plane: np.asarray(Image.fromarray(plane, mode="F").resize((w, h), Image.BICUBIC))  # noqa: E731
+  up = np.array([[resize(np.asarray(img[..., ch], np.float32)) for ch in range(img.shape[-1])] for img in rows["a"]])
+  up = up.transpose(0, 2, 3, 1)
+  mse = ((np.clip(up, -1, 1).astype(np.float64) - rows["b"])**2).reshape(len(up), -1).mean(1)
+  assert result["translation_bicubic/psnr"] == pytest.approx(np.mean(10 * np.log10(4 / mse)), rel=1e-6)
+  assert result["translation_bicubic/ssim"] < 1 and 0 < result["translation_bicubic/l1"] <= 2
+
+
 def _token_outputs(c, workdir, result):
   """Sequence methods: text samples (decoded with the vocabulary) and the data's own metrics."""
   assert sorted(os.listdir(workdir / "samples")) == ["step_00000002.txt", "step_00000004.txt"]
@@ -60,12 +89,16 @@ def _token_outputs(c, workdir, result):
   assert len(lines) == c.sample.num
   assert set(sampling.sample(c, workdir)) == {"samples"}
   assert len(open(workdir / "samples.txt").read().splitlines()) == c.sample.num
-  assert 0 < result["sequence/distinct_fraction"] <= 1 and np.isfinite(result["test/nll"])
+  n = c.eval.num_samples
+  assert result["sequence/distinct_fraction"] > 0 and np.isfinite(result["test/nll"])
+  assert_fraction(result["sequence/distinct_fraction"], n)  # distinct sequences among the n samples
   if c.data.name.startswith("oracle"):
     assert result["sequence/nll_oracle"] > 0
     assert all(w.isdigit() for w in lines[0].split())  # the oracle's ids, as numbers
   elif c.data.name == "grammar":
-    assert 0 <= result["sequence/valid_fraction"] <= 1 and 0 <= result["sequence/distinct_valid"] <= 1000
+    assert_fraction(result["sequence/valid_fraction"], n)
+    distinct = result["sequence/distinct_valid"]
+    assert distinct == int(distinct) <= round(result["sequence/valid_fraction"] * n)  # distinct valid strings: valid
   else:
     words = set(data.load(c).train.vocabulary)
     assert all(w in words for line in lines for w in line.split())
@@ -74,10 +107,14 @@ def _token_outputs(c, workdir, result):
 
 @pytest.mark.parametrize("name,arg", CONFIG_ARGS)
 def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, arg):
+  import time
+
   c = config_of(name, arg, steps=4)
   c.sample_every = 2
   c.eval_every = 0
+  started = time.perf_counter()
   state = train.train(c, tmp_path)
+  elapsed = time.perf_counter() - started  # bounds each stage's own time in eval.json
   assert int(state.step) == 4
   rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
   assert [r["step"] for r in rows if "eval/" not in "".join(r)] == [2, 4]
@@ -92,7 +129,9 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   if hasattr(method, "generate") or hasattr(method, "translate"):
     assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
   else:  # a classifier (DANN): no pictures, its accuracies at evaluation
-    assert not os.path.exists(tmp_path / "samples") and 0 <= result_of(tmp_path)["target/test_accuracy"] <= 1
+    assert not os.path.exists(tmp_path / "samples")
+    for prefix, test, _ in evaluation.prediction_sets(held_out(c)):  # over each domain's held-out images
+      assert_fraction(result_of(tmp_path)[f"{prefix}test_accuracy"], test.size)
     with pytest.raises(ConfigError, match="draws nothing"):
       sampling.sample(c, tmp_path)
     return
@@ -101,25 +140,34 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   result = json.load(open(tmp_path / "eval.json"))
   assert result["step"] == 4
   if hasattr(method, "translate"):  # image-to-image: scored against the ground truth, both ways where it goes back
-    assert result["seconds/translations"] >= 0
+    assert 0 <= result["seconds/translations"] <= elapsed
     for side in ("translation", "translation_ba") if hasattr(method, "translate_back") else ("translation",):
       if c.data.name in ("ring8", "grid25"):  # DiscoGAN's mixtures: modes, not pixels
         assert 0 <= result[f"{side}/distinct_targets"] <= result[f"{side}/source_modes"]
         continue
       assert np.isfinite(result[f"{side}/fid"])
+      src, dst = ("a", "b") if side == "translation" else ("b", "a")
+      (source, _), (target, _) = evaluation.side_split(held_out(c), src), evaluation.side_split(held_out(c), dst)
+      n = min(source.test.size, c.eval.num_samples)  # the held-out inputs translated
+      n_real = n if dst in source.test.element_spec else min(n, target.test.size)  # their partners, or B's own
       if "source" not in c.data.streams or f"{side}/l1" in result:  # (unpaired domains: no ground truth)
-        assert result[f"{side}/l1"] > 0 and -1 <= result[f"{side}/ssim"] <= 1
+        # against the partners, not themselves (l1 0, SSIM 1); images in [-1, 1] differ by at most 2
+        assert 0 < result[f"{side}/l1"] <= 2 and result[f"{side}/ssim"] < 1
       if result[f"{side}/features"] == "classifier":  # labelled pairs: the "FCN-score" analogue
-        assert 0 <= result[f"{side}/class_accuracy"] <= 1 and 0 <= result[f"{side}/class_accuracy_real"] <= 1
+        assert_fraction(result[f"{side}/class_accuracy"], n)
+        assert_fraction(result[f"{side}/class_accuracy_real"], n_real)
       if hasattr(method, "translate_back"):
-        assert result[f"{side}/cycle_l1"] > 0
+        assert 0 < result[f"{side}/cycle_l1"] <= 2
     if c.algorithm == "srgan":  # super-resolution's bicubic baseline, scored alike
-      assert result["translation_bicubic/psnr"] > 0 and -1 <= result["translation_bicubic/ssim"] <= 1
+      _bicubic_baseline(c, result)
     if c.algorithm == "pix2pix":
       assert result["translation/fid_real_reference"] < result["translation/fid"]
       _translate_mode_runs_on_a_file_and_a_folder(c, tmp_path)
     if "source" in c.data.streams:  # domain adaptation: the task classifier on both domains, source | adapted rows
-      assert 0 <= result["target/test_accuracy"] <= 1 and 0 <= result["source/test_accuracy"] <= 1
+      sets = evaluation.prediction_sets(held_out(c))
+      assert [prefix for prefix, _, _ in sets] == ["source/", "target/"]
+      for prefix, test, _ in sets:
+        assert_fraction(result[f"{prefix}test_accuracy"], test.size)
       assert set(sampling.sample(c, tmp_path)) == {"translations"}
       out = sampling.translate_files(c, tmp_path, str(tmp_path / "samples"), str(tmp_path / "adapted"))
       assert len(out) == 2
@@ -129,30 +177,37 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
       paths = sampling.translate_files(c, tmp_path, str(tmp_path / "samples"), str(tmp_path / "back"), "BtoA")
       assert len(paths) == 2 and np.asarray(Image.open(paths[0])).shape == (8, 8, 3)  # B -> A
     return
-  assert result["seconds/samples"] >= 0  # every stage reports its own time
+  assert 0 <= result["seconds/samples"] <= elapsed  # every stage reports its own time
+  n_test = data.load(c).test.size
   if c.data.name in ("ring8", "grid25"):
-    assert 0 <= result["modes_covered"] <= 8
+    assert result["modes_covered"] == int(result["modes_covered"]) <= result["modes_total"] == 8
   elif c.data.name == "signals":  # time series: no image metrics, the code's clustering accuracy
-    assert 0.0 <= result["cluster_accuracy"] <= 1.0 and "fid" not in result
+    assert_fraction(result["cluster_accuracy"], n_test)
+    assert "fid" not in result
   elif c.algorithm == "vae":
     assert result["test/elbo"] < 0 and np.isfinite(result["fid"])
   else:
     assert np.isfinite(result["fid"]) and result["fid_real_reference"] < result["fid"]
   if "fid" in result:  # the rest of the image evaluation suite
-    assert np.isfinite(result["kid"]) and result["kid_std"] >= 0
-    for k in ("precision", "recall", "coverage"):
-      assert 0.0 <= result[k] <= 1.0
-    assert result["nn_ratio"] > 0 and 1 <= result["distinct_classes_in_100"] <= 10
+    assert np.isfinite(result["kid"]) and result["kid_std"] > 0  # a spread over random subsets
+    assert_fraction(result["precision"], c.eval.num_samples)  # of the generated samples
+    assert_fraction(result["recall"], n_test)  # of the held-out images
+    assert_fraction(result["coverage"], n_test)
+    assert result["nn_ratio"] == pytest.approx(result["nn_distance_generated"] / result["nn_distance_heldout"])
+    assert result["distinct_classes_in_100"] in range(1, 11)  # classes among the first 100 samples' argmaxes
     assert (tmp_path / "nearest_neighbours.png").exists()
-  extra = {"cgan": "class_accuracy", "acgan": "class_accuracy", "infogan": "cluster_accuracy",
-           "sgan": "test_accuracy", "ali": "test/reconstruction_mse", "vae": "linear_probe/latent_accuracy"}
-  if c.algorithm in extra:  # each method's own metric is in eval.json
-    assert np.isfinite(result[extra[c.algorithm]])
-  if c.algorithm in ("ali", "vae"):
-    assert 0.0 <= result["linear_probe/pixel_accuracy"] <= 1.0
-    assert 0.0 <= result["nearest_neighbour/latent_accuracy"] <= 1.0
-    assert 0.0 <= result["reconstruction/class_accuracy"] <= 1.0  # the classifier on G(E(x))
-    assert 0.0 <= result["reconstruction/class_accuracy_real"] <= 1.0
+  # each method's own metric: accuracies of the generated samples (their requested classes) or of the held-out images
+  n = c.eval.num_samples
+  extra = {"cgan": ("class_accuracy", n), "acgan": ("class_accuracy", n), "infogan": ("cluster_accuracy", n_test),
+           "sgan": ("test_accuracy", n_test), "vae": ("linear_probe/latent_accuracy", n_test)}
+  if c.algorithm in extra:
+    assert_fraction(result[extra[c.algorithm][0]], extra[c.algorithm][1])
+  if c.algorithm == "ali":
+    assert 0 < result["test/reconstruction_mse"] <= 4  # images in [-1, 1]
+  if c.algorithm in ("ali", "vae"):  # accuracies over the held-out images; the classifier on G(E(x)) too
+    for k in ("linear_probe/pixel_accuracy", "nearest_neighbour/latent_accuracy", "reconstruction/class_accuracy",
+              "reconstruction/class_accuracy_real"):
+      assert_fraction(result[k], n_test)
 
 
 def _sigterm_at(step_to_stop):
@@ -249,9 +304,11 @@ def test_sample_and_eval_modes(tmp_path, config_of):
   paths = sampling.sample(c, tmp_path)
   from PIL import Image
 
-  assert Image.open(paths["samples"]).size[0] > 0
-  strip = Image.open(paths["interpolation"])
-  assert strip.size[0] > strip.size[1]  # rows of interpolation_steps columns
+  tile = 4 * (8 + 1)  # an 8 x 8 image and its 1-pixel border, zoomed 4 times (pictures under 200 pixels)
+  n, rows, steps = c.sample.num, c.sample.interpolation_rows, c.sample.interpolation_steps
+  side = int(np.ceil(np.sqrt(n)))  # sample.num images in a square grid
+  assert Image.open(paths["samples"]).size == (side * tile + 4, side * tile + 4)
+  assert Image.open(paths["interpolation"]).size == (steps * tile + 4, rows * tile + 4)  # a row per pair of ends
   result = evaluation.evaluate_checkpoint(c, tmp_path)
   assert result["step"] == 2 and json.load(open(tmp_path / "eval.json")) == result
 
@@ -274,23 +331,54 @@ def test_cli_bad_input_is_one_line(tmp_path, override, message):
   assert "Traceback" not in r.stderr
 
 
+# The CLI's entry point, announcing readiness (a file) from its first step's hook: hooks run inside
+# `train.train`'s signal handlers, so from then on a SIGTERM is honoured, not fatal.
+SIGTERM_WORKER = """
+import os, pathlib
+from absl import app
+from ganjax import main, train
+
+_train = train.train
+
+def announced(config, workdir, hooks=None):
+  ready = pathlib.Path(os.environ["GANJAX_TEST_READY"])
+  return _train(config, workdir, [*(hooks or []), lambda step, state: ready.exists() or ready.write_text(str(step))])
+
+train.train = announced
+app.run(main.main, flags_parser=main.parse_flags)
+"""
+
+
 def test_cli_sigterm_saves_and_exits_cleanly(tmp_path):
   import time
 
-  args = [sys.executable, "-m", "ganjax.main", "--config=configs/gan.py", f"--workdir={tmp_path}",
+  (tmp_path / "sigterm_worker.py").write_text(SIGTERM_WORKER)
+  workdir, ready = tmp_path / "run", tmp_path / "ready"
+  args = [sys.executable, str(tmp_path / "sigterm_worker.py"), "--config=configs/gan.py", f"--workdir={workdir}",
           "--config.num_steps=100000", "--config.log_every=5", "--config.checkpoint_every=100000",
           "--config.progress=False", "--config.compilation_cache=" + os.environ.get("GANJAX_TEST_XLA_CACHE", "")]
-  proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-  deadline = time.time() + 120
-  metrics = tmp_path / "metrics.jsonl"
-  while time.time() < deadline and not (metrics.exists() and metrics.stat().st_size):
-    time.sleep(0.2)
-  proc.send_signal(signal.SIGTERM)
-  out, err = proc.communicate(timeout=120)
-  assert proc.returncode == 0, err[-2000:]
-  steps = checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps()
-  assert len(steps) == 1 and 5 <= steps[0] < 100000
-  assert f"stopped by a signal at step {steps[0]}; checkpoint saved" in out
+  env = {**os.environ, "GANJAX_TEST_READY": str(ready), "PYTHONPATH": os.pathsep.join(
+      [str(ROOT), os.environ.get("PYTHONPATH", "")])}
+  with open(tmp_path / "out", "w") as out, open(tmp_path / "err", "w") as err:
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=err, text=True, env=env)
+    try:
+      deadline = time.time() + 600  # a bound for a stuck worker only: the wait ends at its announcement
+      while not ready.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+      assert ready.exists(), f"the worker never announced readiness: {(tmp_path / 'err').read_text()[-2000:]}"
+      proc.send_signal(signal.SIGTERM)
+      proc.wait(timeout=300)
+    finally:
+      if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=60)
+  stdout, stderr = (tmp_path / "out").read_text(), (tmp_path / "err").read_text()
+  assert proc.returncode == 0, stderr[-2000:]
+  steps = checkpoint.Checkpointer(workdir / "checkpoints").all_steps()
+  assert len(steps) == 1 and int(ready.read_text()) <= steps[0] < 100000  # saved where it stopped
+  assert f"ganjax: stopped by a signal at step {steps[0]}; checkpoint saved" in stdout
+  rows = [json.loads(line) for line in open(workdir / "metrics.jsonl")]
+  assert rows[-1]["step"] == steps[0]  # the steps since the last log row are logged before it stops
 
 
 def test_training_on_tfds_under_mock_data(tmp_path, config_of):

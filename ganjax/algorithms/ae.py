@@ -14,8 +14,10 @@ networks are `ganjax.networks.autoencoder.Autoencoder` with a `model.latent_dim`
 
 Not a generative model by itself: `generate` decodes codes drawn from a diagonal Gaussian fitted to
 the codes of the training batches (running moments kept in the state), for the sample grids and
-the evaluation suite. `--mode=sample` also writes `reconstructions.png`: rows of corrupted input,
-reconstruction, clean input.
+the evaluation suite. It declares no DENSITY_DECODER: training puts no prior on the codes, so the
+N(0, I) codes AIS (`ganjax.metrics.ais`) integrates over are not what the decoder was trained to
+decode, and a "log p(x)" of them would be the likelihood of no model; AIS refuses the autoencoder.
+`--mode=sample` also writes `reconstructions.png`: rows of corrupted input, reconstruction, clean input.
 """
 
 from __future__ import annotations
@@ -105,9 +107,6 @@ def encode(state, images):
 
 def reconstruct(state, images):
   return _decode(state, state.ae(images)[0])
-
-
-DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
 
 
 def generate(state, key, n: int, z=None):

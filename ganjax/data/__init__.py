@@ -22,7 +22,7 @@ Names (`config.data.name`):
   signals              synthetic 2-channel time series of 4 families (sine, square, sawtooth, burst)
   csv:<file>           windows of a multichannel series in a CSV file (optional `label` column)
   idx:<dir>            MNIST-format IDX files (.gz or raw)
-  folder:<dir>         a folder of images; class subfolders give labels
+  folder:<dir>         a folder of images; two or more class subfolders give labels (one subfolder: unlabelled)
   paired:<dir>         paired images: <dir>/a/NAME and <dir>/b/NAME, batches {"a": ..., "b": ...}
   text:<file>          windows of character tokens of a UTF-8 text file, batches {"tokens": int32}
   oracle[:<seed>]      SeqGAN's synthetic oracle LSTM's sequences (`ganjax.data.sequences`), {"tokens": int32}

@@ -86,8 +86,8 @@ def digits(image_size: int = 0) -> Source:
 # Each mode's standard deviation, as the papers' code draws them: Metz et al. 2016's ring (radius 2,
 # 0.02; VEEGAN's ring is the same at half the scale, radius 1 and 0.01) and VEEGAN's grid (Srivastava et
 # al. 2017: modes 2 apart, 0.05 -- as GDPP-GAN's script, which reproduces its Table 1, and a port of
-# VEEGAN's own notebook draw it). ganjax's grid used 0.02 before session 16 (`data.mixture_std=0.02`
-# reproduces those figures).
+# VEEGAN's own notebook draw it). ganjax's grid once used 0.02 (`data.mixture_std=0.02` reproduces
+# the figures made with it).
 MIXTURE_STDS = {"ring8": 0.02, "grid25": 0.05}
 
 
@@ -278,7 +278,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 
 def folder(directory, image_size: int = 0) -> Source:
-  """A folder of images; class subfolders (`dir/<class>/*.png`) give labels in sorted order."""
+  """A folder of images; two or more class subfolders (`dir/<class>/*.png`) give labels in sorted
+  order. Fewer than two classes is unlabelled data: images at the top level, or one subfolder
+  (torchvision's ImageFolder layout of an unlabelled set, `faces/all/*.png`)."""
   directory = pathlib.Path(os.path.expanduser(str(directory)))
   if not directory.is_dir():
     raise DataError(f"folder: {directory} is not a directory")
@@ -286,9 +288,9 @@ def folder(directory, image_size: int = 0) -> Source:
   if not files:
     raise DataError(f"folder: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {directory}")
   classes = sorted({p.parent.relative_to(directory).as_posix() for p in files})
-  labelled = classes != ["."]
-  if labelled and "." in classes:
+  if len(classes) > 1 and "." in classes:
     raise DataError(f"folder: {directory} mixes images at the top level with class subfolders")
+  labelled = len(classes) > 1
   images = _read_images(files, image_size, "folder")
   arrays = {"image": to_unit_range(np.stack(images))}
   if labelled:

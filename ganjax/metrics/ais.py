@@ -12,8 +12,9 @@ for GAN generators a Gaussian p(x | z) = N(x; G(z), sigma^2 I) (Wu et al. Sec. 4
 hyperparameter, `--sigma`; `--observation=gaussian` puts a VAE's decoder mean under the same model,
 so that a VAE and a GAN are compared on one footing, as Wu et al. do). Only methods that declare
 `DENSITY_DECODER = True` -- generate(state, None, n, z) a deterministic, continuous function of
-z ~ N(0, I) alone -- are accepted: a label- or code-conditioned generator (cGAN, AC-GAN, InfoGAN)
-or discrete samples (the discrete BGAN) give no such p(x).
+z ~ N(0, I) alone, N(0, I) being the prior the model was trained under -- are accepted: a label- or
+code-conditioned generator (cGAN, AC-GAN, InfoGAN), discrete samples (the discrete BGAN) or a decoder
+without a prior on its codes (the plain and denoising autoencoder) give no such p(x).
 
   python -m ganjax.metrics.ais --config=configs/vae.py --workdir=/tmp/vae_mnist --num_images=100 --iwae_samples=5000
   python -m ganjax.metrics.ais --config=configs/dcgan.py --workdir=/tmp/dcgan_mnist --num_images=100 --sigma=0.1
@@ -110,9 +111,10 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
   from ganjax.errors import CheckpointError, ConfigError
 
   if not getattr(algorithms.get(config.algorithm), "DENSITY_DECODER", False):
-    raise ConfigError(f"AIS estimates log p(x) = log E_z p(x | z) for a generator that maps z ~ N(0, I) alone to "
-                      f"continuous samples; algorithm {config.algorithm!r} does not declare DENSITY_DECODER (its "
-                      "generator is conditioned on labels or codes, or its samples are discrete)")
+    raise ConfigError(f"AIS estimates log p(x) = log E_z p(x | z) for a generator trained to map z ~ N(0, I) alone "
+                      f"to continuous samples; algorithm {config.algorithm!r} does not declare DENSITY_DECODER (its "
+                      "generator is conditioned on labels or codes, its samples are discrete, or its codes have no "
+                      "N(0, I) prior, as an autoencoder's)")
   if config.model.latent_dist != "normal":
     raise ConfigError(f"AIS's prior is N(0, I), but model.latent_dist={config.model.latent_dist!r}")
   run = train.Run(config, workdir, need_data_iterator=False)

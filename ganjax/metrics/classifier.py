@@ -2,9 +2,11 @@
 
 A small CNN (or an MLP for vector data) trained on the training split's labels, once per dataset,
 and cached under `<cache>/classifiers/<fingerprint>.msgpack`; the fingerprint covers the data
-(name, shape, size and a hash of the first images), the architecture and the training settings, so
-a changed dataset never reuses a stale classifier. Its held-out accuracy is reported with every
-evaluation so a reader can judge the feature space.
+(shape, size, a hash of the first images and of the labels), the training settings (steps, seed,
+width) and the code: a hash of the source of the modules that define and train the network
+(`code_fingerprint`), so neither a changed dataset nor a changed network or training loop reuses a
+stale classifier. Its held-out accuracy is reported with every evaluation so a reader can judge the
+feature space.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import pathlib
+import sys
 
 import flax.linen as nn
 import flax.serialization
@@ -49,9 +53,24 @@ class Classifier(nn.Module):
     return features, nn.Dense(self.num_classes)(features)
 
 
-def fingerprint(images, labels, num_classes: int, steps: int, seed: int) -> str:
+def _source(module) -> bytes:
+  return pathlib.Path(module.__file__).read_bytes()
+
+
+def code_fingerprint(*modules) -> str:
+  """A hash of the source files of `modules` (those that define and train a cached network): part of
+  every cache key, so that weights trained by older code are never reused."""
   h = hashlib.sha256()
-  h.update(repr((images.shape, str(images.dtype), num_classes, steps, seed, FEATURES, "v2")).encode())
+  for m in modules:
+    h.update(m.__name__.encode() + b"\0" + _source(m) + b"\0")
+  return h.hexdigest()[:16]
+
+
+def fingerprint(images, labels, num_classes: int, steps: int, seed: int) -> str:
+  """The classifier's cache key: the data, the settings and this module's code."""
+  h = hashlib.sha256()
+  h.update(repr((images.shape, str(images.dtype), num_classes, steps, seed, FEATURES, "v2",
+                 code_fingerprint(sys.modules[__name__]))).encode())
   h.update(np.ascontiguousarray(images[:256]).tobytes())
   h.update(np.ascontiguousarray(labels).tobytes())
   return h.hexdigest()[:16]

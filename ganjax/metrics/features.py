@@ -11,8 +11,9 @@ the `inception_` prefix).
   inception   the FID Inception-v3's 2,048-d pool features (`inception.py`) from weights the user
               supplies (`eval.inception_weights`); nothing is trained.
 
-`eval.features = "auto"` picks `classifier` for labelled data and `self` otherwise. The networks
-are trained on the training split (at most 20,000 images) and cached by a fingerprint of the data.
+`eval.features = "auto"` picks `classifier` for labelled data (two or more classes) and `self`
+otherwise. The networks are trained on the training split (at most 20,000 images) and cached by a
+fingerprint of the data, the settings and the code that defines and trains them.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def resolve(kind: str, has_labels: bool, inception_weights: str = "") -> str:
   if kind == "auto":
     return "classifier" if has_labels else "self"
   if kind == "classifier" and not has_labels:
-    raise ConfigError("the classifier feature space needs labelled training images (class subfolders, a 'labels' "
-                      "array, or a labelled dataset); use features 'self' (trained without labels) or 'inception'")
+    raise ConfigError("the classifier feature space needs labelled training images (two or more class "
+                      "subfolders, a 'labels' array, or a labelled dataset); use features 'self' (trained "
+                      "without labels) or 'inception'")
   if kind == "inception" and not inception_weights:
     raise ConfigError("the inception feature space needs the FID Inception-v3 weights (.npz of pytorch-fid's "
                       "state dict, see ganjax/metrics/inception.py): pass eval.inception_weights / --inception_weights")

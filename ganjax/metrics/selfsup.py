@@ -15,7 +15,8 @@ a random zoomed crop (scale 1-1.5x, i.e. 44-100% of the area, resampled bilinear
 flip for colour images only (digits and text are not mirror-symmetric), brightness (+-0.2) and
 contrast (x0.7-1.3) jitter, and Gaussian noise (sigma 0.05). Trained `steps` Adam steps (1e-3) of
 128 images, once per dataset, cached under `<cache>/self_features/<fingerprint>.msgpack` (data shape,
-a sample of the images, the settings). `pair_accuracy` — of 1,000 held-out images, the fraction
+a sample of the images, the settings, and the source of this module and of `classifier.py`, whose
+body the encoder is: `classifier.code_fingerprint`). `pair_accuracy` — of 1,000 held-out images, the fraction
 whose second view's nearest neighbour among all second views is its own — says how much the
 features distinguish images, as the classifier's held-out accuracy does for its features.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 
 import flax.linen as nn
 import jax
@@ -85,8 +87,10 @@ def nt_xent(z1, z2, temperature: float = TEMPERATURE):
 
 
 def fingerprint(images, steps: int, seed: int) -> str:
+  """The encoder's cache key: the data, the settings and the code of the encoder and its training."""
   h = hashlib.sha256()
-  h.update(repr((images.shape, str(images.dtype), steps, seed, FEATURES, TEMPERATURE, "simclr-v1")).encode())
+  h.update(repr((images.shape, str(images.dtype), steps, seed, FEATURES, TEMPERATURE, "simclr-v1",
+                 classifier.code_fingerprint(classifier, sys.modules[__name__]))).encode())
   h.update(np.ascontiguousarray(images[:256]).tobytes())
   h.update(np.ascontiguousarray(images[::max(1, len(images) // 256)][:256]).tobytes())
   return h.hexdigest()[:16]
