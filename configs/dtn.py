@@ -1,6 +1,7 @@
 """DTN (Taigman et al. 2017): f the task classifier's 100-d last hidden layer, trained on the source
 labels for the first 1,000 steps and then fixed; g a transposed-convolution decoder; a three-way D;
-L_GANG + 15 L_CONST + 15 L_TID (gamma = 0 for digits, as the paper); Adam(3e-4, beta1 0.5), batch 64.
+L_GANG + 15 L_CONST + 15 L_TID (gamma = 0 for digits, as the paper); Adam(3e-4, beta1 0.5), batch 64;
+the task classifier t (Adam 1e-3) on G(source) from the end of f's pretraining on, as g and D.
 Offline default: digits -> digits-M (28 x 28); DTN's own pair, a "digits to MNIST" transfer:
 
   python -m ganjax.main --config=configs/dtn.py --workdir=/tmp/dtn                       # digits -> digits-M

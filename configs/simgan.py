@@ -3,10 +3,13 @@ refiner (the paper's 4 blocks of 64: --config.simgan.blocks=4 --config.model.wid
 --config.simgan.d_width=96), batch 32, the local
 (per-patch) adversarial loss, lambda * ||R(x) - x||_1 self-regularisation, a history of refined
 images for half of each D batch, R pretrained on the self-regularisation (1,000 steps) and D alone
-(200), then K_g = 2 R updates per D update; Adam(1e-3) (the paper uses SGD 0.001 for gaze; Adam here).
+(200, R fixed), then K_g = 2 R updates per D update, each on a fresh minibatch (3 x 32 rows of each
+stream per step, Algorithm 1); the refiner's last layer a 1x1 convolution (the paper's); Adam(1e-3)
+(the paper uses SGD 0.001 for gaze; Adam here).
 Synthetic digits rendered from matplotlib's fonts (`fonts`) refined towards real digits; the task
 classifier trained on the refinements is tested on the real ones. Offline default: fonts -> the
-bundled digits (28 x 28); the raw-synthetic baseline is configs/dann.py:source_only on the same streams.
+bundled digits (28 x 28); the raw-synthetic baseline is configs/dann.py:source_only on the same streams,
+or configs/dann.py:source_only:simgan with this config's classifier recipe (Adam(1e-3), batch 32).
 
   python -m ganjax.main --config=configs/simgan.py --workdir=/tmp/simgan                      # fonts -> digits
   python -m ganjax.main --config=configs/simgan.py --workdir=/tmp/simgan_mnist \

@@ -3,23 +3,30 @@ Networks", JMLR 17), and the source-only / target-only bounds on the same networ
 
 A feature extractor G_f (player "f"), a label predictor G_y ("c") and a domain classifier G_d
 ("d") seek the saddle point of Eq. 18:
-    E(theta_f, theta_y, theta_d) = L_y(theta_f, theta_y) - lambda * L_d(theta_f, theta_d),
+    E(theta_f, theta_y, theta_d) = (1/n) sum_{i<=n} L_y^i - lambda ((1/n) sum_{i<=n} L_d^i + (1/n') sum_{i>n} L_d^i),
     (theta_f, theta_y) = argmin E,   theta_d = argmax E,
-with L_y the cross-entropy of the source labels (mean over the source rows) and L_d the logistic
-loss of the domain label (0 source, 1 target; mean over both streams' rows). The gradient-reversal
-layer R_lambda (Sec. 5.2, Eq. 19-20: R(x) = x forward, dR/dx = -lambda I backward, `grad_reverse`,
-a `jax.custom_vjp`) sits between G_f and G_d, so one gradient of L_y + L_d gives every player its
-update of Eq. 13-15: G_y descends L_y, G_d descends L_d, G_f descends L_y - lambda L_d. Schedules
-(Sec. 5.2.2), p in [0, 1] the fraction of training done: the adaptation factor
-lambda_p = 2 / (1 + exp(-gamma p)) - 1 with gamma = 10 (`dann.gamma`; `dann.lambda_max` scales it),
-and the learning rate mu_p = mu_0 / (1 + alpha p)^beta with mu_0 = 0.01, alpha = 10, beta = 0.75
-(SGD with momentum 0.9, `optim.*.anneal_alpha`), as in the paper; each batch holds `batch_size`
-rows of each stream. The networks are the paper's MNIST ones (`ganjax.networks.adaptation`).
+with L_y the cross-entropy of the source labels and L_d the logistic loss of the domain label
+(0 source, 1 target): the domain loss is the mean over the n source rows plus the mean over the n'
+target rows (`dann.domain_average = "per_stream"`). The authors' released code (the Caffe `grl`
+branch of ddtm/caffe, for the Office experiments) instead takes one SigmoidCrossEntropyLoss over the
+concatenated 2n rows, its sum divided by 2n, half of Eq. 18's term at n = n' (`"pooled"`). The
+gradient-reversal layer R_lambda (Sec. 5.2, Eq. 19-20: R(x) = x forward, dR/dx = -lambda I backward,
+`grad_reverse`, a `jax.custom_vjp`) sits between G_f and G_d, so one gradient of L_y + L_d gives
+every player its update of Eq. 13-15: G_y descends L_y, G_d descends L_d, G_f descends
+L_y - lambda L_d. Schedules (Sec. 5.2.2), p in [0, 1] the fraction of training done: the adaptation
+factor lambda_p = 2 / (1 + exp(-gamma p)) - 1 with gamma = 10 (`dann.gamma`; `dann.lambda_max`
+scales it), and the learning rate mu_p = mu_0 / (1 + alpha p)^beta with mu_0 = 0.01, alpha = 10,
+beta = 0.75 (SGD with momentum 0.9, `optim.*.anneal_alpha`), as in the paper; each batch holds
+`batch_size` rows of each stream. The networks are the paper's MNIST ones (Sec. 5.2, Fig. 4;
+`ganjax.networks.adaptation`): G_y fully connected 100 - 100 - 10, G_d 100 - 1.
 
 `dann.adapt = False` drops L_d: the source-only bound. `dann.labels = "target"` trains L_y on the
 target's labels instead (the target-only bound, an oracle that needs the target labels); otherwise
-the step never reads the target stream's labels (tested). `configs/dann.py:source_only` and
-`:target_only` are the two bounds.
+the step never reads the target stream's labels nor its source-domain side (tested).
+`configs/dann.py:source_only` and `:target_only` are the two bounds with DANN's recipe (SGD, the
+schedules above, `batch_size` rows); `:source_only:<method>` and `:target_only:<method>` (pixelda,
+dtn, simgan) train them with that method's task-classifier recipe instead (its optimizer, batch and
+number of classifier steps, on its streams), so that a method's gain over a bound compares one recipe.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ from ganjax.networks.adaptation import Extractor, Head
 
 CONFIG_BLOCK = "dann"
 CLASS_MATCHING = "identity"
+DOMAIN_HIDDEN = (100,)  # G_d: fully connected 100 - 1 (Sec. 5.2, Fig. 4)
+DOMAIN_AVERAGES = {"per_stream": "Eq. 18: the source rows' mean plus the target rows' mean",
+                   "pooled": "the released Caffe code: one mean over the 2n concatenated rows"}
 
 
 @jax.custom_vjp
@@ -63,6 +73,7 @@ def adaptation_factor(p, gamma: float = 10.0):
 def check(config):
   adaptation.check_streams(config)
   choose("dann.labels", config.dann.labels, {"source": 0, "target": 1})
+  choose("dann.domain_average", config.dann.domain_average, DOMAIN_AVERAGES)
   if config.dann.lambda_max < 0:
     raise ConfigError(f"dann.lambda_max must be >= 0, got {config.dann.lambda_max}")
 
@@ -83,8 +94,17 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   pf = init_player(config, "f", f, kf, jnp.zeros_like(x))
   h = jax.eval_shape(lambda v: f.apply(v, jnp.zeros_like(x), train=False), {"params": pf.params})
   players = {"f": pf, "c": init_player(config, "c", Head(config.model.num_classes), kc, jnp.zeros(h.shape)),
-             "d": init_player(config, "d", Head(1), kd, jnp.zeros(h.shape))}
+             "d": init_player(config, "d", Head(1, DOMAIN_HIDDEN), kd, jnp.zeros(h.shape))}
   return state_lib.create(config, players)
+
+
+def domain_loss(logits_s, logits_t, average: str):
+  """L_d of Eq. 18 from G_d's logits on the source (label 0) and target (label 1) rows."""
+  bce_s = optax.sigmoid_binary_cross_entropy(logits_s, jnp.zeros_like(logits_s))
+  bce_t = optax.sigmoid_binary_cross_entropy(logits_t, jnp.ones_like(logits_t))
+  if average == "pooled":
+    return jnp.mean(jnp.concatenate([bce_s, bce_t]))
+  return jnp.mean(bce_s) + jnp.mean(bce_t)
 
 
 def train_step(state, batch, key):
@@ -105,16 +125,16 @@ def train_step(state, batch, key):
     if not cfg.adapt:
       return class_loss, (class_loss, 0.0, 0.0, adaptation.accuracy(logits, y))
     ht = f.apply(params["f"], xt)[0]
-    domain_logits = d.apply(params["d"], grad_reverse(jnp.concatenate([hs, ht]), lam))[0]
-    is_target = jnp.concatenate([jnp.zeros(len(hs)), jnp.ones(len(ht))])
-    domain_loss = jnp.mean(optax.sigmoid_binary_cross_entropy(domain_logits, is_target))
-    domain_acc = jnp.mean((domain_logits > 0) == (is_target > 0))
-    return class_loss + domain_loss, (class_loss, domain_loss, domain_acc, adaptation.accuracy(logits, y))
+    out = d.apply(params["d"], grad_reverse(jnp.concatenate([hs, ht]), lam))[0]
+    out_s, out_t = out[:len(hs)], out[len(hs):]
+    loss_d = domain_loss(out_s, out_t, cfg.domain_average)
+    domain_acc = jnp.mean(jnp.concatenate([out_s <= 0, out_t > 0]))
+    return class_loss + loss_d, (class_loss, loss_d, domain_acc, adaptation.accuracy(logits, y))
 
   params = {"f": f.params, "c": c.params, "d": d.params}
-  (_, (class_loss, domain_loss, domain_acc, acc)), grads = jax.value_and_grad(objective, has_aux=True)(params)
+  (_, (class_loss, d_loss, domain_acc, acc)), grads = jax.value_and_grad(objective, has_aux=True)(params)
   players = {name: state.players[name].update(grads[name]) for name in params}
-  metrics = {"c/class_loss": class_loss, "c/train_accuracy": acc, "d/domain_loss": domain_loss,
+  metrics = {"c/class_loss": class_loss, "c/train_accuracy": acc, "d/domain_loss": d_loss,
              "d/domain_accuracy": domain_acc, "f/lambda": lam, "f/grad_norm": grad_norm(grads["f"])}
   return state.replace(step=state.step + 1, players={**state.players, **players}), metrics
 

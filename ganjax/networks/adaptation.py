@@ -1,6 +1,6 @@
 """The networks of the domain-adaptation methods (`ganjax.algorithms.dann`, `dtn`, `pixelda`, `simgan`).
 
-`Extractor` + `Head` is the MNIST architecture of Ganin et al. 2016 (JMLR, Sec. 5.1 / Fig. 4):
+`Extractor` + `Head` is the MNIST architecture of Ganin et al. 2016 (JMLR, Sec. 5.2 / Fig. 4):
 conv 5x5 32 - ReLU - max-pool 2 - conv 5x5 48 - ReLU - max-pool 2 (the feature extractor G_f), then
 fully connected 100 - 100 - 10 (the label predictor G_y) and 100 - 1 (the domain classifier G_d).
 PixelDA's task classifier for MNIST -> MNIST-M is the same network (Bousmalis et al. 2017, Sec. 4.2),
@@ -47,7 +47,8 @@ class Extractor(nn.Module):
 
 class Head(nn.Module):
   """Fully connected ReLU layers of `hidden` units, then `outputs` logits (a vector when outputs == 1);
-  with `features`, the last hidden layer instead of the logits."""
+  with `features`, the last hidden layer instead of the logits. The default is the label predictor
+  G_y (100 - 100 - outputs); DANN's domain classifier G_d is `Head(1, hidden=(100,))`, 100 - 1."""
   outputs: int
   hidden: Sequence[int] = (100, 100)
 
@@ -90,16 +91,22 @@ class PatchDiscriminator(nn.Module):
 
 
 class ConvDiscriminator(nn.Module):
-  """PixelDA's discriminator (Bousmalis et al. 2017, App.): Gaussian noise of std `noise` on the input
-  and after every layer while training, 3x3 convolutions of width, 2, 4, 8 x width filters (strides
-  1, 2, 2, 2; batch norm after all but the first; the strided ones 4x4 here, for ganjax's fast CPU
-  path), leaky ReLU 0.2 and dropout `dropout`, then
-  `outputs` logits (a vector when 1). With outputs = 3 and no noise or dropout it is DTN's three-way
-  D (Taigman et al. 2017: G(source), G(target), real target)."""
+  """PixelDA's discriminator (Bousmalis et al. 2017, Fig. 2; the authors' `predict_domain`): 3x3
+  convolutions of width, 2, 4, 8 x width filters (strides 1, 2, 2, 2; batch norm after all but the
+  first), leaky ReLU 0.2, dropout `dropout` and Gaussian noise of std `noise` after every layer while
+  training, then `outputs` logits (a vector when 1). `input_noise`: the noise on the input image too
+  (the released hparam `discriminator_image_noise`, False for MNIST -> MNIST-M). The released network
+  is `strided_kernel=3, init_std=0.02, slim_norm=True`; the defaults (4x4 strided convolutions on
+  ganjax's fast CPU path, flax's initialisers, DCGAN's batch norm) are DTN's: with outputs = 3 and no
+  noise or dropout it is DTN's three-way D (Taigman et al. 2017: G(source), G(target), real target)."""
   outputs: int = 1
   width: int = 64
   noise: float = 0.0
   dropout: float = 0.0
+  input_noise: bool = True
+  strided_kernel: int = 4
+  init_std: float = 0.0  # > 0: every weight from N(0, init_std), biases 0 (the released code's)
+  slim_norm: bool = False  # TF-Slim's batch norm (the released code's): no scale, epsilon 1e-3, decay 0.9
   conv_impl: str = "auto"
   dtype: Any = jnp.float32
 
@@ -110,17 +117,25 @@ class ConvDiscriminator(nn.Module):
         return h
       return h + self.noise * jax.random.normal(self.make_rng("noise"), h.shape, h.dtype)
 
-    h = noisy(x.astype(self.dtype))
+    def norm():
+      if self.slim_norm:
+        return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-3, use_scale=False,
+                            dtype=self.dtype)
+      return batch_norm(train, self.dtype)
+
+    init = {"kernel_init": nn.initializers.normal(self.init_std)} if self.init_std else {}
+    h = x.astype(self.dtype)
+    h = noisy(h) if self.input_noise else h
     for i, stride in enumerate((1, 2, 2, 2)):
-      k = (3, 3) if stride == 1 else (4, 4)  # 4x4 stride 2: ganjax's fast CPU path (`layers.Conv`)
-      h = Conv(self.width * 2**i, k, (stride, stride), impl=self.conv_impl, dtype=self.dtype)(h)
+      k = (3, 3) if stride == 1 else (self.strided_kernel,) * 2  # 4x4 stride 2: ganjax's fast CPU path
+      h = Conv(self.width * 2**i, k, (stride, stride), impl=self.conv_impl, dtype=self.dtype, **init)(h)
       if i > 0:
-        h = batch_norm(train, self.dtype)(h)
+        h = norm()(h)
       h = nn.leaky_relu(h, 0.2)
       if self.dropout:
         h = nn.Dropout(self.dropout, deterministic=not train)(h)
       h = noisy(h)
-    out = nn.Dense(self.outputs)(h.reshape((h.shape[0], -1)).astype(jnp.float32))
+    out = nn.Dense(self.outputs, **init)(h.reshape((h.shape[0], -1)).astype(jnp.float32))
     return out[:, 0] if self.outputs == 1 else out
 
 
@@ -146,19 +161,32 @@ class Decoder(nn.Module):
 
 
 class NoiseConditioned(nn.Module):
-  """PixelDA's generator G(x, z) (Bousmalis et al. 2017, Sec. 3.2 and App.): the noise vector z
-  through a dense layer to one extra image channel, concatenated with the source image x, then a
-  stride-1 ResNet (`ResnetGenerator` with no down-sampling: 3x3 convolutions of `width` filters,
-  `blocks` residual blocks with batch norm, tanh)."""
+  """PixelDA's generator G(x, z) (Bousmalis et al. 2017, Fig. 2; the authors' `resnet_generator`):
+  z through a fully connected layer to H x W values (batch norm, ReLU), reshaped to one extra image
+  channel and concatenated with the source image x; a `kernel` x `kernel` convolution of `width`
+  filters and ReLU (no batch norm); `blocks` residual blocks (conv, batch norm, ReLU, conv, batch
+  norm, plus the block's input, no activation after the sum); a 1x1 convolution to `out_channels`
+  and tanh. Stride 1 and zero (SAME) padding throughout; TF-Slim's batch norm (decay 0.9, epsilon
+  1e-3, no scale; no bias in the layers it follows); weights from N(0, `init_std`), biases 0."""
   out_channels: int
   width: int = 64
   blocks: int = 6
+  kernel: int = 3
+  init_std: float = 0.02
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, z, train: bool = True):
-    from ganjax.networks.resnet_generator import ResnetGenerator
-
-    noise = nn.Dense(x.shape[1] * x.shape[2])(z).reshape((*x.shape[:3], 1))
-    return ResnetGenerator(self.out_channels, width=self.width, blocks=self.blocks, downsamplings=0, norm="batch",
-                           edge_kernel=3, dtype=self.dtype)(jnp.concatenate([x, noise.astype(x.dtype)], -1), train)
+    init = nn.initializers.normal(self.init_std)
+    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-3,  # noqa: E731
+                                use_scale=False, dtype=self.dtype)
+    conv = lambda ch, k=self.kernel, bias=False: nn.Conv(ch, (k, k), padding="SAME", use_bias=bias,  # noqa: E731
+                                                         kernel_init=init, dtype=self.dtype)
+    b, hh, ww = x.shape[:3]
+    noise = nn.Dense(hh * ww, use_bias=False, kernel_init=init, dtype=self.dtype)(z.astype(self.dtype))
+    noise = nn.relu(norm()(noise)).reshape((b, hh, ww, 1))
+    h = nn.relu(conv(self.width, bias=True)(jnp.concatenate([x.astype(self.dtype), noise.astype(self.dtype)], -1)))
+    for _ in range(self.blocks):
+      r = nn.relu(norm()(conv(self.width)(h)))
+      h = h + norm()(conv(self.width)(r))
+    return jnp.tanh(conv(self.out_channels, 1, True)(h).astype(jnp.float32))

@@ -8,8 +8,9 @@ with tanh. Instance normalisation (no affine parameters, as the authors' Instanc
 after every convolution but the last and the second one of each block; reflection padding for the
 7x7 and the blocks' convolutions; weights from N(0, 0.02). The paper uses 6 blocks for 128 x 128
 images and 9 for 256 x 256 and larger. Image sizes: divisible by 2^downsamplings. With
-`downsamplings=0` and `edge_kernel=3` it is the stride-1 ResNet refiner of SimGAN (Shrivastava et al.
-2017) and PixelDA's generator (Bousmalis et al. 2017).
+`downsamplings=0` and `edge_kernel=3` it is PixelDA's generator (Bousmalis et al. 2017) and, with
+`out_kernel=1` (a 1x1 convolution to the image), the stride-1 ResNet refiner of SimGAN (Shrivastava
+et al. 2017).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class ResnetGenerator(nn.Module):
   norm: str = "instance"
   edge_kernel: int = 7  # the first and last convolutions' size (c7s1); 3 for SimGAN's and PixelDA's refiners
   dtype: Any = jnp.float32
+  out_kernel: int = 0  # the last convolution's size if not edge_kernel (SimGAN's refiner: 1, a 1x1 convolution)
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -80,5 +82,6 @@ class ResnetGenerator(nn.Module):
       h = nn.ConvTranspose(self.width * 2**i, (3, 3), strides=(2, 2), padding=((1, 2), (1, 2)), kernel_init=init,
                            dtype=self.dtype)(h)
       h = nn.relu(norm()(h))
-    h = nn.Conv(self.out_channels, k, padding="VALID", kernel_init=init, dtype=self.dtype)(reflect(h, p))
+    k = (self.out_kernel or self.edge_kernel,) * 2
+    h = nn.Conv(self.out_channels, k, padding="VALID", kernel_init=init, dtype=self.dtype)(reflect(h, k[0] // 2))
     return jnp.tanh(h.astype(jnp.float32))
