@@ -288,8 +288,10 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
   """`--mode=translate`: runs a trained image-to-image model on one image file or on every image of
   a folder (input-domain images only, no partner needed) and writes each output as a PNG of the
   same name into `output_dir`: A -> B (`translate`), or with direction "BtoA" B -> A
-  (`translate_back`, CycleGAN / DiscoGAN). Inputs are converted to the training data's channels
-  and resized to its size for that domain; returns the written paths."""
+  (`translate_back`, CycleGAN / DiscoGAN). Inputs are converted as the pix2pix / CycleGAN authors'
+  test loader does (`Image.open(path).convert('RGB')`, grey by PIL's luma where the model takes one
+  channel, a bicubic resize) to the training data's channels and size for that domain, and one line
+  says how many were converted from what; returns the written paths."""
   import pathlib
 
   from PIL import Image
@@ -312,14 +314,17 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
   run, fn, side = trained_translator(config, workdir, direction)
   split, key_ = side_split(run, side)
   (h, w, c), _ = split.train.element_spec[key_]
-  x = []
+  x, converted = [], {}
   for p in files:
     try:
       with Image.open(p) as im:
-        im = im.convert("L" if c == 1 else "RGB").resize((w, h), Image.BILINEAR)
-        x.append(np.asarray(im, np.uint8).reshape(h, w, c))
+        x.append(_as_model_input(im, h, w, c, converted))
     except OSError as e:
       raise DataError(f"translate: cannot read image {p} ({type(e).__name__})") from None
+  if converted and jax.process_index() == 0:
+    print(f"translate: converted {sum(converted.values())} of {len(files)} images to the model's {h} x {w} "
+          f"{'grey' if c == 1 else 'RGB'} input (RGB, {'then luma, ' if c == 1 else ''}bicubic resize): "
+          + ", ".join(f"{n} from {source}" for source, n in converted.items()))
   x = sources.to_unit_range(np.stack(x))
   key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
   batch = run.config.eval.batch_size
@@ -334,3 +339,18 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
     paths.append(path)
   run.checkpoints.close()
   return paths
+
+
+def _as_model_input(im, h: int, w: int, c: int, converted: dict) -> np.ndarray:
+  """A PIL image as the model's (h, w, c) uint8 input: RGB first (the authors' loader), grey by PIL's
+  luma (torchvision's Grayscale) where c is 1, bicubic to w x h (their Resize); `converted` counts
+  the images whose size or channels change, by their own size and mode."""
+  from PIL import Image
+
+  out = im.convert("RGB")
+  out = out.convert("L") if c == 1 else out
+  out = out.resize((w, h), Image.BICUBIC) if out.size != (w, h) else out
+  if im.size != (w, h) or {"L": 1, "RGB": 3}.get(im.mode) != c:
+    source = f"{im.height} x {im.width} {im.mode}"
+    converted[source] = converted.get(source, 0) + 1
+  return np.asarray(out, np.uint8).reshape(h, w, c)

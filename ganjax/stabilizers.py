@@ -183,11 +183,16 @@ class Stabilizers:
 
   def fakes(self, fake, key):
     """D's batch of generated samples (a pytree of rows, e.g. (images, labels)), a fraction
-    `gan.replay_fraction` of it from the replay memory, which the fresh samples then update."""
+    `gan.replay_fraction` of it from the replay memory, which the fresh samples then update; until
+    the memory is full, the fresh samples themselves, which fill it (`replay_mix`)."""
     self.applied.add("replay")
     if not self.g.replay_size:
       return fake
-    fake, self.extra["replay"] = replay_mix(self.extra["replay"], fake, self.g.replay_fraction, key, self.g.replay_rows)
+    filled = self.extra.get(REPLAY_FILLED)  # absent: a memory that started full
+    fake, self.extra["replay"] = replay_mix(self.extra["replay"], fake, self.g.replay_fraction, key, self.g.replay_rows,
+                                            filled)
+    if filled is not None:
+      self.extra[REPLAY_FILLED] = replay_filled(filled, jax.tree.leaves(fake)[0].shape[0], self.g.replay_size)
     return fake
 
   # -- regularizers of the losses
@@ -257,15 +262,19 @@ class Stabilizers:
 
 def init_extra(config, players: dict, caps: Adversarial, sample_fakes: Optional[Callable] = None, key=None) -> dict:
   """The state extras the stabilizers keep (checkpointed with the state): G's EMA weights, each
-  player's historical mean (theta_0 so far), and the replay memory, full of `sample_fakes(key, n)`
-  (the initial generator's samples, in the structure of D's fakes)."""
+  player's historical mean (theta_0 so far), and the replay memory: `gan.replay_size` empty rows in
+  the structure of D's fakes `sample_fakes(key, n)` (only its shapes and dtypes are read: nothing is
+  sampled) and its fill level `REPLAY_FILLED` = 0. The memory serves fresh fakes, and stores them,
+  until it is full (`replay_mix`), so what it starts with is never served."""
   g, extra = config.gan, {}
   if g.ema_decay:
     extra.update({ema_key(n): players[n].params for n in caps.generators})
   if g.historical_averaging:
     extra.update({f"hist_{n}": players[n].params for n in caps.generators + caps.discriminators})
   if g.replay_size:
-    extra["replay"] = sample_fakes(key, g.replay_size)
+    rows = jax.eval_shape(lambda k: sample_fakes(k, g.replay_size), key)
+    extra["replay"] = jax.tree.map(lambda r: jnp.zeros(r.shape, r.dtype), rows)
+    extra[REPLAY_FILLED] = jnp.zeros((), jnp.int32)
   return extra
 
 
@@ -280,7 +289,8 @@ def sampler(state, name: str = "g"):
   return player.replace(params=state.extra[ema_key(name)]) if ema_key(name) in state.extra else player
 
 
-SHARDED_EXTRA = ("replay",)  # the replay memory's rows are split over the devices
+SHARDED_EXTRA = ("replay",)  # the replay memory's rows are split over the devices (its fill level is replicated)
+REPLAY_FILLED = "replay_filled"  # the state extra counting the replay memory's filled slots (0 .. gan.replay_size)
 
 
 # ---------------------------------------------------------------- the stabilizers' formulas
@@ -355,23 +365,50 @@ def replay_count(fraction: float, n: int) -> int:
   return int(round(fraction * n))
 
 
-def replay_mix(buffer, fresh, fraction: float, key, rows: str = "fixed"):
+def replay_filled(filled, n: int, size: int):
+  """The replay memory's fill level after a batch of n fakes: every fresh row fills a slot until all
+  `size` are taken."""
+  return jnp.minimum(filled + n, size).astype(jnp.int32)
+
+
+def _fill(buffer, fresh, filled):
+  """The memory with fresh row i written to slot filled + i where that slot exists (the next free ones)."""
+  size = jax.tree.leaves(buffer)[0].shape[0]
+  position = filled + jnp.arange(jax.tree.leaves(fresh)[0].shape[0])
+  slots = jnp.where(position < size, position, size)  # size: past the end, dropped
+  return jax.tree.map(lambda b, f: b.at[slots].set(jax.lax.stop_gradient(f).astype(b.dtype), mode="drop"),
+                      buffer, fresh), position < size
+
+
+def replay_mix(buffer, fresh, fraction: float, key, rows: str = "fixed", filled=None):
   """(the discriminator's fakes, the updated buffer), for a pytree of rows.
 
+  `filled`: how many slots, from slot 0 up, hold stored fakes (the state's `REPLAY_FILLED`); None: all
+  of them. As the authors' image pool (CycleGAN's and pix2pix's released code, `util/image_pool.py`:
+  "if the buffer is not full; keep inserting current images to the buffer"), a fresh row that finds
+  the memory not full is served as it is and stored in the next free slot, so the memory never
+  serves what it started with.
+
   rows="fixed" (SimGAN, Shrivastava et al. 2017, Sec. 2.3: half of each D batch from the history):
-  the first k = round(fraction * n) rows of the n fresh samples are swapped for k entries drawn
-  uniformly from the buffer, and those k fresh rows are written over k uniformly chosen entries of
-  the buffer (in the buffer's dtype).
-  rows="random" (CycleGAN's image pool, Zhu et al. 2017, Sec. 4, which trains with batch 1): each
-  row independently, with probability `fraction`, is served a stored entry from a distinct
-  uniformly chosen slot and the fresh row takes that slot; the other rows are served fresh and not
-  stored."""
+  once the memory is full, the first k = round(fraction * n) rows of the n fresh samples are swapped
+  for k entries drawn uniformly from the buffer, and those k fresh rows are written over k uniformly
+  chosen entries of the buffer (in the buffer's dtype). A batch that finds the memory not full is
+  served fresh, and its rows fill the free slots (those past the last free slot are not stored).
+  rows="random" (CycleGAN's image pool, Zhu et al. 2017, Sec. 4, which trains with batch 1): row i
+  fills slot filled + i while that slot is free; each later row independently, with probability
+  `fraction` (the pool's 1/2), is served a stored entry (possibly one this batch just stored, as the
+  pool's sequential loop allows) from a distinct uniformly chosen slot, and the fresh row takes that
+  slot; the other rows are served fresh and not stored. (The pool draws its slots independently: two
+  rows of one batch may swap with the same slot there; here the slots are distinct.)"""
   n = jax.tree.leaves(fresh)[0].shape[0]
   size = jax.tree.leaves(buffer)[0].shape[0]
   if rows == "random":
     take_key, slot_key = jax.random.split(key)
     take = jax.random.bernoulli(take_key, fraction, (n,))
     slots = jax.random.choice(slot_key, size, (n,), replace=False)
+    if filled is not None:  # rows that find a free slot fill it and are served fresh
+      buffer, filling = _fill(buffer, fresh, filled)
+      take = take & ~filling
 
     def pick(a, b):
       return jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
@@ -396,4 +433,10 @@ def replay_mix(buffer, fresh, fraction: float, key, rows: str = "fixed"):
   def write(b, f):
     return b.at[slots].set(jax.lax.stop_gradient(f[:k]).astype(b.dtype))
 
-  return jax.tree.map(mix, buffer, fresh), jax.tree.map(write, buffer, fresh)
+  mixed, written = jax.tree.map(mix, buffer, fresh), jax.tree.map(write, buffer, fresh)
+  if filled is None:
+    return mixed, written
+  full = filled >= size
+  filling = _fill(buffer, fresh, filled)[0]
+  return (jax.tree.map(lambda m, f: jnp.where(full, m, f), mixed, fresh),
+          jax.tree.map(lambda w, b: jnp.where(full, w, b), written, filling))

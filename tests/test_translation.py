@@ -1,6 +1,8 @@
-"""pix2pix (Isola et al. 2017) against the paper's definitions: the PatchGAN's receptive fields,
-Eq. 4's generator objective from the networks' outputs, D's halved objective, the L1-only ablation,
-and dropout as the test-time noise."""
+"""pix2pix (Isola et al. 2017) against the paper's definitions and the authors' released code: the
+PatchGAN's receptive fields and padding, the U-Net's skip wiring, Eq. 4's generator objective from
+the networks' outputs, D's halved objective, dropout as the test-time noise and per-image test
+statistics, --mode=translate's input conversion; and the other image-to-image methods' objectives
+(CycleGAN, DiscoGAN, SRGAN, CartoonGAN)."""
 
 import os
 
@@ -16,16 +18,20 @@ from ganjax.networks.patchgan import PatchGAN, receptive_field
 
 def loop_step(c, workdir):
   """(Run, step): the loop's own compiled step for config `c` (the tiny 4-step config the all-configs
-  test trains, so that the session's XLA cache compiles it once for both) as step(state, batch) ->
-  (a copy of state, new state, metrics); the state passed in is donated, the copy is not."""
+  test trains, so that the session's XLA cache compiles it once for both; one program per phase of a
+  method with phases) as step(state, batch) -> (a copy of state, new state, metrics); the state
+  passed in is donated, the copy is not."""
   from ganjax import xla
 
   run = train.Run(c, workdir)
-  fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c))
+  fns = {}
 
   def step(state, batch):
+    phase = train.phase_of(run.method, c, int(state.step))
+    if phase not in fns:
+      fns[phase] = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c), phase)
     before = jax.tree.map(jnp.copy, state)
-    new, metrics = fn(state, batch, run.step_key)
+    new, metrics = fns[phase](state, batch, run.step_key)
     return before, new, metrics
 
   return run, step
@@ -43,8 +49,31 @@ def test_patchgan_sees_the_papers_patch_sizes(layers, size):
   grad = jax.jit(jax.grad(lambda x: d.apply(v, x, train=False)[0, centre, centre, 0]))(
       jax.random.normal(jax.random.key(1), x.shape))
   rows, cols = np.nonzero(np.abs(np.asarray(grad[0, :, :, 0])) > 0)
-  assert rows.max() - rows.min() + 1 <= size and cols.max() - cols.min() + 1 <= size
-  assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 >= size - 3  # SAME padding trims a border
+  assert rows.max() - rows.min() + 1 == size and cols.max() - cols.min() + 1 == size
+
+
+def test_patchgan_pads_1_as_the_released_nlayer_discriminator():
+  """The authors' NLayerDiscriminator pads every 4x4 convolution by 1: at 256 x 256 the 70 x 70
+  PatchGAN's logit map is 30 x 30 (PyTorch's size formula (s + 2 - 4) / stride + 1 per layer, written
+  out here), and an interior logit sees exactly a 70 x 70 window; an image too small for it is one line."""
+  from ganjax.errors import DataError
+
+  size = 256
+  for stride in (2, 2, 2, 1, 1):
+    size = (size + 2 * 1 - 4) // stride + 1
+  assert size == 30
+  d = PatchGAN(width=2, layers=3)
+  x = jax.random.normal(jax.random.key(1), (1, 256, 256, 1))
+  v = d.init(jax.random.key(0), x, train=False)
+  assert jax.eval_shape(lambda x: d.apply(v, x, train=False), x).shape == (1, 30, 30, 1)
+  grad = jax.jit(jax.grad(lambda x: d.apply(v, x, train=False)[0, 15, 15, 0]))(x)
+  rows, cols = np.nonzero(np.abs(np.asarray(grad[0, :, :, 0])) > 0)
+  first = 15
+  for stride in (1, 1, 2, 2, 2):  # back through the layers: input index = output index * stride - padding
+    first = first * stride - 1
+  assert (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1) == (first, first + 70, first, first + 70)
+  with pytest.raises(DataError, match="needs images of at least 24 px, got 16 x 16"):
+    d.init(jax.random.key(0), jnp.zeros((1, 16, 16, 1)), train=False)
 
 
 def test_non_square_images_through_the_translation_networks():
@@ -58,14 +87,61 @@ def test_non_square_images_through_the_translation_networks():
   assert (levels(8, 16), levels(256, 512), levels(32, 32)) == (3, 8, 5)
   x = jnp.ones((1, 8, 16, 3))
   for net, out in ((UNet(1, width=2), (1, 8, 16, 1)), (ResnetGenerator(2, width=2, blocks=1), (1, 8, 16, 2)),
-                   (PatchGAN(width=2, layers=1), (1, 4, 8, 1))):
+                   (PatchGAN(width=2, layers=1), (1, 2, 6, 1))):
     assert jax.eval_shape(lambda x: net.init_with_output(jax.random.key(0), x, train=False)[0], x).shape == out
   with pytest.raises(DataError, match="shorter side is a power of two"):
     levels(16, 24)
 
 
+def test_unet_decoder_convolutions_take_relu_of_the_skip_concatenation():
+  """The authors' UnetSkipConnectionBlock: a block returns torch.cat([x, model(x)]) and the next
+  block's up-convolution is applied to uprelu (ReLU) of it, so each decoder convolution's input is
+  ReLU([encoder output before its LeakyReLU, decoder output]) and each encoder convolution's input is
+  LeakyReLU(0.2) of the previous encoder output. Recomputed for a 3-level U-Net from its layers'
+  captured outputs, each convolution written out with lax (4x4, stride 2, padded 1 / SAME)."""
+  from ganjax.networks.unet import UNet
+
+  net = UNet(1, width=2, dropout_layers=0)
+  x = jax.random.normal(jax.random.key(0), (2, 8, 8, 1))
+  v = net.init(jax.random.key(1), x)
+  _, st = net.apply(v, x, train=True, capture_intermediates=True, mutable=["intermediates", "batch_stats"])
+  out = {k: np.asarray(t["__call__"][0], np.float64) for k, t in st["intermediates"].items() if k != "__call__"}
+  p = v["params"]
+  dn = ("NHWC", "HWIO", "NHWC")
+
+  def conv(name, h):
+    h = jnp.asarray(h, jnp.float32)
+    return np.asarray(jax.lax.conv_general_dilated(h, p[name]["kernel"], (2, 2), ((1, 1), (1, 1)), dimension_numbers=dn)
+                      + p[name]["bias"])
+
+  def up(name, h):
+    return np.asarray(jax.lax.conv_transpose(jnp.asarray(h, jnp.float32), p[name]["kernel"], (2, 2), "SAME",
+                                             dimension_numbers=dn) + p[name]["bias"])
+
+  leaky, relu = (lambda h: np.where(h > 0, h, 0.2 * h)), (lambda h: np.maximum(h, 0.0))  # noqa: E731
+  skip1 = out["BatchNorm_0"]  # down1 after its batch norm, before any activation
+  assert (skip1 < 0).any()  # (where ReLU and LeakyReLU differ)
+  np.testing.assert_allclose(out["down1"], conv("down1", leaky(out["down0"])), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(out["down2"], conv("down2", leaky(skip1)), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(out["up0"], up("up0", relu(out["down2"])), rtol=1e-4, atol=1e-5)
+  expected = relu(np.concatenate([skip1, out["BatchNorm_1"]], -1))  # [skip, decoder]: the skip first
+  np.testing.assert_allclose(out["up1"], up("up1", expected), rtol=1e-4, atol=1e-5)
+  expected = relu(np.concatenate([out["down0"], out["BatchNorm_2"]], -1))
+  np.testing.assert_allclose(out["out"], up("out", expected), rtol=1e-4, atol=1e-5)
+
+
+def tiny_config(config_of, name, *arg):
+  """The tiny config of an image-to-image method, with the 16 x 16 PatchGAN where it has one (the
+  70 x 70 one needs images of at least 24 px; the tiny images are 8 px)."""
+  c = config_of(name, *arg)
+  block = name.split(".")[0]
+  if "patch_layers" in c.get(block, {}):
+    c[block].patch_layers = 1
+  return c
+
+
 def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_path):
-  c = config_of("pix2pix.py")
+  c = tiny_config(config_of, "pix2pix.py")
   run, step = loop_step(c, tmp_path)
   batch, key = run.next_batch(), jax.random.fold_in(run.step_key, 0)  # the loop's key of step 0
   start, new, m = step(run.state, batch)
@@ -93,13 +169,62 @@ def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_pa
   assert not np.allclose(np.asarray(translate(new, x, jax.random.key(1))), np.asarray(translate(new, x, jax.random.key(2))))
 
 
+def test_pix2pix_translates_each_image_on_its_own_statistics(config_of):
+  """The authors test with batches of one image (batch norm on that image's statistics, dropout on):
+  an image translated alone equals the same image translated first in a batch of other images (the
+  same noise), whatever the others are; without dropout, at any position."""
+  c = tiny_config(config_of, "pix2pix.py")
+  images = jax.random.uniform(jax.random.key(0), (6, 8, 8, 1), minval=-1, maxval=1)
+  translate = jax.jit(pix2pix.translate)
+  key = jax.random.key(3)
+  for dropout_layers in (3, 0):
+    c.pix2pix.dropout_layers = dropout_layers
+    state = pix2pix.init(c, jax.random.key(1), {"a": images[:2], "b": images[:2]})
+    alone = np.asarray(translate(state, images[:1], key))[0]
+    for batch in (images[:4], jnp.concatenate([images[:1], images[4:]])):
+      np.testing.assert_allclose(np.asarray(translate(state, batch, key))[0], alone, rtol=1e-5, atol=1e-6)
+  fourth = np.asarray(translate(state, images[3:4], key))[0]
+  np.testing.assert_allclose(np.asarray(translate(state, images, key))[3], fourth, rtol=1e-5, atol=1e-6)
+
+
+def test_translate_mode_converts_inputs_as_the_released_loader_and_says_so(tmp_path, monkeypatch, capsys):
+  """--mode=translate for a model of 8 x 8 grey images, given 5 x 5 colour ones: each is read as the
+  authors' test loader reads it (PIL: convert('RGB'), torchvision's Grayscale = convert('L'),
+  Resize = bicubic), here with an identity model so that the written PNGs are the model's inputs, and
+  one line says how many were converted from what."""
+  from types import SimpleNamespace
+
+  from PIL import Image
+
+  from ganjax import evaluation, sampling
+
+  (tmp_path / "in").mkdir()
+  rng = np.random.default_rng(0)
+  colour = [rng.integers(0, 256, (5, 5, 3), dtype=np.uint8) for _ in range(3)]
+  for i, arr in enumerate(colour):
+    Image.fromarray(arr).save(tmp_path / "in" / f"{i}.png")
+  Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(tmp_path / "in" / "3.png")  # already the model's
+  run = SimpleNamespace(config=SimpleNamespace(eval=SimpleNamespace(batch_size=2)), base_key=jax.random.key(0),
+                        state=None, checkpoints=SimpleNamespace(close=lambda: None))
+  monkeypatch.setattr(sampling, "trained_translator", lambda config, workdir, direction: (run, lambda s, x, k: x, "a"))
+  spec = SimpleNamespace(train=SimpleNamespace(element_spec={"a": ((8, 8, 1), np.float32)}))
+  monkeypatch.setattr(evaluation, "side_split", lambda run, side: (spec, "a"))
+  paths = sampling.translate_files(None, tmp_path, str(tmp_path / "in"), str(tmp_path / "out"))
+  assert capsys.readouterr().out.strip().splitlines() == [
+      "translate: converted 3 of 4 images to the model's 8 x 8 grey input (RGB, then luma, bicubic resize): "
+      "3 from 5 x 5 RGB"]
+  for path, arr in zip(paths, colour):
+    expected = np.asarray(Image.fromarray(arr).convert("RGB").convert("L").resize((8, 8), Image.BICUBIC))
+    np.testing.assert_array_equal(np.asarray(Image.open(path)), expected)
+
+
 
 def test_cyclegan_objective_is_eq_3_with_identity_loss_and_halved_lsgan_d(config_of, tmp_path):
   """Zhu et al. 2017, Eq. 1-3 and Sec. 5.2, recomputed from the four players' outputs:
   (D_B(G(a)) - 1)^2 + (D_A(F(b)) - 1)^2 + 10 (|F(G(a)) - a| + |G(F(b)) - b|) + 5 (|G(b) - b| + |F(a) - a|);
-  each D: ((D(real) - 1)^2 + D(fake)^2) / 2 on a batch half from the image history (the first
-  step's history: the initial zeros); the step reads A from stream a and B from stream b."""
-  c = config_of("cyclegan.py")
+  each D: ((D(real) - 1)^2 + D(fake)^2) / 2 on its fakes, which the image history serves fresh while
+  it fills (the first step: all of them); the step reads A from stream a and B from stream b."""
+  c = tiny_config(config_of, "cyclegan.py")
   run, step = loop_step(c, tmp_path)
   batch = run.next_batch()
   s, new, m = step(run.state, batch)
@@ -113,8 +238,8 @@ def test_cyclegan_objective_is_eq_3_with_identity_loss_and_halved_lsgan_d(config
   assert (c.cyclegan.cycle_weight, c.cyclegan.identity_weight) == (10.0, 0.5)
   np.testing.assert_allclose(float(m["g/cycle"]), cycle, rtol=1e-5)
   np.testing.assert_allclose(float(m["g/loss"]), adversarial + 10 * cycle + 5 * identity, rtol=1e-4)
-  k = int(round(c.gan.replay_fraction * len(b)))
-  seen = np.concatenate([np.zeros_like(fake_b[:k]), fake_b[k:]]).astype(np.float32)  # the pre-update G(a), half history
+  assert c.gan.replay_size > len(b) and int(s.extra["replay_filled"]) == 0  # an empty history
+  seen = fake_b.astype(np.float32)  # the pre-update G(a), served fresh: the history is filling
   d_b = 0.5 * (np.mean((run_(s.d_b, b) - 1) ** 2) + np.mean(run_(s.d_b, seen) ** 2))
   np.testing.assert_allclose(float(m["d_b/loss"]), d_b, rtol=1e-4)
   assert not np.allclose(np.asarray(batch["a"]["b"]), b)  # the streams are shuffled apart: unpaired
@@ -199,7 +324,9 @@ def test_mixture_mapping_counts_the_target_modes_source_modes_go_to():
 def test_srgan_perceptual_loss_is_eq_3_in_the_classifiers_own_features(config_of, tmp_path):
   """Ledig et al. 2017, Eq. 3-6: after the MSE initialisation, l_SR = mean (phi(I_HR) - phi(G(I_LR)))^2
   + 1e-3 * -log D(G(I_LR)), with phi the trained classifier's third convolution after ReLU, read from
-  the classifier module itself (flax's captured intermediates), not from ganjax.perceptual."""
+  the classifier module itself (flax's captured intermediates), not from ganjax.perceptual (its own
+  maps: not rescaled). During the MSE phase D is untouched -- weights, batch statistics, optimizer
+  state -- so the adversarial phase starts with a fresh D, as SRGAN starts from a trained SRResNet."""
   from ganjax.metrics.classifier import Classifier
 
   c = config_of("srgan.py")
@@ -207,10 +334,13 @@ def test_srgan_perceptual_loss_is_eq_3_in_the_classifiers_own_features(config_of
   run, step = loop_step(c, tmp_path)
   state = run.state
   for _ in range(2):
-    _, state, m = step(state, run.next_batch())
+    before, state, m = step(state, run.next_batch())
     assert float(m["g/loss"]) == pytest.approx(float(m["g/mse"]), rel=1e-6)
+    for a, b in zip(leaves(before.d), leaves(state.d), strict=True):
+      np.testing.assert_array_equal(a, b)
   batch = run.next_batch()
   s, new, m = step(state, batch)
+  assert not np.allclose(leaves(new.d.params)[0], leaves(s.d.params)[0])  # D's first update
   lr, hr = np.asarray(batch["a"]), np.asarray(batch["b"])
   assert lr.shape[1] * 4 == hr.shape[1]  # 4x bicubic down-sampling
   sr = s.g.apply(s.g.params, lr)[0]
@@ -225,6 +355,92 @@ def test_srgan_perceptual_loss_is_eq_3_in_the_classifiers_own_features(config_of
   np.testing.assert_allclose(float(m["g/content"]), content, rtol=1e-4)
   np.testing.assert_allclose(float(m["g/loss"]), content + 1e-3 * adversarial, rtol=1e-4)
   assert float(m["g/mse"]) == pytest.approx(float(np.mean((np.asarray(sr) - hr) ** 2)), rel=1e-4)
+
+
+def _vgg19_srgan(config_of, **srgan):
+  c = config_of("srgan.py")
+  c.perceptual.network, c.perceptual.vgg19_weights = "vgg19", "vgg19.npz"
+  for k, v in srgan.items():
+    c.srgan[k] = v
+  return c
+
+
+def test_srgan_check_accepts_the_documented_vgg19_command(config_of):
+  """The VGG-19 command of configs/srgan.py (content at relu5_4, no texture loss) passes the checks;
+  the texture loss's layers are checked only when it is on."""
+  from ganjax import algorithms
+  from ganjax.errors import ConfigError
+
+  c = _vgg19_srgan(config_of, content_layers=("relu5_4",))
+  algorithms.check(algorithms.get("srgan"), c)
+  c.srgan.texture_weight = 1.0
+  with pytest.raises(ConfigError, match="perceptual.network=vgg19 has no layer 'conv1'"):
+    algorithms.check(algorithms.get("srgan"), c)
+  c.srgan.texture_layers = ("relu1_1", "relu2_1", "relu3_1")
+  algorithms.check(algorithms.get("srgan"), c)
+
+
+def test_srgan_vgg_content_rescales_the_feature_maps_by_1_over_12_75(config_of):
+  """Sec. 3.2: "VGG feature maps were also rescaled by a factor of 1/12.75": with VGG-19 the content
+  term is mean((phi(I_HR) / 12.75 - phi(I_SR) / 12.75)^2), phi the network's relu2_2 (random weights)."""
+  from ganjax.algorithms import srgan
+  from ganjax.networks import vgg
+
+  c = _vgg19_srgan(config_of, content_layers=("relu2_2",), pretrain_steps=0)
+  phi, keys = {}, iter(jax.random.split(jax.random.key(0), 4))
+  for name, cin, cout in (("conv1_1", 3, 64), ("conv1_2", 64, 64), ("conv2_1", 64, 128), ("conv2_2", 128, 128)):
+    kernel = jax.random.normal(next(keys), (3, 3, cin, cout)) * np.sqrt(2 / (9 * cin))
+    phi[name] = {"kernel": kernel, "bias": jnp.zeros(cout)}
+  hr = jax.random.uniform(jax.random.key(1), (4, 8, 8, 1), minval=-1, maxval=1)
+  lr = jax.image.resize(hr, (4, 2, 2, 1), "linear")
+  state = srgan.init(c, jax.random.key(2), {"a": lr[:2], "b": hr[:2], "phi": phi})
+  _, m = jax.jit(srgan.train_step)(state, {"a": lr, "b": hr}, jax.random.key(3))
+  sr = state.g.apply(state.g.params, lr)[0]
+  features = lambda x: np.asarray(vgg.features(phi, x, ["relu2_2"])[0], np.float64)  # noqa: E731
+  expected = np.mean((features(hr) / 12.75 - features(sr) / 12.75) ** 2)
+  np.testing.assert_allclose(float(m["g/content"]), expected, rtol=1e-4)
+
+
+def test_srgan_learning_rates_drop_tenfold_after_half_the_adversarial_phase(config_of):
+  """Sec. 3.2: 10^5 updates at 1e-4, then 10^5 at 1e-5, scaled to the run: 8 steps, 2 of them the MSE
+  phase, so the rates drop at step 2 + 6 / 2 = 5; G updates from step 0, D from step 2. Probed with a
+  constant gradient, whose Adam step is the learning rate itself."""
+  from ganjax.algorithms import srgan
+
+  c = config_of("srgan.py", steps=8)
+  c.srgan.pretrain_steps = 2
+  hr = jnp.zeros((2, 8, 8, 1))
+  state = srgan.init(c, jax.random.key(0), {"a": hr[:, :2, :2], "b": hr})
+
+  def rates(tx, updates):
+    opt, out = tx.init(jnp.zeros(())), []
+    for _ in range(updates):
+      step, opt = tx.update(jnp.ones(()), opt, jnp.zeros(()))
+      out.append(-float(step))
+    return out
+
+  np.testing.assert_allclose(rates(state.d.tx, 6), [1e-4] * 3 + [1e-5] * 3, rtol=1e-3)  # D: steps 2-4, then 5-7
+  np.testing.assert_allclose(rates(state.g.tx, 8), [1e-4] * 5 + [1e-5] * 3, rtol=1e-3)  # G: steps 0-4, then 5-7
+  assert config_of("srgan.py", "srresnet").srgan.lr_drop == 1.0  # the SRResNet: 1e-4 throughout
+
+
+def test_srgan_default_data_holds_detail_its_inputs_lack():
+  """configs/srgan.py's data: digits rendered at 32 x 32 (downsampled:fonts), whose 8 x 8 bicubic
+  inputs lose detail (bicubic up-sampling back is below 20 dB PSNR), unlike the bundled 8 x 8 digits
+  enlarged to 32 x 32, which bicubic restores to above 25 dB."""
+  from tiny import load_config
+
+  from ganjax.data import sources
+
+  c = load_config("srgan.py")
+  assert (c.data.name, c.data.image_size, c.data.get("sr_factor", 4)) == ("downsampled:fonts", 32, 4)
+
+  def bicubic_psnr(images):
+    back = sources.bicubic(sources.bicubic(images, 8, 8), 32, 32)
+    return 10 * np.log10(4.0 / np.mean((back - images) ** 2))  # peak-to-peak 2 in [-1, 1]
+
+  assert bicubic_psnr(sources.font_digits(100, 32).get(np.arange(100))["image"]) < 20
+  assert bicubic_psnr(sources.digits(32).get(np.arange(100))["image"]) > 25
 
 
 def test_texture_loss_is_enhancenets_gram_distance_on_patches():
@@ -311,7 +527,7 @@ def test_cartoongan_edge_promoting_loss_and_initialization_phase(config_of, tmp_
   third convolution read from the flax module itself."""
   from ganjax.metrics.selfsup import Encoder
 
-  c = config_of("cartoongan.py")
+  c = tiny_config(config_of, "cartoongan.py")
   assert (c.cartoongan.content_weight, c.cartoongan.init_steps, c.cartoongan.edge_weight) == (10.0, 1, 1.0)
   run, step = loop_step(c, tmp_path)
   encoder, phi_params = Encoder(), jax.device_get(run.state.extra["phi"])

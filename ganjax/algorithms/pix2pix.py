@@ -8,9 +8,11 @@ Eq. 1, the conditional GAN objective, and Eq. 3 (Eq. 4's final objective):
     G* = arg min_G max_D  L_cGAN(G, D) + lambda * L_L1(G),    lambda = 100 (`pix2pix.l1_weight`).
 G is a U-Net with skips (`ganjax.networks.unet`), D a PatchGAN (`ganjax.networks.patchgan`, 70 x 70
 by default) whose per-patch logits the loss averages. As in the paper (Sec. 3.3): the noise z is
-dropout in G, kept on at test time, where batch norm also uses the test batch's statistics; G takes
-the non-saturating step (maximises log D(x, G(x, z))); D's objective is divided by 2; Adam with
-learning rate 2e-4 and beta1 = 0.5. L1 is the mean absolute error per pixel (the authors' code).
+dropout in G, kept on at test time, where batch norm also uses the test batch's statistics -- the
+authors test with batches of one image, so `translate` normalises each image with its own statistics
+(a translation never depends on the other images it is handed with); G takes the non-saturating step
+(maximises log D(x, G(x, z))); D's objective is divided by 2; Adam with learning rate 2e-4 and
+beta1 = 0.5. L1 is the mean absolute error per pixel (the authors' code).
 The paper's ablation (Table 1) is `pix2pix.gan_weight` = 0 (L1 only, `configs/pix2pix.py:l1`) and
 `pix2pix.l1_weight` = 0 (cGAN only, `:cgan`); D is trained in every variant.
 
@@ -63,7 +65,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros_like(a)),
              "d": init_player(config, "d", d, kd, jnp.zeros((*a.shape[:-1], a.shape[-1] + b.shape[-1])))}
-  fakes = lambda kk, n: (jnp.zeros((n, *a.shape[1:])), jnp.zeros((n, *b.shape[1:])))  # noqa: E731  replay rows
+  fakes = lambda kk, n: (jnp.zeros((n, *a.shape[1:])), jnp.zeros((n, *b.shape[1:])))  # noqa: E731  replay rows' shapes
   return state_lib.create(config, players, stabilizers.init_extra(config, players, ADVERSARIAL, fakes,
                                                                    jax.random.fold_in(key, 2)))
 
@@ -102,8 +104,13 @@ def train_step(state, batch, key):
 
 
 def translate(state, x, key):
-  """G(x, z) for A images x, as the paper tests: dropout on, batch norm on this batch's statistics
-  (the running averages are not touched)."""
+  """G(x, z) for A images x, as the authors test (batches of one image, `model.eval()` not called):
+  dropout on, and batch norm on each image's own statistics (the running averages are not touched),
+  so that each translation depends on its image and its noise alone. Image i's dropout noise is
+  `key` folded with i: an image first in any batch gets the same noise."""
   g = stabilizers.sampler(state)
-  return g.apply(g.params, x, train=True, rngs={"dropout": key})[0]
 
+  def one(image, i):
+    return g.apply(g.params, image[None], train=True, rngs={"dropout": jax.random.fold_in(key, i)})[0][0]
+
+  return jax.vmap(one)(x, jnp.arange(x.shape[0]))

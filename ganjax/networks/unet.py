@@ -4,11 +4,15 @@ An encoder-decoder whose i-th decoder layer also receives the (n - i)-th encoder
 (skip connections, concatenated on channels), so that low-level structure shared by input and
 output (edges, layout) need not pass through the bottleneck. Encoder: 4x4 stride-2 convolutions
 C64-C128-C256-C512-C512-... down to 1 x 1 (channels `width * min(2^i, 8)`), BatchNorm after all but
-the first and the innermost one, LeakyReLU 0.2. Decoder: 4x4 stride-2 transposed convolutions
-mirroring the encoder, BatchNorm, ReLU, dropout 0.5 in the `dropout_layers` = 3 innermost ones —
-pix2pix's only noise source, kept on at test time — and a tanh output with `out_channels`. Weights
-from N(0, 0.02). Image sizes: the shorter side a power of two >= 8, the longer a multiple of it (32 x 32 takes 5
-levels; the paper's 256 x 256 8; 256 x 512 also 8, down to 1 x 2).
+the first and the innermost one, LeakyReLU 0.2 before every one but the first. Decoder: 4x4 stride-2
+transposed convolutions mirroring the encoder, each fed ReLU of the concatenation [encoder output,
+decoder output] (the encoder's side before its LeakyReLU), BatchNorm after all but the last, dropout
+0.5 in the `dropout_layers` = 3 innermost ones -- pix2pix's only noise source, kept on at test time --
+and a tanh output with `out_channels`. This is the authors' released `UnetSkipConnectionBlock`:
+`torch.cat([x, model(x)], 1)` followed by the next block's `uprelu` (ReLU) before its `upconv`, the
+skip side first. Weights from N(0, 0.02). Image sizes: the shorter side a power of two >= 8, the
+longer a multiple of it (32 x 32 takes 5 levels; the paper's 256 x 256 8; 256 x 512 also 8, down to
+1 x 2).
 """
 
 from __future__ import annotations
@@ -51,19 +55,18 @@ class UNet(nn.Module):
     channels = [self.width * min(2**i, 8) for i in range(n)]
     skips, h = [], x.astype(self.dtype)
     for i, ch in enumerate(channels):  # encoder: size / 2^(i+1)
+      if i > 0:
+        h = nn.leaky_relu(h, 0.2)
       h = Conv(ch, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name=f"down{i}")(h)
       if 0 < i < n - 1:
         h = batch_norm(train, self.dtype)(h)
-      h = nn.leaky_relu(h, 0.2) if i < n - 1 else nn.relu(h)
-      skips.append(h)
+      skips.append(h)  # before the LeakyReLU: the decoder's ReLU takes it
     for j, ch in enumerate(reversed(channels[:-1])):  # decoder, innermost first
-      if j > 0:
-        h = jnp.concatenate([h, skips[n - 1 - j]], axis=-1)
-      h = ConvTranspose(ch, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name=f"up{j}")(h)
+      h = ConvTranspose(ch, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name=f"up{j}")(nn.relu(h))
       h = batch_norm(train, self.dtype)(h)
       if j < self.dropout_layers:
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
-      h = nn.relu(h)
-    h = jnp.concatenate([h, skips[0]], axis=-1)
-    h = ConvTranspose(self.out_channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name="out")(h)
+      h = jnp.concatenate([skips[n - 2 - j], h], axis=-1)  # the skip first, as torch.cat([x, model(x)])
+    h = ConvTranspose(self.out_channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name="out")(
+        nn.relu(h))
     return jnp.tanh(h.astype(jnp.float32))
