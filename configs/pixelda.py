@@ -4,9 +4,9 @@ residual blocks of 64 filters and a 10-dimensional U[-1, 1] noise channel; D of 
 filters with dropout 0.1 and Gaussian noise 0.2 after each layer (none on its input image); the
 task classifier (the DANN MNIST network with a private first layer per domain) trained in D's step;
 weights D 0.1356, G 0.01132, task in G's step 0.01010, task in D's step 1; Adam(1e-3, beta1 0.5)
-with gradients clipped at 5; batch 32; 250,000 steps (the released 16M examples / batch 32 = 500,000
-global steps, one D and one G op each). Not here: the released lr x 0.95 every 10,000 steps
-(ganjax.algorithms.pixelda). `:cpu` is the same method sized for a CPU: G 2 blocks of 16 filters,
+with each gradient tensor clipped at norm 5 and the rate x 0.95 every 10,000 updates of a player
+(the released 20,000 global steps, one D and one G op each); batch 32; 250,000 steps (the released
+16M examples / batch 32 = 500,000 global steps). `:cpu` is the same method sized for a CPU: G 2 blocks of 16 filters,
 D 32 - 256, 3,000 steps. Offline default: digits -> digits-M.
 
   python -m ganjax.main --config=configs/pixelda.py --workdir=/tmp/pixelda               # digits -> digits-M
@@ -36,7 +36,10 @@ def get_config(arg=None):
   adam = lambda: base_config.adam(1e-3, b1=0.5)  # noqa: E731
   c.optim = ml_collections.ConfigDict({"g": adam(), "d": adam(), "t": adam()})
   for opt in c.optim.values():
-    opt.grad_clip = 5.0  # clip_gradient_norm (by the global norm here, per tensor in the released code)
+    opt.grad_clip = 5.0  # TF-Slim's clip_gradient_norm: each tensor's norm on its own
+    opt.grad_clip_by = "tensor"
+    # lr x 0.95 every 20,000 global steps (one D and one G op each): every 10,000 updates of a player
+    opt.lr_decay_rate, opt.lr_decay_steps = 0.95, 10_000
   c.pixelda = ml_collections.ConfigDict()
   c.pixelda.blocks = blocks  # G's residual blocks (resnet_blocks)
   c.pixelda.noise_dim = 10  # z ~ U[-1, 1]^10 (noise_dims)

@@ -50,6 +50,15 @@ class Player:
     """Inference with the current parameters (batch norm in eval mode)."""
     return self.apply(self.params, *args, train=False, **kw)[0]
 
+  def restart_optimizer(self, when) -> "Player":
+    """The player with a fresh optimizer state (`tx.init(params)`: Adam's moments and step count at 0)
+    where the traced boolean `when` holds, its own state otherwise. A method whose phases each have an
+    optimizer of their own, as SeqGAN's released code builds one Adam for MLE pre-training and a second
+    for the adversarial updates, calls it on the first step of the new phase (a condition on
+    `state.step`, so a run resumed there restarts it too)."""
+    fresh = self.tx.init(self.params)
+    return self.replace(opt_state=jax.tree.map(lambda f, o: jnp.where(when, f, o), fresh, self.opt_state))
+
   def update(self, grads, model_state=None) -> "Player":
     """One optimizer step; `model_state` (from this update's training calls) replaces the old one,
     with spectral norm's power iteration committed (one per update, `layers.SpectralNorm`)."""
@@ -89,7 +98,9 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
   (and the run's `num_steps`) the learning rate is constant for the first s * num_steps updates and
   then decays linearly to 0 at num_steps (CycleGAN's schedule: s = 0.5); with `anneal_alpha` = a > 0
   it is mu_0 / (1 + a p)^b, p the fraction of num_steps done and b = `anneal_beta` (Ganin et al. 2016's
-  annealing: a = 10, b = 0.75); with `weight_decay` = w > 0, w * theta is added to the gradient of
+  annealing: a = 10, b = 0.75); with `lr_decay_rate` = r > 0 it is lr * r^floor(update / `lr_decay_steps`)
+  (TensorFlow's staircase `exponential_decay`); `grad_clip` clips the gradient's global norm, or with
+  `grad_clip_by` = "tensor" each tensor's norm on its own; with `weight_decay` = w > 0, w * theta is added to the gradient of
   every weight matrix or kernel (parameters of two or more dimensions; not biases or scales) before
   the optimizer: an L2 penalty w / 2 ||W||^2, coupled with Adam as in BiGAN's released code."""
   from ganjax.errors import ConfigError, choose
@@ -102,6 +113,10 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
       raise ConfigError("optim lr_decay_start < 1 needs the run's num_steps")
     begin = int(round(start * num_steps))
     lr = optax.linear_schedule(cfg.lr, 0.0, max(num_steps - begin, 1), transition_begin=begin)
+  if cfg.get("lr_decay_rate", 0.0):  # lr * rate^floor(update / lr_decay_steps): TF's staircase exponential_decay
+    if start < 1.0 or cfg.get("anneal_alpha", 0.0) or cfg.get("lr_decay_steps", 0) <= 0:
+      raise ConfigError("optim lr_decay_rate > 0 needs lr_decay_steps > 0 and no other schedule")
+    lr = optax.exponential_decay(cfg.lr, cfg.lr_decay_steps, cfg.lr_decay_rate, staircase=True)
   if cfg.get("anneal_alpha", 0.0):  # DANN's mu_p = mu_0 / (1 + alpha p)^beta, p = update / num_steps
     if start < 1.0 or num_steps <= 0:
       raise ConfigError("optim anneal_alpha > 0 needs the run's num_steps and no lr_decay_start")
@@ -125,8 +140,22 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
     weights = lambda params: jax.tree.map(lambda p: p.ndim >= 2, params)  # noqa: E731
     tx = optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=weights), tx)
   if cfg.get("grad_clip"):
-    tx = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), tx)
+    by = cfg.get("grad_clip_by", "global")
+    clip = choose("optim grad_clip_by", by, {"global": optax.clip_by_global_norm, "tensor": _clip_each_tensor})
+    tx = optax.chain(clip(cfg.grad_clip), tx)
   return tx
+
+
+def _clip_each_tensor(max_norm: float) -> optax.GradientTransformation:
+  """Each gradient tensor g -> g * min(1, max_norm / ||g||_2) on its own (TensorFlow's `clip_by_norm`
+  per variable, as TF-Slim's `clip_gradient_norm`), where `clip_by_global_norm` scales them together."""
+  def update(updates, state, params=None):
+    def clip(g):
+      norm = jnp.sqrt(jnp.sum(g.astype(jnp.float32)**2))
+      return (g * jnp.minimum(1.0, max_norm / jnp.maximum(norm, 1e-30))).astype(g.dtype)
+    return jax.tree.map(clip, updates), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
 
 
 def param_count(tree) -> int:

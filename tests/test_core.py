@@ -97,3 +97,28 @@ def test_metric_writer(tmp_path):
   w.close()
   assert json.loads((tmp_path / "metrics.jsonl").read_text()) == {"step": 5, "g/loss": 1.5, "d/loss": 2.0}
   assert list((tmp_path / "tensorboard").iterdir())
+
+
+def test_staircase_decay_and_per_tensor_clipping_are_tensorflows():
+  """`lr_decay_rate`/`lr_decay_steps`: SGD's step at update u is lr * r^floor(u / steps) (TF's staircase
+  exponential_decay); `grad_clip_by="tensor"`: each tensor g -> g min(1, c / ||g||) on its own (TF's
+  clip_by_norm per variable), where the global norm would scale the small tensor too."""
+  from ganjax import state as state_lib
+
+  cfg = ml_collections.ConfigDict({"name": "sgd", "lr": 0.5, "lr_decay_rate": 0.1, "lr_decay_steps": 2})
+  tx = state_lib.optimizer(cfg)
+  params, opt = {"w": jnp.zeros(())}, None
+  opt = tx.init(params)
+  moves = []
+  for _ in range(5):
+    upd, opt = tx.update({"w": jnp.ones(())}, opt, params)
+    moves.append(-float(upd["w"]))
+  np.testing.assert_allclose(moves, [0.5, 0.5, 0.05, 0.05, 0.005], rtol=1e-6)
+  grads = {"big": jnp.full((4,), 5.0), "small": jnp.full((4,), 0.5)}  # norms 10 and 1
+  for by, small_scale in [("tensor", 1.0), ("global", 5.0 / np.sqrt(100 + 1))]:
+    cfg = ml_collections.ConfigDict({"name": "sgd", "lr": 1.0, "grad_clip": 5.0, "grad_clip_by": by})
+    tx = state_lib.optimizer(cfg)
+    upd, _ = tx.update(grads, tx.init(grads), grads)
+    np.testing.assert_allclose(-np.asarray(upd["small"]), 0.5 * small_scale, rtol=1e-5)
+    big_norm = np.linalg.norm(np.asarray(upd["big"]))
+    np.testing.assert_allclose(big_norm, 5.0 if by == "tensor" else 10 * 5.0 / np.sqrt(101), rtol=1e-5)
