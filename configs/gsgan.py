@@ -11,8 +11,6 @@ emitting Gumbel-softmax rows, tau annealed from 1 to 0.1 over the run; D: Kusner
   # eval.json: sequence/valid_fraction, sequence/distinct_valid; samples.txt (--mode=sample)
 """
 
-import math
-
 import ml_collections
 
 from ganjax import base_config
@@ -39,7 +37,7 @@ def get_config(arg=None):
   c.gsgan = ml_collections.ConfigDict()
   c.gsgan.tau0 = 1.0
   c.gsgan.tau_min = 0.1
-  c.gsgan.tau_rate = math.log(10.0) / c.num_steps  # tau0 -> tau0 / 10 over the run
+  c.gsgan.tau_rate = 0.0  # 0: tau0 -> tau_min over the run's steps after pre-training, whatever num_steps
   c.gsgan.pretrain_steps = 0  # MLE steps of G first (0: from scratch, as the paper)
   if arg == "mle":
     base_config.sequence_mle_baseline(c)

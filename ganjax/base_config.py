@@ -171,6 +171,7 @@ def sequence_model(c, d_filter_scale: float = 1.0):
   c.model.d_embed_dim = 64
   c.model.d_filter_scale = d_filter_scale  # SeqGAN's 1,720 filters times this
   c.model.d_dropout = 0.25  # SeqGAN's keep probability 0.75
+  c.model.d_classes = 1  # the CNN's output layer: 1 logit, or 2 (SeqGAN's released two-class softmax)
   c.model.discriminator = "cnn"  # cnn (SeqGAN's, TextGAN's) | lstm (Kusner et al.'s)
   c.model.d_hidden_lstm = 64  # the LSTM discriminator's hidden size
   c.model.latent_dim = 0  # > 0: G(z), z ~ N(0, I) mapped to the LSTM's initial state (GSGAN, TextGAN, BGAN)

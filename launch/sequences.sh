@@ -28,8 +28,15 @@ add bgan_fortunes "--config=configs/bgan.py:tokens $fortunes $(steps)"
 add mle_fortunes "--config=configs/textgan.py:mle $fortunes $(steps)"
 for s in ${SEEDS:-0 1 2}; do
   add mle_oracle_s$s "--config=configs/seqgan.py:mle --config.seed=$s --config.keep_checkpoints=12 $(steps)"
-  add seqgan_oracle_s$s "--config=configs/seqgan.py --config.seed=$s $(steps)"
+  add seqgan_oracle_s$s "--config=configs/seqgan.py --config.seed=$s --config.keep_checkpoints=12 $(steps)"
 done
+# The optimizer and loss-scale experiments on oracle seed 0, each from seqgan_oracle_s0's step-5,000
+# checkpoint (MLE and D pre-training done): the adversarial phase with G's MLE Adam state carried
+# (the former default), carried with the loss a per-sequence mean (the former loss), fresh with it.
+adv="--config=configs/seqgan.py --config.seed=0"
+add seqgan_carried_seqmean_s0 "$adv --config.seqgan.adversarial_optimizer=carried --config.seqgan.pg_reduction=sequence_mean"
+add seqgan_carried_tokenmean_s0 "$adv --config.seqgan.adversarial_optimizer=carried --config.seqgan.pg_reduction=token_mean"
+add seqgan_fresh_seqmean_s0 "$adv --config.seqgan.pg_reduction=sequence_mean"
 # SeqGAN's first 4,000 steps (MLE pre-training) are its baseline's first 4,000 steps, step for step
 # (same seed, data order and update): a SeqGAN job starts from its baseline's step-4,000 checkpoint
 # when there is one (SHARE_PRETRAINING=0: train it from scratch).
@@ -37,10 +44,18 @@ share() {
   local from="$out/mle_oracle_s$1/checkpoints/4000" to="$out/seqgan_oracle_s$1/checkpoints"
   if [ "${SHARE_PRETRAINING:-1}" = 1 ] && [ -d "$from" ] && [ ! -d "$to" ]; then mkdir -p "$to" && cp -r "$from" "$to/"; fi
 }
+from_adversarial() {  # an adversarial-phase experiment starts from seqgan_oracle_s0's step-5,000 checkpoint
+  local from="$out/seqgan_oracle_s0/checkpoints/5000" to="$out/$1/checkpoints"
+  if [ -d "$from" ] && [ ! -d "$to" ]; then mkdir -p "$to" && cp -r "$from" "$to/"; fi
+  [ -d "$to" ] || { echo "$1 needs $from: run seqgan_oracle_s0 first" >&2; exit 2; }
+}
 for j in ${JOBS:-${order[*]}}; do
   if [ -z "${cmd[$j]:-}" ]; then echo "unknown job $j (jobs: ${order[*]})" >&2; exit 2; fi
   [ -f "$out/$j/eval.json" ] && [ -z "${STEPS:-}" ] && continue
-  case "$j" in seqgan_oracle_s*) finish; share "${j#seqgan_oracle_s}";; esac  # after its baseline
+  case "$j" in
+    seqgan_oracle_s*) finish; share "${j#seqgan_oracle_s}";;  # after its baseline
+    seqgan_*_s0) finish; from_adversarial "$j";;
+  esac
   if [[ "$j" == *_fortunes && ! -d /usr/share/games/fortunes && -z "${EXTRA:-}" ]]; then  # Debian's fortunes, once
     (apt-get update -qq && apt-get install -y -qq fortunes) >/dev/null || { echo "cannot install fortunes" >&2; exit 1; }
   fi

@@ -279,6 +279,21 @@ def test_discriminator_diagnostic_reports_held_out_accuracy(tmp_path, config_of,
   accuracy = float(rows[1].split("|")[4])
   assert 0.0 <= accuracy <= 1.0
   assert sorted(os.listdir(tmp_path / "run" / "checkpoints")) == before
+  # launch/seqgan_sharpening.py on the same run: the temperature bar and the constant-reward updates
+  spec = importlib.util.spec_from_file_location("sharp", ROOT / "launch" / "seqgan_sharpening.py")
+  sharp = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(sharp)
+  sharp.main([str(tmp_path / "run"), "--step=2", "--steps=2", "--every=1", "--samples=1000", "--temperatures=1,0.5",
+              f"--json={tmp_path / 'sharp.json'}"])
+  out = __import__("json").loads((tmp_path / "sharp.json").read_text())
+  temp = out["temperature"]
+  assert temp["0.5"]["entropy"] < temp["1.0"]["entropy"] and temp["0.5"]["nll_test"] > temp["1.0"]["nll_test"]
+  curves = out["constant_reward"]
+  assert sorted(curves) == ["carried", "carried_token_mean", "fresh"]
+  assert [r["update"] for r in curves["fresh"]] == [0, 1, 2]
+  assert curves["fresh"][0] == curves["carried"][0] == curves["carried_token_mean"][0]  # one starting G
+  np.testing.assert_allclose(curves["fresh"][0]["entropy"], temp["1.0"]["entropy"], rtol=0.05)
+  assert sorted(os.listdir(tmp_path / "run" / "checkpoints")) == before
 
 
 def test_seqgan_phases_compile_once_each_and_resume_bitwise_across_them(tmp_path, config_of, monkeypatch):
@@ -311,3 +326,127 @@ def test_gsgan_trains_with_the_cnn_discriminator_too(tmp_path, config_of):
   c.model.discriminator = "cnn"
   state = train.train(c, tmp_path)
   assert "conv1" in state.d.params and int(state.step) == 2
+
+
+def _seqgan_state(config_of, **fields):
+  c = config_of("seqgan.py")
+  for k, v in fields.items():
+    c.seqgan[k] = v
+  c.model.vocab_size, c.model.seq_len = 7, 5
+  rows = seqgan.rows_per_step(c)
+  tokens = jax.random.randint(jax.random.key(5), (rows, 5), 0, 7)
+  return c, seqgan.init(c, jax.random.key(0), {"tokens": tokens[:2]}), {"tokens": tokens}
+
+
+def _run(state, batch, steps):
+  for s in range(steps):
+    state, _ = jax.jit(seqgan.train_step, static_argnums=3)(state, batch, jax.random.key(100 + s),
+                                                          seqgan.phase(state.config, s))
+  return state
+
+
+@pytest.mark.parametrize("how", ["fresh", "carried"])
+def test_seqgan_policy_gradient_has_its_own_adam_as_the_released_code(config_of, how):
+  """The released code's second Adam (`g_opt`) for the policy gradient: at the first adversarial step
+  G's update is a first Adam step from zero moments, each weight moving by lr * |g| / (|g| + eps),
+  i.e. by lr = 0.01 wherever its (clipped) gradient is not tiny; with the MLE Adam's state carried
+  (the other option), the moments of the MLE steps set a different step for each weight."""
+  c, state, batch = _seqgan_state(config_of, adversarial_optimizer=how)
+  start = c.seqgan.pretrain_g_steps + c.seqgan.pretrain_d_steps
+  before = _run(state, batch, start)  # MLE and D pre-training
+  after = jax.jit(seqgan.train_step, static_argnums=3)(before, batch, jax.random.key(100 + start), "adversarial")[0]
+  moved = np.concatenate([np.abs(np.asarray(a) - np.asarray(b)).ravel()
+                          for a, b in zip(jax.tree.leaves(after.g.params), jax.tree.leaves(before.g.params))])
+  lr = c.optim.g.lr
+  counts = [int(x) for x in jax.tree.leaves(after.g.opt_state) if getattr(x, "ndim", 1) == 0 and x.dtype == jnp.int32]
+  if how == "fresh":
+    assert moved.max() <= lr * (1 + 1e-5)
+    assert np.mean(np.isclose(moved, lr, rtol=1e-3)) > 0.9
+    assert counts and set(counts) == {1}  # Adam's step count restarted
+  else:
+    assert np.mean(np.isclose(moved, lr, rtol=1e-3)) < 0.5
+    assert counts and set(counts) == {start - c.seqgan.pretrain_d_steps + 1}  # MLE's updates counted on
+
+
+def test_seqgan_policy_gradient_loss_reductions_are_the_released_codes_and_the_means():
+  """The released `g_loss`: -sum over every token of the batch of log G(y_t) Q_t; `sequence_mean`
+  divides by the batch, `token_mean` by the batch and T (written out in numpy)."""
+  rng = np.random.default_rng(0)
+  lp, q = -rng.uniform(0.1, 3.0, (4, 6)), rng.uniform(0, 1, (4, 6))
+  total = -sum(lp[b, t] * q[b, t] for b in range(4) for t in range(6))
+  for how, expected in [("sum", total), ("sequence_mean", total / 4), ("token_mean", total / 24)]:
+    np.testing.assert_allclose(float(seqgan.policy_gradient_loss(jnp.asarray(lp), jnp.asarray(q), how)), expected,
+                               rtol=1e-5)
+
+
+def test_seqgan_two_class_discriminator_is_the_released_softmax():
+  """`model.d_classes=2`: D's reward is the released `ypred_for_auc[:, 1]` = softmax(f W + b)[:, 1] of
+  the output layer's two logits, and D's loss the mean softmax cross-entropy of the mixed batch plus
+  0.2 * (||W||^2 + ||b||^2) / 2, both written out in numpy from D's features and output layer."""
+  from ganjax.networks.sequence import SequenceCNN
+
+  d = SequenceCNN(vocab_size=V, embed_dim=4, filter_scale=0.02, dropout=0.0, classes=2)
+  real, fake = jnp.asarray(ALL[:4]), jnp.asarray(ALL[5:9])
+  params = d.init(jax.random.key(0), real)["params"]
+  w, b = np.asarray(params["logit"]["kernel"], np.float64), np.asarray(params["logit"]["bias"], np.float64)
+  assert w.shape[1] == 2 and b.shape == (2,)
+
+  def softmax_rows(x):
+    f = np.asarray(d.apply({"params": params}, x)[1], np.float64)
+    e = np.exp(f @ w + b)
+    return e / e.sum(1, keepdims=True)
+
+  reward = seqgan.reward(type("P", (), {"apply": staticmethod(lambda p, x, **kw: (d.apply({"params": p}, x), None))}),
+                         params, real)
+  np.testing.assert_allclose(np.asarray(reward), softmax_rows(real)[:, 1], rtol=1e-5)
+  loss, _ = seqgan.d_loss(type("P", (), {"apply": staticmethod(lambda p, x, **kw: (d.apply({"params": p}, x), None))}),
+                          params, real, fake, jax.random.key(1), 0.2)
+  ce = np.concatenate([-np.log(softmax_rows(real)[:, 1]), -np.log(softmax_rows(fake)[:, 0])]).mean()
+  np.testing.assert_allclose(float(loss), ce + 0.2 * (np.sum(w**2) + np.sum(b**2)) / 2, rtol=1e-5)
+
+
+def test_seqgan_highway_is_initialised_as_the_released_code():
+  """The released highway (`highway(..., 1, 0)`): gate bias offset 0 and TensorFlow's glorot_uniform
+  on every weight and bias -- kernels within sqrt(6 / (2d)), biases within sqrt(3 / d), spread over it."""
+  from ganjax.networks.sequence import Highway
+
+  dim = 400
+  p = Highway().init(jax.random.key(0), jnp.zeros((1, dim)))["params"]
+  for name in ("transform", "hidden"):
+    k, bias = np.asarray(p[name]["kernel"]), np.asarray(p[name]["bias"])
+    assert np.abs(k).max() <= np.sqrt(6 / (2 * dim)) and np.abs(k).max() > 0.9 * np.sqrt(6 / (2 * dim))
+    assert np.abs(bias).max() <= np.sqrt(3 / dim) and abs(bias.mean()) < 0.01 and bias.std() > 0.5 * np.sqrt(1 / dim)
+  x = jnp.ones((1, dim))
+  t = jax.nn.sigmoid(x @ p["transform"]["kernel"] + p["transform"]["bias"])
+  y = t * jax.nn.relu(x @ p["hidden"]["kernel"] + p["hidden"]["bias"]) + (1 - t) * x
+  np.testing.assert_allclose(np.asarray(Highway().apply({"params": p}, x)), np.asarray(y), rtol=1e-5, atol=1e-6)
+
+
+def test_seqgan_discriminator_updates_each_read_their_own_data(config_of):
+  """Each of the adversarial step's `d_steps` D updates trains on its own minibatch of data (the
+  released code's D epochs never reuse a minibatch within a pass): the step reads d_steps * batch rows,
+  and changing only the last minibatch changes D's update."""
+  c, state, batch = _seqgan_state(config_of, d_steps=2)
+  assert batch["tokens"].shape[0] == 2 * c.batch_size
+  start = c.seqgan.pretrain_g_steps + c.seqgan.pretrain_d_steps
+  state = state.replace(step=jnp.asarray(start, jnp.int32))
+  step = jax.jit(seqgan.train_step, static_argnums=3)
+  a = step(state, batch, jax.random.key(3), "adversarial")[0]
+  other = batch["tokens"].at[c.batch_size:].set((batch["tokens"][c.batch_size:] + 1) % 7)
+  b = step(state, {"tokens": other}, jax.random.key(3), "adversarial")[0]
+  assert any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a.d.params), jax.tree.leaves(b.d.params)))
+  np.testing.assert_array_equal(np.asarray(jax.tree.leaves(a.g.params)[0]), np.asarray(jax.tree.leaves(b.g.params)[0]))
+
+
+def test_phased_methods_take_the_released_codes_fresh_optimizer(config_of):
+  """Every method with an MLE phase offers `<block>.adversarial_optimizer` (fresh, the default, or
+  carried), and refuses anything else with a one-line error."""
+  from ganjax.errors import ConfigError
+  from ganjax.algorithms import gsgan
+
+  for module, file, arg, block in [(seqgan, "seqgan.py", None, "seqgan"), (gsgan, "gsgan.py", None, "gsgan"),
+                                   (textgan, "textgan.py", None, "textgan"), (bgan_tokens, "bgan.py", "tokens", "bgan")]:
+    c = config_of(file, arg)
+    c[block].adversarial_optimizer = "adamw"
+    with pytest.raises(ConfigError, match="adversarial_optimizer"):
+      module.check(c)

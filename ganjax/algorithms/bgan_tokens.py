@@ -37,6 +37,7 @@ def check(config):
   if config.bgan.get("pretrain_g_steps", 0) < 0:
     raise ConfigError("bgan.pretrain_g_steps must be >= 0")
   sequences.require_latent(config)
+  sequences.check_phase_optimizer("bgan", config.bgan)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
@@ -55,6 +56,9 @@ def phase(config, step: int) -> str:
 def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg = state.config
   g, d = state.g, state.d
+  if phase == sequences.ADVERSARIAL_PHASE:  # the MLE phase's Adam state: fresh (default) or carried
+    g = sequences.phase_optimizer(g, state.step, state.config.bgan.get("pretrain_g_steps", 0),
+                                  state.config.bgan.get("adversarial_optimizer", "fresh"))
   m = cfg.bgan.num_samples
   real = batch["tokens"]
   n, length = real.shape

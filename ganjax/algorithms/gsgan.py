@@ -19,6 +19,8 @@ training from scratch).
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -37,6 +39,7 @@ def check(config):
   if not 0 < p.tau_min <= p.tau0 or p.tau_rate < 0 or p.pretrain_steps < 0:
     raise ConfigError("gsgan needs 0 < tau_min <= tau0, tau_rate >= 0 and pretrain_steps >= 0")
   sequences.require_latent(config)
+  sequences.check_phase_optimizer("gsgan", config.gsgan)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
@@ -45,10 +48,14 @@ def init(config, key, example_batch) -> state_lib.TrainState:
 
 
 def temperature(config, step):
-  """tau_t = max(tau_min, tau0 exp(-tau_rate t)), t counted from the end of pre-training."""
+  """tau_t = max(tau_min, tau0 exp(-r t)), t counted from the end of pre-training (Jang et al. 2017's
+  schedule, updated every step): r = `gsgan.tau_rate` when > 0; 0 (the config's default) sets
+  r = ln(tau0 / tau_min) / (num_steps - pretrain_steps), so tau reaches tau_min at the run's last step
+  whatever its length."""
   p = config.gsgan
   t = jnp.maximum(step - p.pretrain_steps, 0).astype(jnp.float32)
-  return jnp.maximum(p.tau_min, p.tau0 * jnp.exp(-p.tau_rate * t))
+  rate = p.tau_rate or math.log(p.tau0 / p.tau_min) / max(config.num_steps - p.pretrain_steps, 1)
+  return jnp.maximum(p.tau_min, p.tau0 * jnp.exp(-rate * t))
 
 
 def phase(config, step: int) -> str:
@@ -58,6 +65,9 @@ def phase(config, step: int) -> str:
 def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg = state.config
   g, d = state.g, state.d
+  if phase == sequences.ADVERSARIAL_PHASE:  # the MLE phase's Adam state: fresh (default) or carried
+    g = sequences.phase_optimizer(g, state.step, state.config.gsgan.get("pretrain_steps", 0),
+                                  state.config.gsgan.get("adversarial_optimizer", "fresh"))
   real_ids = batch["tokens"]
   n, length = real_ids.shape
   real = sequences.one_hot(real_ids, cfg.model.vocab_size)

@@ -57,7 +57,7 @@ def discriminator(config, extra_outputs: int = 0):
   if kind not in ("cnn", "lstm"):
     raise ConfigError(f"model.discriminator={kind!r}: sequence methods take 'cnn' or 'lstm'")
   return SequenceCNN(vocab_size=m.vocab_size, embed_dim=m.d_embed_dim, filter_scale=m.d_filter_scale,
-                     dropout=m.d_dropout, extra_outputs=extra_outputs)
+                     dropout=m.d_dropout, extra_outputs=extra_outputs, classes=m.get("d_classes", 1))
 
 
 def one_hot(tokens, vocab_size: int):
@@ -76,6 +76,24 @@ MLE_PHASE, ADVERSARIAL_PHASE = "mle", "adversarial"
 def pretraining_phase(steps: int, step: int) -> str:
   """The phase of a method whose first `steps` steps pre-train G by MLE."""
   return MLE_PHASE if step < steps else ADVERSARIAL_PHASE
+
+
+PHASE_OPTIMIZERS = ("fresh", "carried")
+
+
+def check_phase_optimizer(block: str, p):
+  """`<block>.adversarial_optimizer`: "fresh" or "carried" (`phase_optimizer`)."""
+  if p.get("adversarial_optimizer", "fresh") not in PHASE_OPTIMIZERS:
+    raise ConfigError(f"{block}.adversarial_optimizer must be one of {', '.join(PHASE_OPTIMIZERS)}, "
+                      f"got {p.adversarial_optimizer!r}")
+
+
+def phase_optimizer(g, step, first_adversarial_step: int, how: str):
+  """G for an adversarial step. "fresh": G's optimizer state is new at the first adversarial step, as
+  SeqGAN's released code builds a second Adam (`g_opt`) for the policy-gradient updates beside the MLE
+  one (`pretrain_opt`), so the MLE phase's moments and step count are never carried into the
+  adversarial phase; "carried": one optimizer state across both phases."""
+  return g.restart_optimizer(step == first_adversarial_step) if how == "fresh" else g
 
 
 def mle_or_adversarial(phase: str, g, d, mle_loss_fn, adversarial):

@@ -41,6 +41,7 @@ def check(config):
   if p.inverse_temperature <= 0 or not p.sigmas or min(p.sigmas) <= 0 or p.pretrain_g_steps < 0:
     raise ConfigError("textgan needs inverse_temperature > 0, positive sigmas and pretrain_g_steps >= 0")
   sequences.require_latent(config)
+  sequences.check_phase_optimizer("textgan", config.textgan)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
@@ -70,6 +71,9 @@ def phase(config, step: int) -> str:
 def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg, p = state.config, state.config.textgan
   g, d = state.g, state.d
+  if phase == sequences.ADVERSARIAL_PHASE:  # the MLE phase's Adam state: fresh (default) or carried
+    g = sequences.phase_optimizer(g, state.step, state.config.textgan.get("pretrain_g_steps", 0),
+                                  state.config.textgan.get("adversarial_optimizer", "fresh"))
   real_ids = batch["tokens"]
   n, length = real_ids.shape
   real = sequences.one_hot(real_ids, cfg.model.vocab_size)

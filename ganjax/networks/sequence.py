@@ -87,23 +87,44 @@ def _uniform_pm1(key, shape, dtype=jnp.float32):
   return jax.random.uniform(key, shape, dtype, -1.0, 1.0)
 
 
+def _glorot_vector(key, shape, dtype=jnp.float32):
+  """TensorFlow's default initializer (glorot_uniform) on a 1-D variable: fan_in = fan_out = n,
+  U(-sqrt(3 / n), sqrt(3 / n)) -- the released highway layer's biases (`tf.get_variable` with no
+  initializer)."""
+  limit = (3.0 / shape[-1]) ** 0.5
+  return jax.random.uniform(key, shape, dtype, -limit, limit)
+
+
 class Highway(nn.Module):
+  """One highway layer as SeqGAN's released discriminator (`highway(..., num_layers=1, bias=0)`):
+  t = sigmoid(W_t x + b_t + gate_bias), y = t * relu(W_h x + b_h) + (1 - t) * x, every weight and bias
+  from TensorFlow's default glorot_uniform, and `gate_bias` 0 (the function's default, -2, is
+  overridden where the discriminator calls it)."""
+  gate_bias: float = 0.0
+
   @nn.compact
   def __call__(self, x):
     d = x.shape[-1]
-    t = jax.nn.sigmoid(nn.Dense(d, bias_init=nn.initializers.constant(-2.0), name="transform")(x))
-    return t * jax.nn.relu(nn.Dense(d, name="hidden")(x)) + (1.0 - t) * x
+    dense = lambda name: nn.Dense(d, kernel_init=nn.initializers.glorot_uniform(), bias_init=_glorot_vector,  # noqa: E731
+                                  name=name)
+    t = jax.nn.sigmoid(dense("transform")(x) + self.gate_bias)
+    return t * jax.nn.relu(dense("hidden")(x)) + (1.0 - t) * x
 
 
 class SequenceCNN(nn.Module):
   """Initialised as SeqGAN's released discriminator: embeddings ~ U(-1, 1) (random token features from
-  the start), convolution and output weights ~ N(0, 0.1^2) truncated, biases 0.1."""
+  the start), convolution and output weights ~ N(0, 0.1^2) truncated, biases 0.1, the highway layer as
+  `Highway`. `classes` = 2 is the released output layer, a two-class softmax (W of (F, 2)); the module
+  then returns its log-odds l_1 - l_0 as the logit, so sigmoid(logit) = softmax(l)_1 = the code's
+  `ypred_for_auc[:, 1]` and the binary cross-entropy of that logit is the code's softmax cross-entropy.
+  `classes` = 1: one logit."""
   vocab_size: int
   embed_dim: int = 64
   filters: Sequence = SEQGAN_FILTERS  # (window, count) pairs
   filter_scale: float = 1.0  # every count times this (a CPU-sized D keeps the windows)
   dropout: float = 0.25  # SeqGAN's keep probability 0.75
   extra_outputs: int = 0  # > 0: a second head (TextGAN's latent reconstruction) on the features
+  classes: int = 1  # 2: the released code's two-class softmax output layer
 
   @nn.compact
   def __call__(self, x, train: bool = False):
@@ -119,7 +140,8 @@ class SequenceCNN(nn.Module):
       pooled.append(jnp.max(jax.nn.relu(y), axis=1))
     feats = Highway(name="highway")(jnp.concatenate(pooled, axis=-1))
     feats = nn.Dropout(self.dropout, deterministic=not train)(feats)
-    logit = nn.Dense(1, kernel_init=_W, bias_init=_B, name="logit")(feats)[:, 0]
+    out = nn.Dense(self.classes, kernel_init=_W, bias_init=_B, name="logit")(feats)
+    logit = out[:, 1] - out[:, 0] if self.classes == 2 else out[:, 0]
     if self.extra_outputs:
       return logit, feats, nn.Dense(self.extra_outputs, name="extra")(feats)
     return logit, feats
