@@ -1,7 +1,7 @@
 """Every stabilizer composes with every adversarial method: each method family takes one step with
 all the stabilizers its `ADVERSARIAL` declaration and its networks allow switched on at once, and
 each shows its defining effect in the new state (EMA = decay * old + (1 - decay) * new, and used by
-`generate`; the replay memory's fresh rows; the historical means; clipping; spectral norm's
+`generate`; the replay memory filled by the fresh fakes; the historical means; clipping; spectral norm's
 committed power iteration; the penalty; instance noise)."""
 
 import jax
@@ -14,6 +14,16 @@ from ganjax.algorithms.common import D_LAYER_OPTIONS, d_mixes_samples
 METHODS = ["gan.py", "cgan.py", "acgan.py", "infogan.py", "sgan.py", "ali.py", "ebgan.py", "bgan.py:discrete",
            "gman.py", "unrolled_gan.py", "discogan.py"]  # discogan: two generators, two Ds, replay of (G(a), F(b)) pairs
 DECAY, CLIP, NOISE = 0.5, 0.5, 0.3
+
+
+# Each penalised method's D objective before its regularizers, from its metrics (discriminator `d`).
+UNPENALISED = {
+    "gan": lambda m, c, d: m[f"{d}/adversarial"],
+    "cgan": lambda m, c, d: m[f"{d}/adversarial"],
+    "unrolled_gan": lambda m, c, d: m[f"{d}/adversarial"],
+    "discogan": lambda m, c, d: c.discogan.d_loss_scale * m[f"{d}/adversarial"],
+    "sgan": lambda m, c, d: m["d/supervised"] + c.sgan.unsupervised_weight * m["d/unsupervised"],
+}
 
 
 def everything_on(c, caps):
@@ -78,13 +88,21 @@ def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
       np.testing.assert_allclose(h, (old + p) / 2, rtol=1e-5, atol=1e-7)
   written = np.any(np.asarray(jax.tree.leaves(new.extra["replay"])[0] != jax.tree.leaves(state.extra["replay"])[0]).reshape(
       c.gan.replay_size, -1), axis=1)
-  assert written.sum() == stabilizers.replay_count(0.5, fakes_per_step)  # fresh samples replaced old ones
+  # the memory starts empty: the step's fresh fakes fill its first slots
+  filled = stabilizers.REPLAY_FILLED
+  assert int(state.extra[filled]) == 0 and int(new.extra[filled]) == fakes_per_step
+  np.testing.assert_array_equal(written, np.arange(c.gan.replay_size) < fakes_per_step)
   for d in caps.discriminators:
     assert max(float(np.abs(x).max()) for x in leaves(new.players[d].params)) <= CLIP  # weights clipped
   assert float(m["d/instance_noise"]) == pytest.approx(NOISE)
-  if c.gan.penalty != "none":  # each discriminator's ("d/penalty", "d_b/penalty", ...)
-    penalties = [float(v) for k, v in m.items() if k.endswith("/penalty")]
-    assert len(penalties) >= len(caps.discriminators) and min(penalties) > 0
+  if c.gan.penalty != "none":  # each discriminator's loss is its objective + lambda * penalty + h * historical
+    for d in caps.discriminators:
+      base = UNPENALISED[c.algorithm](m, c, d) if c.algorithm in UNPENALISED else None
+      if base is None:  # (the discrete BGAN logs no unpenalised D loss: its penalty's presence alone)
+        assert f"{d}/penalty" in m
+        continue
+      np.testing.assert_allclose(m[f"{d}/loss"], base + c.gan.penalty_weight * m[f"{d}/penalty"]
+                                 + c.gan.historical_averaging * m[f"{d}/historical"], rtol=1e-5)
   if c.gan.spectral_norm:  # one power iteration committed per D update
     spec = new.players[caps.discriminators[0]].model_state["spectral"]
     flat = {jax.tree_util.keystr(p): np.asarray(v) for p, v in jax.tree_util.tree_flatten_with_path(spec)[0]}

@@ -9,6 +9,7 @@ from ganjax import losses
 from ganjax.algorithms import bgan, ebgan, gan
 from ganjax.algorithms.common import sample_latent
 from ganjax.data import sources
+from ganjax.errors import ConfigError
 
 
 def _batch(n, size=8):
@@ -129,6 +130,7 @@ def test_discrete_bgan_step_sees_binary_data_and_samples(config_of):
   assert set(np.unique(np.asarray(x))) <= {-1.0, 1.0}
   real = bgan.binarize(batch["image"], jax.random.key(3))
   assert set(np.unique(np.asarray(real))) <= {-1.0, 1.0}
-  with pytest.raises(Exception, match="num_samples must be >= 2"):
-    c.bgan.num_samples = 1
+  c.bgan.num_samples = 1
+  with pytest.raises(ConfigError, match=r"bgan.num_samples must be >= 2 \(the weights are normalised over them\), "
+                                         "got 1"):
     bgan.init(c, jax.random.key(0), batch)

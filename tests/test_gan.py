@@ -93,13 +93,34 @@ def test_wgan_clips_every_critic_weight(config_of):
   np.testing.assert_allclose(m["d/wasserstein"], m["d/real_out"] - m["d/fake_out"], rtol=1e-6)
 
 
-def test_wgan_gp_penalises_the_critic(config_of):
+def test_wgan_gp_penalty_is_taken_at_the_steps_interpolates(config_of):
+  """Gulrajani et al. 2017, Eq. 3 and Algorithm 1 on the step's own draws: the critic loss
+  E D(G(z)) - E D(x) + lambda E[(||grad_x D(x_hat)||_2 - 1)^2], x_hat = eps x + (1 - eps) G(z) with
+  eps ~ U[0, 1] per sample, the gradient by autodiff of the critic and its norm written out here."""
   c = config_of("wgan_gp.py")
-  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
+  c.gan.d_steps = 1  # the metrics of the one critic update, from the initial critic
+  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size))["image"])}
   state = gan.init(c, jax.random.key(0), batch)
-  _, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
-  assert float(m["d/penalty"]) > 0
-  np.testing.assert_allclose(m["d/loss"], m["d/adversarial"] + 10.0 * m["d/penalty"], rtol=1e-5)
+  key = jax.random.key(1)
+  _, m = jax.jit(gan.train_step)(state, batch, key)
+  k = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
+  real = batch["image"]
+
+  @jax.jit
+  def critic_at_the_draws(state):
+    fake = state.g.apply(state.g.params, sample_latent(jax.random.fold_in(k, 0), c.batch_size, c.model))[0]
+    eps = jax.random.uniform(jax.random.fold_in(k, 1), (c.batch_size, 1, 1, 1))
+    x_hat = eps * real + (1 - eps) * fake
+    critic = lambda x: state.d.apply(state.d.params, x)[0]  # noqa: E731
+    return critic(real), critic(fake), jax.grad(lambda x: jnp.sum(critic(x)))(x_hat)
+
+  real_out, fake_out, grads = critic_at_the_draws(state)
+  norms = np.linalg.norm(np.asarray(grads, np.float64).reshape((c.batch_size, -1)), axis=-1)
+  penalty = np.mean((norms - 1.0)**2)
+  adversarial = np.mean(np.asarray(fake_out, np.float64)) - np.mean(np.asarray(real_out, np.float64))
+  np.testing.assert_allclose(m["d/penalty"], penalty, rtol=1e-4)
+  np.testing.assert_allclose(m["d/adversarial"], adversarial, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(m["d/loss"], adversarial + 10.0 * penalty, rtol=1e-4, atol=1e-6)
 
 
 def test_objective_config_errors(config_of):
@@ -130,15 +151,22 @@ def test_instance_noise_is_annealed_to_zero_and_reaches_both_inputs_of_d(config_
   assert stds == pytest.approx([0.5, 0.25, 0.0, 0.0])
   c.gan.instance_noise = 0.0
   assert stabilizers.instance_noise_std(c.gan, c.num_steps, 3) == 0.0
-  # With noise, D's loss on the same batch and key differs; once annealed away it is the plain loss.
+  # With noise, D sees noised real and generated batches; once annealed away its loss is the plain one.
   c, state, batch = setup(config_of)
   key = jax.random.key(3)
-  _, plain = jax.jit(gan.train_step)(state, batch, key)
   c2 = c.copy_and_resolve_references()
   c2.gan.instance_noise, c2.gan.instance_noise_steps = 1.0, 4
   noisy_state = gan.init(c2, jax.random.key(0), batch)
   _, noisy = jax.jit(gan.train_step)(noisy_state, batch, key)
-  assert float(noisy["d/instance_noise"]) == 1.0 and float(noisy["d/loss"]) != float(plain["d/loss"])
+  assert float(noisy["d/instance_noise"]) == 1.0
+  # D's loss at step 0 is Eq. 1's on x + 1.0 e and G(z) + 1.0 e', e, e' ~ N(0, I) from the update's keys
+  k = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
+  fake = noisy_state.g(sample_latent(jax.random.fold_in(k, 0), c.batch_size, c.model))
+  real_in = batch["image"] + jax.random.normal(jax.random.fold_in(k, 2), batch["image"].shape)
+  fake_in = fake + jax.random.normal(jax.random.fold_in(k, 3), fake.shape)
+  real_out, fake_out = (np.asarray(noisy_state.d(v), np.float64) for v in (real_in, fake_in))
+  np.testing.assert_allclose(noisy["d/loss"], np.mean(np.logaddexp(0, -real_out)) + np.mean(np.logaddexp(0, fake_out)),
+                             rtol=1e-5)
   late = noisy_state.replace(step=jnp.asarray(4, jnp.int32))
   _, annealed = jax.jit(gan.train_step)(late, batch, key)
   ref_state = state.replace(step=jnp.asarray(4, jnp.int32))

@@ -183,6 +183,50 @@ def test_spectral_norm_divides_every_d_weight_by_its_top_singular_value(name, kw
                          jax.jit(plain.apply, static_argnames="train")(pv, x, train=False))  # the normalised weights change D
 
 
+@pytest.mark.parametrize("layer", ["dense", "conv"])
+def test_spectral_norm_layer_computes_with_w_over_sigma(layer):
+  """Miyato et al. 2018, Eq. 8 and Algorithm 1: the layer computes with W / sigma(W), W reshaped to (in, out),
+  sigma from one power iteration on the stored u, written here in numpy: v = u W^T / ||u W^T||,
+  u' = v W / ||v W||, sigma = v W u'^T (a training call and an inference call of one update alike). With u
+  the top right singular vector of an SVD, sigma is W's largest singular value."""
+  from flax import linen as nn
+
+  from ganjax.networks.layers import SpectralNorm
+
+  rng = np.random.default_rng(0)
+  base = nn.Dense(5) if layer == "dense" else nn.Conv(3, (3, 3))
+  x = jnp.asarray(rng.normal(size=(4, 6) if layer == "dense" else (2, 5, 5, 2)), jnp.float32)
+  sn = SpectralNorm(base)
+  variables = sn.init(jax.random.key(0), x, update_stats=False)
+  params = variables["params"]["layer_instance"]
+  kernel = np.asarray(params["kernel"], np.float64)
+  w = kernel.reshape((-1, kernel.shape[-1]))
+
+  def one_power_iteration(u):
+    v = u @ w.T
+    v = v / np.linalg.norm(v)
+    u_next = v @ w
+    u_next = u_next / np.linalg.norm(u_next)
+    return float((v @ w @ u_next.T)[0, 0])
+
+  def with_kernel(k):  # the plain layer's output with kernel k: x k + b (the conv: flax's own convolution)
+    if layer == "dense":
+      return np.asarray(x, np.float64) @ k + np.asarray(params["bias"], np.float64)
+    return base.apply({"params": {**params, "kernel": jnp.asarray(k, jnp.float32)}}, x)
+
+  top = np.linalg.svd(w, compute_uv=True)
+  for u in (np.asarray(variables["spectral"]["layer_instance/kernel/u"], np.float64), top[2][:1]):
+    sigma = one_power_iteration(u)
+    spectral = {**variables["spectral"], "layer_instance/kernel/u": jnp.asarray(u, jnp.float32)}
+    state = {"params": variables["params"], "spectral": spectral}
+    want = with_kernel(kernel / sigma)
+    np.testing.assert_allclose(sn.apply(state, x, update_stats=False), want, rtol=1e-4, atol=1e-5)
+    trained = sn.apply(state, x, update_stats=True, mutable=["spectral"])[0]
+    np.testing.assert_allclose(trained, want, rtol=1e-4, atol=1e-5)
+    assert sigma <= top[1][0] * (1 + 1e-6)  # one iteration from any u bounds sigma_max from below ...
+  np.testing.assert_allclose(sigma, top[1][0], rtol=1e-6)  # ... and from the top singular vector is sigma_max
+
+
 def test_minibatch_discrimination_in_groups_is_the_layer_on_each_group():
   from ganjax.networks.layers import MinibatchDiscrimination
 

@@ -87,19 +87,31 @@ def test_replay_keeps_pairs_together(config_of):
   assert bz.dtype == buffer[1].dtype
 
 
-def test_replay_buffer_lives_in_the_state_and_feeds_d(config_of):
+def test_a_full_replay_memory_in_the_state_feeds_d(config_of):
+  """Once the memory is full, D's fakes are k = round(fraction * n) stored rows and n - k fresh samples,
+  and the k fresh rows served from the memory take k slots. With every slot holding the same row r, the
+  stored rows D sees are r whichever slots are read: D's loss is Eq. 1's on (x; r k times, G(z)_k..n-1),
+  written out here."""
   c, state, batch = setup(config_of, replay_size=32, replay_fraction=0.5)
-  buf = state.extra["replay"]
-  assert buf.shape == (32, *batch["image"].shape[1:])
-  initial = state.g(sample_latent(jax.random.split(jax.random.key(0), 3)[2], 32, c.model))
-  np.testing.assert_allclose(buf, initial, rtol=1e-5, atol=1e-6)  # it starts full of G_0's samples
-  new, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
-  changed = np.any(np.asarray(new.extra["replay"] != buf).reshape(32, -1), axis=1)
-  assert changed.sum() == c.batch_size // 2  # half a batch of fresh samples written per D update
-  # D's loss used the mixed batch: recomputing it with fresh samples only gives another value.
-  c2, state2, _ = setup(config_of, replay_size=0)
-  _, m2 = jax.jit(gan.train_step)(state2, batch, jax.random.key(1))
-  assert float(m["d/loss"]) != pytest.approx(float(m2["d/loss"]), rel=1e-6)
+  n, k = c.batch_size, c.batch_size // 2
+  assert state.extra["replay"].shape == (32, *batch["image"].shape[1:])
+  r = jnp.linspace(-1.0, 1.0, int(np.prod(batch["image"].shape[1:]))).reshape(batch["image"].shape[1:])
+  full = {**state.extra, "replay": jnp.broadcast_to(r, state.extra["replay"].shape),
+          stabilizers.REPLAY_FILLED: jnp.asarray(32, jnp.int32)}
+  state = state.replace(extra=full)
+  key = jax.random.key(1)
+  new, m = jax.jit(gan.train_step)(state, batch, key)
+  k_d = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
+  fresh = state.g(sample_latent(jax.random.fold_in(k_d, 0), n, c.model))
+  fakes = jnp.concatenate([jnp.broadcast_to(r, (k, *r.shape)), fresh[k:]])
+  real_out, fake_out = (np.asarray(state.d(v), np.float64) for v in (batch["image"], fakes))
+  np.testing.assert_allclose(m["d/loss"], np.mean(np.logaddexp(0, -real_out)) + np.mean(np.logaddexp(0, fake_out)),
+                             rtol=1e-5)
+  stored = np.asarray(new.extra["replay"]).reshape(32, -1)
+  changed = np.flatnonzero(np.any(stored != np.asarray(r).reshape(1, -1), axis=1))
+  assert len(changed) == k  # k slots now hold ...
+  served = np.asarray(fresh[:k]).reshape(k, -1)  # ... the fresh rows the memory's rows replaced in D's batch
+  assert all(np.any(np.all(np.isclose(row, served, rtol=1e-5, atol=1e-6), axis=1)) for row in stored[changed])
 
 
 # ---------------------------------------------------------------- unrolled GAN (its own method)
@@ -156,34 +168,60 @@ def test_unrolled_generator_descends_f_K_the_value_at_the_unrolled_discriminator
     assert gap > 1e-6
 
 
-def test_d_takes_the_first_unrolled_step_itself(config_of):
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_d_takes_one_plain_step_on_eq_1_whatever_k(config_of, optimizer):
+  """Metz et al. Eq. 7: D's own update is one ascent step on f = E log D(x) + E log(1 - D(G(z))) (Goodfellow
+  et al. Eq. 1, D = sigmoid of the logit) on the step's batch and noise, not K unrolled steps (K = 2 here).
+  Written out independently: SGD(eta), theta_D - eta g; Adam's first step, theta_D - lr g / (|g| + eps)
+  (bias-corrected moments m = g, v = g^2), with g = -df/dtheta_D by autodiff of f written here."""
   from ganjax.algorithms import unrolled_gan
 
   c = config_of("unrolled_gan.py")
-  c.unrolled.steps = 1
+  assert c.unrolled.steps == 2
+  c.gan.loss = "minimax"
+  lr, eps = 0.05, 1e-8
+  c.optim.d = ml_collections.ConfigDict({"name": "sgd", "lr": lr, "momentum": 0.0, "grad_clip": 0.0}
+                                        if optimizer == "sgd" else {"name": "adam", "lr": lr, "b1": 0.5, "b2": 0.999,
+                                                                    "eps": eps, "grad_clip": 0.0})
   real = jnp.asarray(sources.mixture("ring8", 0).get(np.arange(c.batch_size))["image"])
   state = unrolled_gan.init(c, jax.random.key(0), {"image": real})
   key = jax.random.key(4)
   new, _ = jax.jit(unrolled_gan.train_step)(state, {"image": real}, key)
   k_d = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
-  stab = stabilizers.Stabilizers(state, key, unrolled_gan.ADVERSARIAL)
-  fake = state.g.apply(state.g.params, sample_latent(jax.random.fold_in(k_d, 0), c.batch_size, c.model))[0]
-  loss = lambda p, ms: gan.d_objective(stab, state.d.replace(model_state=ms), p, real, fake, k_d)[0]  # noqa: E731
-  loss_fn = lambda p, ms: (loss(p, ms), ms)  # noqa: E731
-  unrolled = unrolled_gan.unroll(state.d, loss_fn, 1, lambda pl, gr, ms: pl.update(gr, ms))
-  for a, b in zip(jax.tree.leaves(unrolled.params), jax.tree.leaves(new.d.params), strict=True):
-    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+  fake = state.g(sample_latent(jax.random.fold_in(k_d, 0), c.batch_size, c.model))
+
+  def minus_f(d_params):
+    d = lambda x: state.d.apply_fn({"params": d_params}, x, train=True)  # noqa: E731
+    return -jnp.mean(jnp.log(jax.nn.sigmoid(d(real)))) - jnp.mean(jnp.log1p(-jax.nn.sigmoid(d(fake))))
+
+  grads = jax.jit(jax.grad(minus_f))(state.d.params)
+  for old, upd, g in zip(jax.tree.leaves(state.d.params), jax.tree.leaves(new.d.params), jax.tree.leaves(grads),
+                         strict=True):
+    old, upd, g = (np.asarray(a, np.float64) for a in (old, upd, g))
+    step = -lr * g if optimizer == "sgd" else -lr * g / (np.abs(g) + eps)
+    np.testing.assert_allclose(upd - old, step, rtol=2e-3, atol=1e-7)
 
 
 # ---------------------------------------------------------------- discriminator ensembles (GMAN, its own method)
 
+def soft_mean_of(values, softness):
+  """Durugkar et al. Sec. 3.2 in float64: sum_i w_i V_i with w_i = exp(lambda V_i) / sum_j exp(lambda V_j)."""
+  v = np.asarray(values, np.float64)
+  w = np.exp(softness * (v - v.max()))
+  return float(np.sum(w / w.sum() * v))
+
+
 def test_soft_mean_goes_from_the_mean_to_the_max():
+  """lambda = 0 is the plain mean (GMAN-0), a large lambda the max; in between it rises strictly with lambda,
+  strictly between the two."""
   from ganjax.algorithms.gman import soft_mean
 
   v = jnp.array([0.5, 2.0, 1.0])
-  np.testing.assert_allclose(soft_mean(v, 0.0), jnp.mean(v), rtol=1e-6)
-  np.testing.assert_allclose(soft_mean(v, 100.0), 2.0, rtol=1e-5)
-  assert float(jnp.mean(v)) < float(soft_mean(v, 1.0)) < 2.0
+  np.testing.assert_allclose(soft_mean(v, 0.0), 3.5 / 3, rtol=1e-6)
+  np.testing.assert_allclose(soft_mean(v, 100.0), 2.0, rtol=1e-6)
+  values = [float(soft_mean(v, lam)) for lam in (0.25, 1.0, 2.0, 4.0)]
+  np.testing.assert_allclose(values, [soft_mean_of(v, lam) for lam in (0.25, 1.0, 2.0, 4.0)], rtol=1e-5)
+  assert 3.5 / 3 < values[0] < values[1] < values[2] < values[3] < 2.0
 
 
 def _gman(config_of, n, softness=0.0):
@@ -196,21 +234,31 @@ def _gman(config_of, n, softness=0.0):
   return c, gman.init(c, jax.random.key(0), batch), batch
 
 
-def test_ensemble_members_are_independent_and_g_faces_their_soft_mean(config_of, softness=2.0):
+@pytest.mark.parametrize("softness", [0.0, 1.0, 1e6])
+def test_ensemble_members_are_independent_and_g_faces_their_soft_mean(config_of, softness):
+  """G's loss is the soft mean of the members' own non-saturating losses V_i = -E log D_i(G(z)) under the
+  updated members (written out here): their mean at lambda = 0, their max at a large lambda, and strictly
+  between for lambda = 1 (MLP players on the ring, three members)."""
   from ganjax.algorithms import gman
 
-  c, state, batch = _gman(config_of, 3, softness)
-  params = state.d.params
-  assert all(x.shape[0] == 3 for x in jax.tree.leaves(params))
-  kernel = jax.tree.leaves(params)[-1]
-  assert not np.allclose(kernel[0], kernel[1])  # each member from its own initialisation
+  c = config_of("gman.py", "ring8")
+  c.gman.num_discriminators, c.gman.softness = 3, softness
+  batch = {"image": jnp.asarray(sources.mixture("ring8", 0).get(np.arange(c.batch_size))["image"])}
+  state = gman.init(c, jax.random.key(0), batch)
+  kernel = jax.tree.leaves(state.d.params)[-1]
+  assert kernel.shape[0] == 3 and not np.allclose(kernel[0], kernel[1])  # each member from its own initialisation
   key = jax.random.key(2)
   new, m = jax.jit(gman.train_step)(state, batch, key)
   z = sample_latent(jax.random.fold_in(key, 1), c.batch_size, c.model)
-  outs = new.d.apply(new.d.params, state.g.apply(state.g.params, z)[0])[0]  # G and D in training mode, as the step
+  outs = np.asarray(jax.jit(lambda new: new.d.apply(new.d.params, state.g.apply(state.g.params, z)[0])[0])(new),
+                    np.float64)
   assert outs.shape == (3, c.batch_size)
-  per_member = jnp.stack([losses.g_loss_non_saturating(o) for o in outs])
-  np.testing.assert_allclose(m["g/loss"], gman.soft_mean(per_member, softness), rtol=1e-5)
+  member = np.mean(np.logaddexp(0.0, -outs), axis=1)  # -E log sigmoid(D_i(G(z)))
+  assert np.ptp(member) > 1e-4  # distinct members: the mean, the soft mean and the max are apart
+  want = {0.0: np.mean(member), 1e6: np.max(member)}.get(softness, soft_mean_of(member, softness))
+  np.testing.assert_allclose(m["g/loss"], want, rtol=1e-5)
+  if softness == 1.0:
+    assert np.mean(member) + 1e-6 < float(m["g/loss"]) < np.max(member) - 1e-6
 
 
 def test_ensemble_d_loss_is_the_sum_of_member_losses(config_of):

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from ganjax import losses
 from ganjax.algorithms import vae
@@ -25,6 +26,35 @@ def test_elbo_is_reconstruction_minus_analytic_kl(config_of):
   np.testing.assert_allclose(m["vae/kl"], jnp.mean(losses.gaussian_kl(mean, logvar)), rtol=1e-5)
   np.testing.assert_allclose(m["vae/elbo"], m["vae/reconstruction"] - m["vae/kl"], rtol=1e-6)
   np.testing.assert_allclose(m["vae/loss"], -m["vae/elbo"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("arg", [None, "gaussian"])
+def test_reconstruction_term_is_the_decoders_log_likelihood_at_the_reparameterised_code(config_of, arg):
+  """The first term of Eq. 10, log p(x | z) with z = mu + sigma * eps (Sec. 2.4, the step's own eps),
+  written out from the decoder's output a: Bernoulli, sum_pixels x log sigmoid(a) + (1 - x) log(1 - sigmoid(a));
+  Gaussian with the learned global sigma, sum_pixels -(x - sigmoid(a))^2 / (2 sigma^2) - log sigma - log(2 pi) / 2."""
+  c, state, batch = setup(config_of, arg)
+  if arg == "gaussian":  # a sigma other than 1, so that every term of the density counts
+    state = state.with_players(vae=state.vae.replace(params={**state.vae.params, "log_sigma": jnp.asarray(0.4)}))
+  key = jax.random.key(3)
+  _, m = jax.jit(vae.train_step)(state, batch, key)
+  x = vae.targets(c, batch["image"], jax.random.fold_in(key, 0))
+
+  @jax.jit
+  def decoder_output(x):
+    mean, logvar = state.vae(x * 2 - 1, method=vae.VAE.encode)
+    z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(jax.random.fold_in(key, 1), mean.shape)
+    return state.vae(z, method=vae.VAE.decode)[0]
+
+  a = np.asarray(decoder_output(x), np.float64).reshape((c.batch_size, -1))
+  t = np.asarray(x, np.float64).reshape((c.batch_size, -1))
+  p = 1.0 / (1.0 + np.exp(-a))
+  if arg is None:
+    log_lik = np.sum(t * np.log(p) + (1.0 - t) * np.log1p(-p), axis=-1)
+  else:
+    sigma = float(np.exp(state.vae.params["log_sigma"]))
+    log_lik = np.sum(-(t - p)**2 / (2.0 * sigma**2) - np.log(sigma) - 0.5 * np.log(2.0 * np.pi), axis=-1)
+  np.testing.assert_allclose(m["vae/reconstruction"], np.mean(log_lik), rtol=1e-5)
 
 
 def test_reparameterisation_sends_gradient_to_the_encoder(config_of):
