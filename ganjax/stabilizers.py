@@ -222,6 +222,12 @@ class Stabilizers:
     return loss + self.g.historical_averaging * hist, hist
 
   # -- updates
+  def waits(self, name: str):
+    """Discriminator `name` does not train in this step (a pre-training phase that leaves it
+    untouched, as SRGAN's MSE phase): its hooks -- the objective, instance noise, the replay memory,
+    clipping, the penalty, its historical mean -- wait with it and count as applied."""
+    self.applied.update({"objective", "instance_noise", "replay", "clip", "penalty", f"historical:{name}"})
+
   def update(self, name: str, player, grads, model_state=None):
     """The player's optimizer step; a discriminator's weights are then clipped to +-`gan.clip`."""
     player = player.update(grads, model_state)

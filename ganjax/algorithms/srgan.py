@@ -53,7 +53,6 @@ ADVERSARIAL = stabilizers.Adversarial(
 SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 MSE_PHASE, ADVERSARIAL_PHASE = "mse", "adversarial"
 VGG_FEATURE_SCALE = 1 / 12.75  # Sec. 3.2's rescaling of the VGG feature maps
-D_HOOKS = ("objective", "instance_noise", "replay", "clip", "historical:d")  # D's stabilizers: they wait with D
 
 
 def check(config):
@@ -201,7 +200,7 @@ def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
   if adversarial_phase:
     d, metrics = d_update(stab, d, hr, sr, key)
   else:  # D waits for the adversarial phase, its stabilizers with it; its metrics (and l_SR's terms) read 0
-    stab.applied.update(D_HOOKS)
+    stab.waits("d")
     shapes = jax.eval_shape(lambda *args: train_step(*args, ADVERSARIAL_PHASE)[1], state, batch, key)
     metrics = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
   (g_loss, (g_ms, g_aux)), g_grads = jax.value_and_grad(
