@@ -8,7 +8,7 @@
 #   SEEDS="0" PARALLEL=4 launch/adaptation.sh           # one seed, 4 jobs at a time (a GPU: set
 #                                                       # XLA_PYTHON_CLIENT_PREALLOCATE=false)
 #   STEPS=100 launch/adaptation.sh                      # smoke test: every job for 100 steps
-#   EXTRA="--config.pixelda.blocks=6 --config.model.width=64" JOBS=... launch/adaptation.sh   # the papers' sizes
+#   PIXELDA=configs/pixelda.py JOBS="pixelda_mnistm_s0" launch/adaptation.sh   # PixelDA at the released size
 # Pairs: mnistm (MNIST -> MNIST-M, blend:), digits_mnist (scikit-learn's 8x8 digits upsampled -> MNIST),
 # fonts_mnist (matplotlib-font digits -> MNIST, SimGAN's protocol; its target-only bound is the
 # digits_mnist one: the same MNIST, network and seed), fashion_m (the full Fashion-MNIST -> its own
@@ -39,7 +39,12 @@ for s in ${SEEDS:-0 1 2}; do
   for p in mnistm digits_mnist fashion_m; do
     add dann_target_only_${p}_s$s "--config=configs/dann.py:target_only ${pair[$p]} --config.seed=$s $(steps 2000)"
   done
-  add pixelda_mnistm_s$s "--config=configs/pixelda.py ${pair[mnistm]} --config.seed=$s $(steps 1500)"
+  add pixelda_mnistm_s$s "--config=${PIXELDA:-configs/pixelda.py:cpu} ${pair[mnistm]} --config.seed=$s $(steps 1500)"
+  # the bounds with each method's own classifier recipe (optimizer, batch, steps) instead of DANN's SGD
+  add source_only_pixelda_mnistm_s$s "--config=configs/dann.py:source_only:pixelda ${pair[mnistm]} --config.seed=$s $(steps 1500)"
+  add target_only_pixelda_mnistm_s$s "--config=configs/dann.py:target_only:pixelda ${pair[mnistm]} --config.seed=$s $(steps 1500)"
+  add source_only_dtn_digits_mnist_s$s "--config=configs/dann.py:source_only:dtn ${pair[digits_mnist]} --config.seed=$s $(steps 500)"
+  add source_only_simgan_fonts_mnist_s$s "--config=configs/dann.py:source_only:simgan ${pair[fonts_mnist]} --config.seed=$s $(steps 2000)"
   add dtn_digits_mnist_s$s "--config=configs/dtn.py ${pair[digits_mnist]} --config.seed=$s $(steps 1500)"
   add simgan_fonts_mnist_s$s "--config=configs/simgan.py ${pair[fonts_mnist]} --config.seed=$s $(steps 2000)"
 done
