@@ -7,12 +7,12 @@ batch 128 and 5,000 updates (50 epochs of 100), weights drawn from N(0, 0.02^2) 
 scales from N(1, 0.02^2) (`model.weight_init="normal"`; Flax's default "lecun" and PyTorch's "torch"
 are the alternatives) and leaky ReLUs of slope 0.01 (`model.leak`; the paper says 0.1). With Flax's
 initialisation and slope 0.1 the categorical code's cluster accuracy after 2,000 steps of 64 was
-0.642 against 0.875 with the code's (seed 0; docs/results.md, issue #18).
+0.642 against 0.875 with the code's (seed 0; docs/results.md).
 With batch 64, z ~ N(0, I) and 10,000 steps the categorical code found the digits far less often
 (README, results: cluster accuracy 0.48 against 0.87 over 3 seeds). Q's head is a player of its own
 (`optim.q`, D's settings); `info.q_step` (d, the authors' code | g | separate, with `optim.info`) and
-`info.continuous_variance` (fixed | learned) are the MI update's other readings (docs/results.md,
-issue #18: none reached 0.95 sooner).
+`info.continuous_variance` (fixed | learned) are the MI update's other readings (docs/results.md:
+none reached 0.95 sooner).
 
   python -m ganjax.main --config=configs/infogan.py --workdir=/tmp/infogan     # digits (8x8)
   python -m ganjax.main --config=configs/infogan.py --workdir=/tmp/infogan_mnist \

@@ -197,7 +197,7 @@ FORTUNES = "corpus:/usr/share/games/fortunes"  # Debian's `fortunes` package (ap
 
 
 def corpus_data(c):
-  """The data of issue #17's text configs (TextGAN, BGAN on tokens, their MLE baseline): offline, the
+  """The data of the text configs (TextGAN, BGAN on tokens, their MLE baseline): offline, the
   grammar (generated from the seed); for the figures the fortunes (`FORTUNES`, with
   --config.data.name), sentences of 3-19 words among the 2,000 most frequent, end-padded to 20; the
   sequence model sizes (embedding 32, hidden 64, latent 32, SeqGAN's CNN with a quarter of its

@@ -124,8 +124,10 @@ SMOOTHABLE = ("non_saturating", "minimax", "least_squares", "boundary_seeking")
 
 def mmd2_gaussian(x, y, sigmas=(1.0,)):
   """Squared maximum mean discrepancy between the rows of x (n, d) and y (m, d) under the kernel
-  k(a, b) = sum_s exp(-||a - b||^2 / (2 s^2)) (Gretton et al. 2012, Eq. 3, the biased V-statistic:
-  mean k(x, x') + mean k(y, y') - 2 mean k(x, y), every pair including i = j). TextGAN's L_MMD^2."""
+  k(a, b) = sum_s exp(-||a - b||^2 / (2 s^2)) (the biased estimate MMD_b^2
+  of Gretton et al. 2012, JMLR, Eq. 5 squared -- a V-statistic: mean k(x, x') + mean k(y, y') -
+  2 mean k(x, y), every pair including i = j; their Lemma 6's MMD_u^2 leaves out i = j). TextGAN's
+  L_MMD^2."""
   def k(a, b):
     sq = jnp.sum(a**2, 1)[:, None] + jnp.sum(b**2, 1)[None, :] - 2.0 * a @ b.T
     sq = jnp.maximum(sq, 0.0)

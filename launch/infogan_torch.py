@@ -1,6 +1,6 @@
 """An independent PyTorch InfoGAN, trained on the same data split as ganjax's and scored with the
 same metric, to tell whether a difference in cluster accuracy comes from the recipe or from the
-implementation (issue #18's PyTorch reference is not in the repository).
+implementation (the PyTorch reference it was compared with is not in the repository).
 
 The networks are `ganjax.bench_torch`'s mirror of `ganjax.networks.infogan` (the paper's Table 1)
 and the step its plain-PyTorch InfoGAN step (`bench_torch.infogan_trainer`, which the bench times),

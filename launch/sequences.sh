@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains and evaluates the README's discrete-sequence figures (issue #17), then prints them
+# Trains and evaluates the README's discrete-sequence figures, then prints them
 # (`python -m ganjax.report sequences`). Each run is one named job; finished jobs (eval.json present)
 # are skipped, so rerunning resumes.
 #   launch/sequences.sh                                  # every job, one after another

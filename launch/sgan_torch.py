@@ -1,7 +1,7 @@
 """An independent PyTorch port of Salimans et al.'s released MNIST semi-supervised GAN
 (openai/improved-gan, mnist_svhn_cifar10/train_mnist_feature_matching.py and nn.py; Theano), trained
 on ganjax's data split with ganjax's labeled set and scored as ganjax scores it, to tell whether the
-late collapse of `configs/sgan.py` before session 19 (docs/results.md) came from the recipe or from
+late collapse of the former `configs/sgan.py` recipe (docs/results.md) came from the recipe or from
 ganjax (it came from the recipe: today's config is the script's).
 
 Written from a reading of that script, not from ganjax's modules (ganjax only supplies the data,

@@ -1,4 +1,4 @@
-"""Discrete sequences (issue #17): each method's defining property against its paper's formula,
+"""Discrete sequences: each method's defining property against its paper's formula,
 the rollouts, the relaxations, the token sources and their metrics, and bad input."""
 
 import itertools

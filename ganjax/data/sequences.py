@@ -1,4 +1,4 @@
-"""Token-sequence sources (issue #17), rows {"tokens": int32 (T,)}, each with its `vocabulary`.
+"""Token-sequence sources, rows {"tokens": int32 (T,)}, each with its `vocabulary`.
 
   oracle[:<seed>]   SeqGAN's synthetic oracle (Yu et al. 2017, Sec. 5): a randomly initialised LSTM,
                     every parameter ~ N(0, 1), vocabulary data.vocab_size (5,000), embedding and hidden

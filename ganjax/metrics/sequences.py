@@ -1,7 +1,10 @@
-"""Metrics of generated token sequences (issue #17), chosen by the data:
+"""Metrics of generated token sequences, chosen by the data:
 
   oracle[:<seed>]  sequence/nll_oracle: the oracle LSTM's per-token negative log-likelihood of the
-                   generated sequences (Yu et al. 2017, Sec. 5, "NLL_oracle"; lower is better). The
+                   generated sequences (Yu et al. 2017, "NLL_oracle"; lower is better): -(1/T) sum_t
+                   log G_oracle(y_t | Y_1:t-1), per token as the released code (`target_lstm`'s loss
+                   divided by the sequence length) and the paper's figures report it; the paper's
+                   formula writes the per-sequence sum, T times this. The
                    generator's NLL of held-out oracle samples (NLL_test) is the method's `evaluate`
                    hook (test/nll), so that a collapsed generator cannot win on NLL_oracle alone.
   grammar          sequence/valid_fraction: the fraction of generated strings the grammar derives

@@ -1,4 +1,4 @@
-"""Networks for token sequences (issue #17): an LSTM generator that is stepped one token at a time,
+"""Networks for token sequences: an LSTM generator that is stepped one token at a time,
 and SeqGAN's CNN discriminator with a highway layer.
 
 `LSTMGenerator.__call__(carry, x)` is one step: the previous token x (int ids (B,), or a relaxed
