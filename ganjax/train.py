@@ -128,6 +128,32 @@ class Run:
     return np.concatenate(xs), np.concatenate(ys)
 
 
+@contextlib.contextmanager
+def run_at_step(workdir, step: int = 0):
+  """A `Run` of a trained workdir restored at its checkpoint `step` (0: the latest), the workdir left
+  untouched (the checkpoint is read from a temporary copy), for the tools that study one step of a
+  run. Yields (run, step); an absent step is a one-line `CheckpointError`."""
+  import shutil
+  import tempfile
+
+  from ganjax.errors import CheckpointError
+
+  config = sampling.config_of_workdir(workdir)
+  config.progress = False
+  src = os.path.join(os.path.expanduser(str(workdir)), "checkpoints")
+  steps = sorted(int(s) for s in os.listdir(src) if s.isdigit()) if os.path.isdir(src) else []
+  step = step or (steps[-1] if steps else 0)
+  if step not in steps:
+    raise CheckpointError(f"no checkpoint {step} in {src} (there are {steps})")
+  with tempfile.TemporaryDirectory() as tmp:
+    shutil.copytree(os.path.join(src, str(step)), os.path.join(tmp, "checkpoints", str(step)))
+    run = Run(config, tmp, need_data_iterator=False)
+    try:
+      yield run, step
+    finally:
+      run.checkpoints.close()
+
+
 def phase_of(method, config, step: int):
   """The training phase of the step that starts at `step` (`method.phase`: e.g. pre-training, then
   adversarial training), or None for a method with one phase."""

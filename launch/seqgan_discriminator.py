@@ -11,10 +11,6 @@ that only memorises the training set scores held-out oracle sequences like gener
 """
 
 import argparse
-import os
-import shutil
-import sys
-import tempfile
 import time
 
 import jax
@@ -31,23 +27,13 @@ def main(argv=None):
   p.add_argument("--steps", type=int, default=2000)
   p.add_argument("--every", type=int, default=250)
   a = p.parse_args(argv)
-  from ganjax import sampling, train
+  from ganjax import train
   from ganjax.algorithms import sequences
 
-  config = sampling.config_of_workdir(a.workdir)
-  config.progress = False
-  with tempfile.TemporaryDirectory() as tmp:  # restore one chosen step without touching the workdir
-    src = os.path.join(a.workdir, "checkpoints")
-    steps = sorted(int(s) for s in os.listdir(src) if s.isdigit())
-    step = a.step or steps[-1]
-    if step not in steps:
-      sys.exit(f"no checkpoint {step} in {src} (there are {steps})")
-    shutil.copytree(os.path.join(src, str(step)), os.path.join(tmp, "checkpoints", str(step)))
-    run = train.Run(config, tmp, need_data_iterator=False)
+  with train.run_at_step(a.workdir, a.step) as (run, step):  # the workdir untouched
     g = run.state.g
     train_tok = run.split.train.get(np.arange(run.split.train.size))["tokens"]
     test_tok = jnp.asarray(run.split.test.get(np.arange(run.split.test.size))["tokens"])
-    run.checkpoints.close()
   d = sequences.discriminator(run.config)
   params = d.init(jax.random.key(1), jnp.asarray(train_tok[:2]))
   opt = optax.adam(a.lr)

@@ -21,10 +21,6 @@ Nothing in WORKDIR is changed. Prints one JSON object (and writes it to --json).
 
 import argparse
 import json
-import os
-import shutil
-import sys
-import tempfile
 
 import jax
 import jax.numpy as jnp
@@ -42,22 +38,13 @@ def main(argv=None):
   p.add_argument("--samples", type=int, default=10_000)
   p.add_argument("--json", default="")
   a = p.parse_args(argv)
-  from ganjax import sampling, train
+  from ganjax import train
   from ganjax.algorithms import seqgan, sequences
   from ganjax.metrics import sequences as seq_metrics
 
-  config = sampling.config_of_workdir(a.workdir)
-  config.progress = False
-  with tempfile.TemporaryDirectory() as tmp:  # restore one chosen step without touching the workdir
-    src = os.path.join(a.workdir, "checkpoints")
-    steps = sorted(int(s) for s in os.listdir(src) if s.isdigit())
-    if a.step not in steps:
-      sys.exit(f"no checkpoint {a.step} in {src} (there are {steps})")
-    shutil.copytree(os.path.join(src, str(a.step)), os.path.join(tmp, "checkpoints", str(a.step)))
-    run = train.Run(config, tmp, need_data_iterator=False)
-    g = run.state.g
+  with train.run_at_step(a.workdir, a.step) as (run, _):  # the workdir untouched
+    config, g = run.config, run.state.g
     test = jnp.asarray(run.split.test.get(np.arange(run.split.test.size))["tokens"])
-    run.checkpoints.close()
   seed, vocab, length = seq_metrics.oracle_seed(config), config.model.vocab_size, config.model.seq_len
   n = config.batch_size
 

@@ -30,16 +30,16 @@ target images, the released `source_task_classifier` / `transferred_task_classif
 scoring the target at evaluation); D without noise on its input image (discriminator_image_noise
 False), 3x3 strided convolutions, TF-Slim's batch norm, N(0, 0.02) weights; G's noise path (fully
 connected, batch norm, ReLU, one channel), first layer (conv, ReLU, no batch norm), residual blocks
-and 1x1 tanh output layer; Adam(1e-3, beta1 0.5), gradients clipped at 5, batch 32; L_c off
+and 1x1 tanh output layer; Adam(1e-3, beta1 0.5), batch 32; L_c off
 (transferred_similarity_loss_weight 0 for MNIST -> MNIST-M).
 Where the paper and the released code differ, both are here: `task_private` (True: the released
 private first layers; False: Eq. 3's one T for both), and d_weight / g_weight (the released code's
-two weights; Eq. 1's single alpha: set them equal).
+two weights; Eq. 1's single alpha: set them equal). Also as the released code's training ops:
+each gradient tensor clipped at norm 5 on its own (`optim.grad_clip_by=tensor`, TF-Slim's
+clip_gradient_norm) and the rate x 0.95 every 10,000 updates of a player (the released 20,000 global
+steps, one D and one G op each; `optim.lr_decay_rate`, `lr_decay_steps`).
 Departs from the released code: D and G see the same batch and z in a step (the released D and G
-ops each draw their own batch and noise); gradients clipped by their global norm (`optim.grad_clip`;
-the released clip_by_norm is per tensor); no learning-rate decay (the released code multiplies the
-rate by 0.95 every 20,000 global steps, i.e. every 10,000 D+G steps: `state.optimizer` has no
-staircase exponential schedule); T's fully connected layers (`Head`) keep flax's initialisers. The
+ops each draw their own batch and noise); T's fully connected layers (`Head`) keep flax's initialisers. The
 released hparams declare weight_decay = 1e-5, but its train ops never add the regularisation losses
 (`create_train_op` gets the bare step losses), so none by default here; `optim.<player>.weight_decay
 = 1e-5` adds it (the same L2 on weights, coupled with Adam).
