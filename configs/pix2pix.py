@@ -35,4 +35,7 @@ def get_config(arg=None):
   c.pix2pix.l1_weight, c.pix2pix.gan_weight = VARIANTS[arg]  # lambda of Eq. 4, and the cGAN term's weight
   c.pix2pix.patch_layers = 3  # PatchGAN strided layers: 1 -> 16x16, 2 -> 34x34, 3 -> 70x70 patches
   c.pix2pix.dropout_layers = 3  # U-Net decoder layers with dropout 0.5 (the noise z), innermost first
+  # paper: those `dropout_layers` innermost; released: UnetGenerator's, decoder layers 1 .. n-5 from the innermost
+  # (none at 32 x 32)
+  c.pix2pix.dropout_placement = "paper"
   return c

@@ -13,6 +13,7 @@ import pytest
 
 from ganjax import train
 from ganjax.algorithms import pix2pix
+from ganjax.errors import ConfigError
 from ganjax.networks.patchgan import PatchGAN, receptive_field
 
 
@@ -169,6 +170,38 @@ def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_pa
   assert not np.allclose(np.asarray(translate(new, x, jax.random.key(1))), np.asarray(translate(new, x, jax.random.key(2))))
 
 
+def test_unet_dropout_sits_where_the_paper_or_the_released_generator_puts_it():
+  """Paper (App. 6.1.1): dropout in the first 3 decoder layers, the innermost included. Released
+  `UnetGenerator(num_downs)`: the innermost block has none, then `for i in range(num_downs - 5)`
+  blocks of ngf*8 with `use_dropout`, then the ngf*4, ngf*2, ngf and outermost blocks without. At
+  64 x 64 (num_downs = 6) that is decoder layer 1 alone. Found from outside: the number of dropout
+  layers, and the first decoder convolution whose output changes with the dropout key (the one after
+  the first dropped layer)."""
+  from ganjax.networks.unet import UNet
+
+  x = jax.random.normal(jax.random.key(0), (1, 64, 64, 1))
+  num_downs = 6
+  released = [j for j in range(num_downs - 1) if 1 <= j < 1 + (num_downs - 5)]  # the ngf*8 blocks' layers
+  for placement, dropped in (("paper", [0, 1, 2]), ("released", released)):
+    net = UNet(1, width=2, dropout_placement=placement)
+    v = net.init({"params": jax.random.key(1), "dropout": jax.random.key(2)}, x)
+
+    def ups(seed):
+      _, st = net.apply(v, x, train=True, capture_intermediates=True, mutable=["intermediates", "batch_stats"],
+                        rngs={"dropout": jax.random.key(seed)})
+      inter = st["intermediates"]
+      return inter, [np.asarray(inter[f"up{j}"]["__call__"][0]) for j in range(num_downs - 1)]
+
+    inter, a = ups(3)
+    _, b = ups(4)
+    assert sum(k.startswith("Dropout") for k in inter) == len(dropped), placement
+    changed = [j for j in range(num_downs - 1) if not np.allclose(a[j], b[j])]
+    assert changed[0] == dropped[0] + 1, (placement, changed)
+  assert released == [1]
+  with pytest.raises(ConfigError, match="dropout_placement"):
+    UNet(1, width=2, dropout_placement="torch").init(jax.random.key(1), x)
+
+
 def test_pix2pix_translates_each_image_on_its_own_statistics(config_of):
   """The authors test with batches of one image (batch norm on that image's statistics, dropout on):
   an image translated alone equals the same image translated first in a batch of other images (the
@@ -308,7 +341,7 @@ def test_discogan_objective_is_sec_3_2s_l_g_and_l_d(config_of, tmp_path):
 
 
 def test_mixture_mapping_counts_the_target_modes_source_modes_go_to():
-  from ganjax.data.sources import mixture_centers
+  from ganjax.data.builtin import mixture_centers
   from ganjax.metrics.translation import mixture_mapping
 
   grid, modes = mixture_centers("grid25"), np.repeat(np.arange(8), 10)

@@ -48,6 +48,9 @@ def check(config):
   if p.l1_weight < 0 or p.gan_weight < 0 or not (p.l1_weight or p.gan_weight):
     raise ConfigError(f"pix2pix.l1_weight and pix2pix.gan_weight must be >= 0 and not both 0, got "
                       f"{p.l1_weight} and {p.gan_weight}")
+  if p.dropout_placement not in ("paper", "released"):
+    raise ConfigError(f"unknown pix2pix.dropout_placement {p.dropout_placement!r}: paper (the 3 innermost decoder "
+                      f"layers, App. 6.1.1) | released (UnetGenerator's 512-channel blocks around the innermost)")
 
 
 def example_batch(config, train):
@@ -60,7 +63,8 @@ def example_batch(config, train):
 def init(config, key, example_batch) -> state_lib.TrainState:
   a, b = example_batch["a"], example_batch["b"]
   m = config.model
-  g = UNet(b.shape[-1], width=m.width, dropout_layers=config.pix2pix.dropout_layers, conv_impl=m.conv_impl)
+  g = UNet(b.shape[-1], width=m.width, dropout_layers=config.pix2pix.dropout_layers,
+           dropout_placement=config.pix2pix.dropout_placement, conv_impl=m.conv_impl)
   d = PatchGAN(width=m.width, layers=config.pix2pix.patch_layers, conv_impl=m.conv_impl)
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros_like(a)),

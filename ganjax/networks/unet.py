@@ -7,8 +7,12 @@ C64-C128-C256-C512-C512-... down to 1 x 1 (channels `width * min(2^i, 8)`), Batc
 the first and the innermost one, LeakyReLU 0.2 before every one but the first. Decoder: 4x4 stride-2
 transposed convolutions mirroring the encoder, each fed ReLU of the concatenation [encoder output,
 decoder output] (the encoder's side before its LeakyReLU), BatchNorm after all but the last, dropout
-0.5 in the `dropout_layers` = 3 innermost ones -- pix2pix's only noise source, kept on at test time --
-and a tanh output with `out_channels`. This is the authors' released `UnetSkipConnectionBlock`:
+0.5 -- pix2pix's only noise source, kept on at test time -- and a tanh output with `out_channels`.
+Where the dropout goes, paper and released code disagree (`dropout_placement`): "paper" puts it in the
+`dropout_layers` = 3 innermost decoder layers (App. 6.1.1: CD512-CD512-CD512-C512-...); "released" as
+`UnetGenerator`, which gives the innermost block none and the `num_downs - 5` 512-channel blocks
+around it one each -- decoder layers 1 .. n - 5 counted from the innermost (layers 1-3 at 256 x 256,
+none at 32 x 32, where the released network has no noise at all). This is the authors' released `UnetSkipConnectionBlock`:
 `torch.cat([x, model(x)], 1)` followed by the next block's `uprelu` (ReLU) before its `upconv`, the
 skip side first. Weights from N(0, 0.02). Image sizes: the shorter side a power of two >= 8, the
 longer a multiple of it (32 x 32 takes 5 levels; the paper's 256 x 256 8; 256 x 512 also 8, down to
@@ -23,7 +27,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from ganjax.errors import DataError
+from ganjax.errors import ConfigError, DataError
 from ganjax.networks.dcgan import batch_norm
 from ganjax.networks.layers import Conv, ConvTranspose
 
@@ -46,12 +50,15 @@ class UNet(nn.Module):
   width: int = 64
   dropout_layers: int = 3
   dropout_rate: float = 0.5
+  dropout_placement: str = "paper"  # paper | released (see the module docstring)
   conv_impl: str = "auto"
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     n = levels(*x.shape[1:3])
+    if self.dropout_placement not in ("paper", "released"):
+      raise ConfigError(f"unknown dropout_placement {self.dropout_placement!r}: paper | released")
     channels = [self.width * min(2**i, 8) for i in range(n)]
     skips, h = [], x.astype(self.dtype)
     for i, ch in enumerate(channels):  # encoder: size / 2^(i+1)
@@ -64,7 +71,7 @@ class UNet(nn.Module):
     for j, ch in enumerate(reversed(channels[:-1])):  # decoder, innermost first
       h = ConvTranspose(ch, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name=f"up{j}")(nn.relu(h))
       h = batch_norm(train, self.dtype)(h)
-      if j < self.dropout_layers:
+      if (j < self.dropout_layers if self.dropout_placement == "paper" else 1 <= j <= n - 5):
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
       h = jnp.concatenate([skips[n - 2 - j], h], axis=-1)  # the skip first, as torch.cat([x, model(x)])
     h = ConvTranspose(self.out_channels, kernel_init=init, impl=self.conv_impl, dtype=self.dtype, name="out")(
