@@ -46,4 +46,5 @@ def tokens_config():
   c.bgan = ml_collections.ConfigDict()
   c.bgan.num_samples = 8  # M sequences per z
   c.bgan.pretrain_g_steps = 1000  # MLE steps of G first (0: from scratch)
+  c.bgan.adversarial_optimizer = "fresh"  # G's Adam after MLE pre-training: fresh (a second optimizer, as SeqGAN's released code) | carried
   return c

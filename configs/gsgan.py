@@ -39,6 +39,7 @@ def get_config(arg=None):
   c.gsgan.tau_min = 0.1
   c.gsgan.tau_rate = 0.0  # 0: tau0 -> tau_min over the run's steps after pre-training, whatever num_steps
   c.gsgan.pretrain_steps = 0  # MLE steps of G first (0: from scratch, as the paper)
+  c.gsgan.adversarial_optimizer = "fresh"  # G's Adam after MLE pre-training: fresh (a second optimizer, as SeqGAN's released code) | carried
   if arg == "mle":
     base_config.sequence_mle_baseline(c)
   return c

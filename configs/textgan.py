@@ -29,6 +29,7 @@ def get_config(arg=None):
   base_config.corpus_data(c)
   c.textgan = ml_collections.ConfigDict()
   c.textgan.pretrain_g_steps = 1000  # MLE (the paper pre-trains G as an autoencoder's decoder)
+  c.textgan.adversarial_optimizer = "fresh"  # G's Adam after MLE pre-training: fresh (a second optimizer, as SeqGAN's released code) | carried
   c.textgan.inverse_temperature = 100.0  # L of the soft-argmax
   c.textgan.lambda_r = 1.0  # L_recon's weight in L_D
   c.textgan.lambda_m = 1.0  # L_MMD^2's weight in L_D

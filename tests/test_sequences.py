@@ -13,7 +13,7 @@ from tiny import ROOT
 from ganjax import losses
 from ganjax.algorithms import bgan, bgan_tokens, seqgan, sequences, textgan
 from ganjax.data import sequences as data_seq
-from ganjax.errors import DataError
+from ganjax.errors import ConfigError, DataError
 from ganjax.metrics import sequences as seq_metrics
 from ganjax.networks.sequence import LSTMGenerator
 
@@ -442,7 +442,6 @@ def test_seqgan_discriminator_updates_each_read_their_own_data(config_of):
 def test_phased_methods_take_the_released_codes_fresh_optimizer(config_of):
   """Every method with an MLE phase offers `<block>.adversarial_optimizer` (fresh, the default, or
   carried), and refuses anything else with a one-line error."""
-  from ganjax.errors import ConfigError
   from ganjax.algorithms import gsgan
 
   for module, file, arg, block in [(seqgan, "seqgan.py", None, "seqgan"), (gsgan, "gsgan.py", None, "gsgan"),
@@ -451,3 +450,20 @@ def test_phased_methods_take_the_released_codes_fresh_optimizer(config_of):
     c[block].adversarial_optimizer = "adamw"
     with pytest.raises(ConfigError, match="adversarial_optimizer"):
       module.check(c)
+
+
+@pytest.mark.parametrize("name,arg,block", [("seqgan.py", None, "seqgan"), ("gsgan.py", None, "gsgan"),
+                                            ("textgan.py", None, "textgan"), ("bgan.py", "tokens", "bgan")])
+def test_every_phased_sequence_config_declares_its_adversarial_optimizer(name, arg, block):
+  """The phase switch reads `<block>.adversarial_optimizer`; the field must be in the config so that
+  `--config.<block>.adversarial_optimizer=carried` can be given at all (an undeclared field is refused
+  by the command line), and its default is the released code's fresh Adam."""
+  from tiny import load_config
+
+  c = load_config(name, arg)
+  assert c[block].adversarial_optimizer == "fresh"
+  c[block].adversarial_optimizer = "carried"  # an override, as the command line applies it
+  sequences.check_phase_optimizer(block, c[block])
+  c[block].adversarial_optimizer = "kept"
+  with pytest.raises(ConfigError, match=f"{block}.adversarial_optimizer"):
+    sequences.check_phase_optimizer(block, c[block])
