@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from ganjax import data
-from ganjax.data import fetch, sources
+from ganjax.data import builtin, fetch, folders, readers
+from ganjax.data.base import from_arrays
 from ganjax.errors import DataError
 
 
@@ -45,22 +46,22 @@ def test_digits_is_real_and_labelled():
 
 @pytest.mark.parametrize("name,modes", [("ring8", 8), ("grid25", 25)])
 def test_mixtures_are_seeded_and_centred(name, modes):
-  a = sources.mixture(name, seed=1, size=5000)
-  b = sources.mixture(name, seed=1, size=5000)
-  c = sources.mixture(name, seed=2, size=5000)
+  a = builtin.mixture(name, seed=1, size=5000)
+  b = builtin.mixture(name, seed=1, size=5000)
+  c = builtin.mixture(name, seed=2, size=5000)
   idx = np.arange(5000)
   np.testing.assert_array_equal(a.get(idx)["image"], b.get(idx)["image"])
   assert not np.array_equal(a.get(idx)["image"], c.get(idx)["image"])
   x, y = a.get(idx)["image"], a.get(idx)["label"]
-  centers = sources.mixture_centers(name)
+  centers = builtin.mixture_centers(name)
   assert len(centers) == modes and len(np.unique(y)) == modes
   # each mode's standard deviation as the papers' code draws it: Metz et al.'s ring 0.02 (radius 2),
   # VEEGAN's grid 0.05 (modes 2 apart); data.mixture_std overrides it, and must not be negative
   assert (x - centers[y]).std() == pytest.approx({"ring8": 0.02, "grid25": 0.05}[name], rel=0.1)
-  sharp = sources.mixture(name, seed=1, size=5000, std=0.01).get(idx)["image"]
+  sharp = builtin.mixture(name, seed=1, size=5000, std=0.01).get(idx)["image"]
   assert (sharp - centers[y]).std() == pytest.approx(0.01, rel=0.1)
   with pytest.raises(DataError, match="mixture_std must be >= 0"):
-    sources.mixture(name, seed=1, std=-1.0)
+    builtin.mixture(name, seed=1, std=-1.0)
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -71,7 +72,7 @@ def test_idx_roundtrip(tmp_path, gz):
   suffix = ".gz" if gz else ""
   write_idx(tmp_path / f"train-images-idx3-ubyte{suffix}", imgs, gz)
   write_idx(tmp_path / f"train-labels-idx1-ubyte{suffix}", labels, gz)
-  src = sources.idx(tmp_path)
+  src = readers.idx(tmp_path)
   out = src.get(np.arange(30))
   np.testing.assert_allclose(out["image"][..., 0], imgs / 255 * 2 - 1, atol=1e-6)
   np.testing.assert_array_equal(out["label"], labels)
@@ -80,7 +81,7 @@ def test_idx_roundtrip(tmp_path, gz):
 def test_idx_train_first_test_last(tmp_path):
   write_idx(tmp_path / "t10k-images-idx3-ubyte", np.full((4, 5, 5), 200))
   write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((6, 5, 5)))
-  x = sources.idx(tmp_path).get(np.arange(10))["image"]
+  x = readers.idx(tmp_path).get(np.arange(10))["image"]
   assert (x[:6] == -1).all() and (x[6:] > 0).all()
 
 
@@ -105,17 +106,17 @@ def test_idx_errors_name_the_file(tmp_path):
   bad = tmp_path / "train-images-idx3-ubyte"
   bad.write_bytes(b"\x01\x02\x03\x04junk")
   with pytest.raises(DataError, match="train-images-idx3-ubyte: not an IDX file"):
-    sources.idx(tmp_path)
+    readers.idx(tmp_path)
   write_idx(bad, np.zeros((3, 4, 4)))
   bad.write_bytes(bad.read_bytes()[:-5])
   with pytest.raises(DataError, match="payload"):
-    sources.idx(tmp_path)
+    readers.idx(tmp_path)
   write_idx(bad, np.zeros((3, 4, 4)))
   write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(5))
   with pytest.raises(DataError, match="5 labels for 3 images"):
-    sources.idx(tmp_path)
+    readers.idx(tmp_path)
   with pytest.raises(DataError, match="no '\\*idx3\\*'"):
-    sources.idx(tmp_path / "labels-only" if (tmp_path / "labels-only").mkdir() is None else None)
+    readers.idx(tmp_path / "labels-only" if (tmp_path / "labels-only").mkdir() is None else None)
 
 
 def test_folder_with_class_subfolders(tmp_path):
@@ -123,7 +124,7 @@ def test_folder_with_class_subfolders(tmp_path):
     (tmp_path / cls).mkdir()
     for i in range(3):
       Image.fromarray(np.full((6, 6), value, np.uint8)).save(tmp_path / cls / f"{i}.png")
-  src = sources.folder(tmp_path)
+  src = folders.folder(tmp_path)
   out = src.get(np.arange(6))
   assert out["image"].shape == (6, 6, 6, 1)
   np.testing.assert_array_equal(out["label"], [0, 0, 0, 1, 1, 1])
@@ -142,7 +143,7 @@ def test_a_folder_with_one_class_subfolder_is_unlabelled(tmp_path):
   (tmp_path / "faces" / "all").mkdir(parents=True)
   for i, img in enumerate(pixels):
     Image.fromarray(img).save(tmp_path / "faces" / "all" / f"{i}.png")
-  src = sources.folder(tmp_path / "faces")
+  src = folders.folder(tmp_path / "faces")
   assert "label" not in src.element_spec and src.num_classes == 0 and not src.has_labels
   np.testing.assert_allclose(src.get(np.arange(10))["image"][..., 0], pixels / 255 * 2 - 1, atol=1e-6)
   c = base_config.get_config()
@@ -154,7 +155,7 @@ def test_a_folder_with_one_class_subfolder_is_unlabelled(tmp_path):
     features.resolve("classifier", split.train.has_labels)
   (tmp_path / "faces" / "more").mkdir()  # a second class: labelled
   Image.fromarray(pixels[0]).save(tmp_path / "faces" / "more" / "0.png")
-  assert sources.folder(tmp_path / "faces").num_classes == 2
+  assert folders.folder(tmp_path / "faces").num_classes == 2
 
 
 def test_folder_holds_out_a_seeded_class_stratified_random_subset(tmp_path):
@@ -185,34 +186,137 @@ def test_folder_holds_out_a_seeded_class_stratified_random_subset(tmp_path):
 
 def test_folder_errors(tmp_path):
   with pytest.raises(DataError, match="no images"):
-    sources.folder(tmp_path)
+    folders.folder(tmp_path)
   Image.fromarray(np.zeros((6, 6), np.uint8)).save(tmp_path / "a.png")
   Image.fromarray(np.zeros((7, 7), np.uint8)).save(tmp_path / "b.png")
-  with pytest.raises(DataError, match="b.png has shape"):
-    sources.folder(tmp_path)
-  assert sources.folder(tmp_path, image_size=4).get(np.arange(2))["image"].shape == (2, 4, 4, 1)
+  with pytest.raises(DataError, match="b.png is 7 x 7 pixels, the first image 6 x 6; set --config.data.image_size"):
+    folders.folder(tmp_path)
+  assert folders.folder(tmp_path, image_size=4).get(np.arange(2))["image"].shape == (2, 4, 4, 1)
   (tmp_path / "c.png").write_bytes(b"not a png")
   with pytest.raises(DataError, match="cannot read image .*c.png"):
-    sources.folder(tmp_path, image_size=4)
+    folders.folder(tmp_path, image_size=4)
   with pytest.raises(DataError, match="not a directory"):
-    sources.folder(tmp_path / "missing")
+    folders.folder(tmp_path / "missing")
+
+
+def _as_uint8(x):
+  return np.round((x + 1) / 2 * 255).astype(int)
+
+
+def _write_modes(directory, size=4):
+  """One image of each mode a real folder mixes, and each pixel value the folder must read."""
+  directory.mkdir(parents=True, exist_ok=True)
+  Image.new("RGBA", (size, size), (200, 100, 50, 128)).save(directory / "rgba.png")
+  palette = Image.new("P", (size, size), 1)
+  palette.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)  # index 1 is red
+  palette.save(directory / "palette.png")
+  Image.new("CMYK", (size, size), (10, 200, 30, 0)).save(directory / "cmyk.jpg")
+  Image.new("L", (size, size), 77).save(directory / "grey.png")
+  Image.fromarray(np.full((size, size), 40000, np.uint16)).save(directory / "deep16.png")
+  assert Image.open(directory / "deep16.png").mode == "I;16"
+  cmyk_as_rgb = np.asarray(Image.open(directory / "cmyk.jpg").convert("RGB"))[0, 0]
+  return {  # sorted by file name, as the folder is read; values computed by hand (or by PIL for CMYK)
+      "cmyk.jpg": tuple(cmyk_as_rgb),
+      "deep16.png": (156,) * 3,  # 40000 * 255 / 65535 = 155.6
+      "grey.png": (77,) * 3,
+      "palette.png": (255, 0, 0),
+      "rgba.png": (100, 50, 25),  # on black: 200 * 128 / 255 = 100.4, 50.2, 25.1
+  }
+
+
+def test_a_folder_of_mixed_image_modes_is_read_in_one_channel_count(tmp_path, capsys):
+  """RGBA, palette, CMYK, greyscale and 16-bit files: all RGB when any is in colour (alpha on
+  black, 16 bits scaled to 8), said in one line; data.channels forces 1 or 3."""
+  want = _write_modes(tmp_path / "mixed")
+  src = folders.folder(tmp_path / "mixed")
+  x = src.get(np.arange(src.size))["image"]
+  assert x.shape == (5, 4, 4, 3) and x.dtype == np.float32 and -1 <= x.min() and x.max() <= 1
+  for i, (name, pixel) in enumerate(want.items()):
+    assert tuple(_as_uint8(x[i, 0, 0])) == pixel, name
+  out = capsys.readouterr().out
+  assert out.count("\n") == 1 and "folder: converted 5 of 5 images to RGB: 1 from CMYK, 1 from I;16 (16-bit, scaled to 8), " \
+      "1 from L, 1 from P, 1 from RGBA (alpha composited on black)" in out
+  # forced greyscale: PIL's luma of each composited RGB pixel (ITU-R 601-2, 299/587/114 per mille)
+  grey = folders.folder(tmp_path / "mixed", channels=1).get(np.arange(5))["image"]
+  assert grey.shape == (5, 4, 4, 1)
+  for i, pixel in enumerate(want.values()):
+    assert abs(_as_uint8(grey[i, 0, 0, 0]) - np.dot(pixel, [0.299, 0.587, 0.114])) <= 0.5 + 1e-6
+  # the new user's folder: other sizes too, every one resized by data.image_size
+  Image.new("RGBA", (9, 5), (1, 2, 3, 255)).save(tmp_path / "mixed" / "wide.png")
+  split = data.load(cfg(f"folder:{tmp_path / 'mixed'}", image_size=32, holdout=2))
+  assert split.train.element_spec["image"][0] == (32, 32, 3) and split.test.size == 2
+  forced = data.load(cfg(f"folder:{tmp_path / 'mixed'}", image_size=32, channels=1, holdout=2))
+  assert forced.train.element_spec["image"][0] == forced.test.element_spec["image"][0] == (32, 32, 1)
+  with pytest.raises(DataError, match="data.channels must be 0 .*, 1 .* or 3 .*, got 2"):
+    data.load(cfg(f"folder:{tmp_path / 'mixed'}", image_size=32, channels=2))
+
+
+def test_a_folder_of_grey_modes_stays_greyscale(tmp_path, capsys):
+  """L, 16-bit, greyscale-with-alpha and a palette of greys: one channel (auto), three when forced."""
+  d = tmp_path / "grey"
+  d.mkdir()
+  Image.new("LA", (3, 3), (200, 100)).save(d / "a_la.png")
+  Image.fromarray(np.full((3, 3), 65535, np.uint16)).save(d / "b_deep.png")
+  palette = Image.new("P", (3, 3), 2)
+  palette.putpalette([0, 0, 0, 50, 50, 50, 90, 90, 90] + [0] * 759)
+  palette.save(d / "c_palette.png")
+  Image.new("L", (3, 3), 5).save(d / "d_grey.png")
+  x = folders.folder(d).get(np.arange(4))["image"]
+  assert x.shape == (4, 3, 3, 1)
+  assert _as_uint8(x[:, 1, 1, 0]).tolist() == [78, 255, 90, 5]  # 200 * 100 / 255 = 78.4; 65535 -> 255
+  assert "converted 3 of 4 images to greyscale" in capsys.readouterr().out
+  rgb = folders.folder(d, channels=3).get(np.arange(4))["image"]
+  assert rgb.shape == (4, 3, 3, 3) and (rgb == x).all()
+  assert "converted 4 of 4 images to RGB" in capsys.readouterr().out
+
+
+def test_held_out_images_get_the_training_images_channel_count(tmp_path):
+  """CycleGAN's layout with colour trainA/ and a grey testA/: the held-out images are read as RGB."""
+  for part, mode, value in (("trainA", "RGB", (9, 99, 199)), ("testA", "L", 60)):
+    (tmp_path / part).mkdir()
+    for i in range(3):
+      Image.new(mode, (4, 4), value).save(tmp_path / part / f"{i}.png")
+  split = data.load(cfg(f"unaligned:{tmp_path}:a"))
+  assert split.train.element_spec["a"][0] == split.test.element_spec["a"][0] == (4, 4, 3)
+  assert _as_uint8(split.test.get(np.arange(1))["a"][0, 0, 0]).tolist() == [60, 60, 60]
 
 
 def test_unknown_name_and_bad_holdout():
-  with pytest.raises(DataError, match="unknown data.name 'nope'.*digits"):
+  with pytest.raises(DataError, match="unknown data.name 'nope'; valid: digits, fonts\\[:<count>\\], .*, folder:<dir>, "):
     data.load(cfg("nope"))
+  with pytest.raises(DataError, match="data.name 'digits:7': digits takes no argument"):
+    data.load(cfg("digits:7"))
+  with pytest.raises(DataError, match="data.name 'edges' lacks its argument: edges:<data name>, e.g. edges:digits"):
+    data.load(cfg("edges"))
   with pytest.raises(DataError, match="holdout"):
     data.load(cfg("digits", holdout=5000))
 
 
+def test_a_new_kind_of_data_is_one_registry_entry(monkeypatch):
+  """SOURCES alone decides which names load: an entry is a factory(config, argument) -> Split, and
+  derived kinds (downsampled:) take it as their inner data."""
+  ramp = from_arrays("ramp", {"image": np.linspace(-1, 1, 10 * 16, dtype=np.float32).reshape(10, 4, 4, 1)})
+
+  def ramps(config, arg):
+    return data.Split(ramp, ramp)
+
+  ramps.form = "[:<anything>]"
+  monkeypatch.setitem(data.SOURCES, "ramps", ramps)
+  assert data.load(cfg("ramps:x")).train is ramp
+  pairs = data.load(cfg("downsampled:ramps", sr_factor=2)).train.get(np.arange(10))
+  assert pairs["a"].shape == (10, 2, 2, 1) and (pairs["b"] == ramp.get(np.arange(10))["image"]).all()
+  with pytest.raises(DataError, match="valid: .*ramps\\[:<anything>\\]"):
+    data.load(cfg("nope"))
+
+
 def test_batch_larger_than_dataset():
-  src = sources.from_arrays("small", {"image": np.zeros((10, 2), np.float32)})
+  src = from_arrays("small", {"image": np.zeros((10, 2), np.float32)})
   with pytest.raises(DataError, match="batch_size=16 is larger than the dataset small"):
     data.make(src, 16, seed=0)
 
 
 def test_pipeline_is_deterministic_and_restorable():
-  src = sources.mixture("ring8", seed=0, size=100)
+  src = builtin.mixture("ring8", seed=0, size=100)
   p = data.make(src, 16, seed=3)
   batches = [next(p)["image"] for _ in range(3)]
   state = p.iterator.get_state()
@@ -225,7 +329,7 @@ def test_pipeline_is_deterministic_and_restorable():
 
 
 def test_processes_slice_the_same_global_batch():
-  src = sources.mixture("grid25", seed=0, size=200)
+  src = builtin.mixture("grid25", seed=0, size=200)
   whole = data.make(src, 8, seed=1, process_index=0, process_count=1)
   halves = [data.make(src, 8, seed=1, process_index=i, process_count=2) for i in range(2)]
   for _ in range(30):
@@ -234,7 +338,7 @@ def test_processes_slice_the_same_global_batch():
 
 
 def test_epochs_are_reshuffled_and_cover_everything():
-  src = sources.from_arrays("r", {"image": np.arange(12, dtype=np.float32)[:, None]})
+  src = from_arrays("r", {"image": np.arange(12, dtype=np.float32)[:, None]})
   p = data.make(src, 4, seed=0)
   epoch1 = np.concatenate([next(p)["image"][:, 0] for _ in range(3)])
   epoch2 = np.concatenate([next(p)["image"][:, 0] for _ in range(3)])
@@ -340,7 +444,7 @@ def test_tfds_not_prepared_says_how(tmp_path):
 
 
 def test_missing_labels_name_the_field():
-  src = sources.from_arrays("unlabelled", {"image": np.zeros((4, 2, 2, 1), np.float32)})
+  src = from_arrays("unlabelled", {"image": np.zeros((4, 2, 2, 1), np.float32)})
   with pytest.raises(DataError, match="unlabelled has no labels, but the metric classifier needs them \\(field 'label'\\)"):
     data.require_labels(src, "the metric classifier")
-  data.require_labels(sources.digits(), "anything")
+  data.require_labels(builtin.digits(), "anything")

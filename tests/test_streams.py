@@ -16,7 +16,8 @@ import pytest
 
 from ganjax import algorithms, base_config, checkpoint, data, train
 from ganjax import state as state_lib
-from ganjax.data import sources
+from ganjax.data import augment, builtin
+from ganjax.data.base import from_arrays
 from ganjax.errors import DataError
 
 
@@ -201,7 +202,7 @@ def test_blend_is_mnist_m_and_cyclegan_refuses_an_identity_loss_across_channel_c
     patch = np.round(np.where(digit, 1 - blend, blend) * 255).astype(np.uint8)
     assert digit.mean() > 0.1 and any(
         np.all(np.lib.stride_tricks.sliding_window_view(p, patch.shape) == patch, axis=(-3, -2, -1)).any()
-        for p in sources.photos())
+        for p in builtin.photos())
   c = load_config("cyclegan.py")
   c.data.streams.a = "digits"  # one-domain data: its grey "image"s are domain A
   c.compilation_cache = ""
@@ -217,8 +218,8 @@ def test_random_crop_and_flip_cut_both_sides_alike_and_do_not_depend_on_processe
   pos = np.arange(12 * 12, dtype=np.float32).reshape(1, 12, 12, 1) / 1000  # every pixel's value is its place
   a = np.repeat(pos, n, 0) + np.arange(n, dtype=np.float32)[:, None, None, None]
   halve = lambda x: x.reshape(len(x), x.shape[1] // 2, 2, x.shape[2] // 2, 2, 1).mean((2, 4))  # noqa: E731
-  src = sources.from_arrays("ramp", {"a": a, "b": -a, "small": halve(a)})
-  train, test = sources.augmented(src, 8, True), sources.augmented(src, 8, True, train=False)
+  src = from_arrays("ramp", {"a": a, "b": -a, "small": halve(a)})
+  train, test = augment.augmented(src, 8, True), augment.augmented(src, 8, True, train=False)
   assert train.element_spec["a"][0] == (8, 8, 1) and train.element_spec["small"][0] == (4, 4, 1)
   whole = data.make(train, 8, 0)
   batch = whole._batch(3)
@@ -233,4 +234,4 @@ def test_random_crop_and_flip_cut_both_sides_alike_and_do_not_depend_on_processe
   np.testing.assert_array_equal(whole._batch(3)["a"], batch["a"])  # deterministic per batch number
   np.testing.assert_array_equal(test.get(np.arange(2))["a"], a[:2, 2:10, 2:10])  # held out: the centre
   with pytest.raises(DataError, match="data.crop=16 is larger than ramp's 'a' images"):
-    sources.augmented(src, 16)
+    augment.augmented(src, 16)

@@ -27,10 +27,12 @@ import os
 import pathlib
 import re
 
+import jax
 import numpy as np
 
-from ganjax.data.sources import Source, from_arrays
+from ganjax.data.base import Source, from_arrays
 from ganjax.errors import DataError
+from ganjax.networks.sequence import LSTMGenerator, sample
 
 END = "<e>"
 
@@ -47,10 +49,6 @@ GRAMMAR_SYMBOLS = (END, "x", "+", "-", "*", "/", "(", ")")
 @functools.lru_cache(maxsize=4)
 def oracle_model(seed: int, vocab_size: int, length: int, embed_dim: int = 32, hidden: int = 32):
   """(module, params) of the oracle drawn from `seed`."""
-  import jax
-
-  from ganjax.networks.sequence import LSTMGenerator
-
   module = LSTMGenerator(vocab_size=vocab_size, embed_dim=embed_dim, hidden=hidden, init_std=1.0)
   z = jax.numpy.zeros((1,), jax.numpy.int32)
   params = jax.jit(lambda k: module.init(k, z, z, method="init_all"))(jax.random.key(seed))["params"]
@@ -58,16 +56,12 @@ def oracle_model(seed: int, vocab_size: int, length: int, embed_dim: int = 32, h
 
 
 def oracle(seed: int, vocab_size: int = 5000, length: int = 20, num: int = 10_000) -> Source:
-  import jax
-
-  from ganjax.algorithms import sequences
-
   if vocab_size < 2 or length < 2 or num < 5:
     raise DataError(f"oracle needs data.vocab_size >= 2, data.seq_len >= 2 and data.num_sequences >= 5; got "
                     f"{vocab_size}, {length}, {num}")
   module, params = oracle_model(seed, vocab_size, length)
   total = num + num // 5
-  draw = jax.jit(lambda p, k: sequences.sample(module.apply, p, k, 1000, length)[0])
+  draw = jax.jit(lambda p, k: sample(module.apply, p, k, 1000, length)[0])
   key = jax.random.fold_in(jax.random.key(seed), 1)
   toks = np.concatenate([np.asarray(draw(params, jax.random.fold_in(key, i))) for i in range(-(-total // 1000))])[:total]
   return from_arrays(f"oracle:{seed}", {"tokens": toks.astype(np.int32)}, official_test=num // 5,
