@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import resource
 import statistics
+import tempfile
 import time
 
 from absl import app, flags
@@ -64,11 +65,10 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3, clock=
               data_seconds: float = 2.0) -> dict:
   """The figures of the module docstring; `clock` reads the time in seconds (injected by tests) and
   the input pipeline alone is timed for `data_seconds`."""
-  import tempfile
-
-  import jax
+  import jax  # JAX and the loop only in the process that runs: `python -m` restarts once first (`ganjax.malloc`)
 
   from ganjax import algorithms, train, xla
+  from ganjax.run import Run
 
   config = config.copy_and_resolve_references()
   config.progress = False
@@ -78,7 +78,7 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3, clock=
   extra = {}
   with tempfile.TemporaryDirectory() as workdir:
     t0 = clock()
-    run = train.Run(config, workdir, restore=False)
+    run = Run(config, workdir, restore=False)
     setup_s = clock() - t0
     step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(config),
                                  train.phase_of(run.method, run.config, 0))
@@ -179,18 +179,17 @@ def ab_benchmark(config, assignment: str, steps: int = 10, repeats: int = 5, war
   """Steady-state step time of `config` (A) and of `config` with `assignment` (B), both built and
   compiled in this process and timed alternately, so that drift of the machine hits both alike;
   `clock` reads the time in seconds (injected by tests)."""
-  import tempfile
-
-  import jax
+  import jax  # as in `benchmark`: only in the restarted process
 
   from ganjax import train, xla
+  from ganjax.run import Run
 
   configs = [config.copy_and_resolve_references(), with_field(config, assignment)]
   steps_fns, states = [], []
   with tempfile.TemporaryDirectory() as workdir:
     for i, c in enumerate(configs):
       c.progress = False
-      run = train.Run(c, f"{workdir}/{i}", restore=False)
+      run = Run(c, f"{workdir}/{i}", restore=False)
       step_fn = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c),
                                    train.phase_of(run.method, run.config, 0))
       batch = run.next_batch()

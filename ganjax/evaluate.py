@@ -33,15 +33,18 @@ import time
 
 import numpy as np
 
+from ganjax.data import sources
+from ganjax.data.fetch import default_cache_dir
 from ganjax.errors import DataError, GanjaxError
+from ganjax.metrics import features as features_lib
+from ganjax.metrics import fid as fid_lib
+from ganjax.metrics import sets
 
 _IMAGE_KEYS = ("images", "image", "x", "samples", "arr_0")
 _LABEL_KEYS = ("labels", "label", "y")
 
 
 def _images(arr: np.ndarray, what: str, image_size: int) -> np.ndarray:
-  from ganjax.data import sources
-
   if arr.ndim == 3:
     arr = arr[..., None]
   if arr.ndim != 4:
@@ -61,8 +64,6 @@ def _images(arr: np.ndarray, what: str, image_size: int) -> np.ndarray:
 
 def load(path: str, what: str, image_size: int = 0) -> dict:
   """{"images": ..., "labels": ... or None} or {"features": ...} from a folder, .npz or .npy."""
-  from ganjax.data import sources
-
   p = pathlib.Path(os.path.expanduser(str(path)))
   if p.is_dir():
     src = sources.folder(p, image_size)
@@ -100,8 +101,6 @@ def load(path: str, what: str, image_size: int = 0) -> dict:
 def evaluate_files(real: str, fake: str, features: str = "auto", train: str = "", inception_weights: str = "",
                    image_size: int = 0, kid_subsets: int = 100, kid_subset_size: int = 0, cache_dir: str = "",
                    self_features_steps: int = 1000, classifier_steps: int = 2000, progress: bool = True) -> dict:
-  from ganjax.metrics import sets
-
   def say(message):
     if progress:
       print(f"ganjax: {message}", file=sys.stderr, flush=True)
@@ -120,9 +119,6 @@ def evaluate_files(real: str, fake: str, features: str = "auto", train: str = ""
     if r["images"].shape[1:] != f["images"].shape[1:]:
       raise DataError(f"--real images are {r['images'].shape[1:]}, --fake images {f['images'].shape[1:]}: "
                       "pass --image_size to resize both")
-    from ganjax.data.fetch import default_cache_dir
-    from ganjax.metrics import features as features_lib
-
     t = r if not train else load(train, "--train", image_size)
     if "features" in t or t["images"].shape[1:] != r["images"].shape[1:]:
       raise DataError(f"--train must hold images of the shape of --real's, {r['images'].shape[1:]}")
@@ -138,8 +134,6 @@ def evaluate_files(real: str, fake: str, features: str = "auto", train: str = ""
     say(f"features of {len(r['images'])} real and {len(f['images'])} generated images")
     real_f, fake_f = space.features(r["images"]), space.features(f["images"])
     if space.probs is not None:
-      from ganjax.metrics import fid as fid_lib
-
       out["classifier_score"] = fid_lib.classifier_score(space.probs(f["images"]))
   out["n_real"], out["n_fake"] = len(real_f), len(fake_f)
   out["seconds/load_and_features"] = round(time.perf_counter() - t0, 3)

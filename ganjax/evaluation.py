@@ -14,6 +14,11 @@ import jax
 import numpy as np
 
 from ganjax import images, metrics, parallel
+from ganjax.algorithms import adaptation
+from ganjax.data.derived import bicubic
+from ganjax.errors import CheckpointError
+from ganjax.metrics.translation import cycle_error
+from ganjax.run import Run
 from ganjax.state import EVAL_KEY
 
 
@@ -128,14 +133,10 @@ def evaluate(run, step: int) -> dict:
   return out
 
 
-
-
 def prediction_sets(run):
   """[(metric prefix, held-out Source, image key)] a method's class predictions are scored on: the
   held-out images of the one stream, or each stream's own domain in a domain-adaptation run
   (`source/`, `target/`: `ganjax.algorithms.adaptation`)."""
-  from ganjax.algorithms import adaptation
-
   sets = adaptation.prediction_sets(run)
   if sets or not run.split.test.has_labels or "image" not in run.split.test.element_spec:
     return sets
@@ -180,25 +181,17 @@ def translation_metrics(run, key) -> dict:
         outputs, target, cfg, side=dst_key, prefix=prefix, truth=rows[dst] if paired else None,
         labels=rows.get("label"), target_name=target_name))
     if paired and src == "a" and rows[src_key].shape[1] < outputs.shape[1]:  # super-resolution's baseline
-      from ganjax.data.sources import bicubic
-
       out.update(metrics.translation_quality(
           bicubic(rows[src_key], *outputs.shape[1:3]), target, cfg, side=dst_key, prefix="translation_bicubic",
           truth=rows[dst], labels=rows.get("label"), target_name=target_name))
     if back is not None:
-      from ganjax.metrics.translation import cycle_error
-
       out[f"{prefix}/cycle_l1"] = cycle_error(apply(back, outputs, 2 << 20), rows[src_key])
   return out
 
 
 def evaluate_checkpoint(config, workdir) -> dict:
-  from ganjax.train import Run
-
   run = Run(config, workdir, need_data_iterator=False)
   if run.restored_step is None:
-    from ganjax.errors import CheckpointError
-
     raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
   result = evaluate(run, run.restored_step)
   write_json(run, result)

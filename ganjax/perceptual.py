@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 
+from ganjax.data.fetch import default_cache_dir
 from ganjax.errors import ConfigError, choose
+from ganjax.metrics import classifier, selfsup
+from ganjax.networks import vgg
 
 OWN_LAYERS = ("conv1", "conv2", "conv3")
 NETWORKS = ("vgg19", "classifier", "self")
@@ -28,8 +32,6 @@ NETWORKS = ("vgg19", "classifier", "self")
 
 def block():
   """The `perceptual` config block (defaults: ganjax's own classifier, its deepest convolution)."""
-  import ml_collections
-
   p = ml_collections.ConfigDict()
   p.network = "classifier"  # vgg19 | classifier | self
   p.vgg19_weights = ""  # the .npz of `python -m ganjax.networks.vgg --convert=...` (network=vgg19)
@@ -45,8 +47,6 @@ def check(p, layers):
       raise ConfigError("perceptual.network=vgg19 needs perceptual.vgg19_weights (an .npz from "
                         "`python -m ganjax.networks.vgg --convert=vgg19.pth --out=vgg19.npz`); offline, use "
                         "perceptual.network=classifier or self")
-    from ganjax.networks import vgg
-
     names = [n for n, _, _ in vgg.layers()]
   else:
     names = list(OWN_LAYERS)
@@ -58,28 +58,18 @@ def check(p, layers):
 def prepare(p, images, labels=None, num_classes: int = 0, cache_dir: str = "") -> dict:
   """phi's parameters: loaded (vgg19), or the own network trained on `images` (cached)."""
   if p.network == "vgg19":
-    from ganjax.networks import vgg
-
     return vgg.load(p.vgg19_weights)
-  from ganjax.data.fetch import default_cache_dir
-
   cache_dir = cache_dir or default_cache_dir()
   if p.network == "classifier":
     if labels is None:
       raise ConfigError("perceptual.network=classifier needs labelled images; use perceptual.network=self")
-    from ganjax.metrics import classifier
-
     return classifier.load_or_train(images, labels, num_classes, cache_dir, p.steps, seed=p.seed).params["params"]
-  from ganjax.metrics import selfsup
-
   return selfsup.load_or_train(images, cache_dir, p.steps, seed=p.seed).params["params"]["encoder"]
 
 
 def activations(network: str, params, x, layers) -> list:
   """phi's activations of images x (in [-1, 1]) at `layers`, in that order."""
   if network == "vgg19":
-    from ganjax.networks import vgg
-
     return vgg.features(params, x, list(layers))
   h, got = x, {}
   for i, stride in enumerate((1, 2, 2)):  # ganjax.metrics.classifier.body's convolutions

@@ -34,6 +34,7 @@ import sys
 
 import numpy as np
 
+from ganjax import images
 from ganjax.errors import GanjaxError
 
 _RUN = re.compile(r"^(?P<data>ring8|grid25)_(?P<variant>.+)_s(?P<seed>\d+)$")
@@ -358,7 +359,7 @@ def main(argv):
       table = eval_table if argv[1] == "evals" else seed_table
       print(table(dirs, keys[-1] if keys else None))
     elif argv[1] == "translations":
-      from ganjax import images, sampling
+      from ganjax import sampling  # JAX and the trained runs, for this command alone: the tables start without them
 
       png = next((a.split("=", 1)[1] for a in argv[2:] if a.startswith("--png=")), "")
       dirs = [a for a in argv[2:] if not a.startswith("--")]
@@ -376,8 +377,6 @@ def main(argv):
         r = np.corrcoef([c[1] for c in curve], [c[2] for c in curve])[0, 1]
         print(f"\nPearson correlation of the estimate and FID over {len(curve)} evaluations: {r:.3f}")
       if png:
-        from ganjax import images
-
         steps = [c[0] for c in curve]
         picture = images.line_plot(steps, {"critic estimate": [c[1] for c in curve],
                                            "classifier FID": [c[2] for c in curve]})

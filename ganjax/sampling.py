@@ -4,11 +4,19 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import jax
 import numpy as np
+from PIL import Image
 
-from ganjax import images, metrics, parallel
+from ganjax import data, images, metrics, parallel
+from ganjax.algorithms.common import sample_latent
+from ganjax.data import sources
+from ganjax.data.sequences import to_text
+from ganjax.errors import CheckpointError, ConfigError, DataError, GanjaxError
+from ganjax.evaluation import side_split
+from ganjax.run import Run, config_of_workdir
 from ganjax.state import SAMPLE_KEY
 
 
@@ -23,9 +31,6 @@ def shown_like(x, out):
 def trained_translator(config, workdir, direction: str = "AtoB"):
   """(Run, its translation function for `direction`, the input side "a" | "b") of a trained
   image-to-image run: `translate` A -> B, or `translate_back` B -> A (CycleGAN, DiscoGAN)."""
-  from ganjax.errors import CheckpointError, ConfigError
-  from ganjax.train import Run
-
   run = Run(config, workdir, need_data_iterator=False)
   fn, side = (run.translate_fn, "a") if direction == "AtoB" else (run.translate_back_fn, "b")
   if fn is None:
@@ -41,8 +46,6 @@ def translations(run, key, n: int = 8) -> tuple:
   A images -- input | G(x) | F(G(x)) | target for methods that translate back (the cycle
   reconstruction), without the target on unpaired data -- then, for those methods, the same rows
   for n B images (B -> A). A grey input is shown in the output's channels, a smaller one enlarged."""
-  from ganjax.evaluation import side_split
-
   def rows(fn, back, src, dst, salt):
     split, src_key = side_split(run, src)
     test = split.test.get(np.arange(min(n, split.test.size)))
@@ -70,8 +73,6 @@ def translations(run, key, n: int = 8) -> tuple:
 def translation_picture(run, key, n: int = 8) -> np.ndarray:
   """`translations` as one grid; for 2-D points (DiscoGAN's mixtures) a scatter of n * 100 mapped
   A points over the B training points."""
-  from ganjax.evaluation import side_split
-
   (src, src_key), (dst, dst_key) = side_split(run, "a"), side_split(run, "b")
   if len(src.test.element_spec[src_key][0]) == 1:
     x = src.test.get(np.arange(min(100 * n, src.test.size)))[src_key]
@@ -81,50 +82,11 @@ def translation_picture(run, key, n: int = 8) -> np.ndarray:
   return images.grid(rows, ncol=ncol)
 
 
-def config_of_workdir(workdir):
-  """The config a run trained with, read back from its `config.json` (sequences as tuples)."""
-  import json
-
-  import ml_collections
-
-  from ganjax.errors import CheckpointError
-
-  path = os.path.join(os.path.expanduser(str(workdir)), "config.json")
-  try:
-    with open(path) as f:
-      raw = json.load(f)
-  except (OSError, ValueError) as e:
-    raise CheckpointError(f"cannot read {path} ({type(e).__name__}): is {workdir} a trained workdir?") from None
-
-  def tuples(v):
-    if isinstance(v, dict):
-      return {k: tuples(x) for k, x in v.items()}
-    return tuple(tuples(x) for x in v) if isinstance(v, list) else v
-
-  def merge(into, saved):  # today's defaults for fields newer than the run
-    for k, v in saved.items():
-      if isinstance(v, dict) and k in into and isinstance(into[k], ml_collections.ConfigDict):
-        merge(into[k], v)
-      else:
-        into[k] = ml_collections.ConfigDict(v) if isinstance(v, dict) else v
-
-  from ganjax import base_config
-
-  config = base_config.get_gan_config() if "gan" in raw else base_config.get_config()
-  with config.unlocked():
-    merge(config, tuples(raw))
-  return config
-
-
 def compare_translations(workdirs, n: int = 8) -> np.ndarray:
   """One grid comparing trained image-to-image runs on the same n held-out A images: columns
   input | (bicubic, for super-resolution) | each workdir's output, in order | target (paired data).
   Each run is rebuilt from its workdir's config.json and latest checkpoint; runs on different held-out
   inputs are refused."""
-  from ganjax.data.sources import bicubic
-  from ganjax.errors import ConfigError
-  from ganjax.evaluation import side_split
-
   inputs, cols, target = None, [], None
   for wd in workdirs:
     run, translate, _ = trained_translator(config_of_workdir(wd), wd)
@@ -138,7 +100,7 @@ def compare_translations(workdirs, n: int = 8) -> np.ndarray:
   h, w, c = cols[0].shape[1:]
   first = [shown_like(inputs, cols[0])]
   if inputs.shape[1] < h:  # super-resolution: bicubic upsampling beside the networks
-    first.append(bicubic(np.repeat(inputs, c, -1) if inputs.shape[-1] != c else inputs, h, w))
+    first.append(sources.bicubic(np.repeat(inputs, c, -1) if inputs.shape[-1] != c else inputs, h, w))
   cols = first + cols + ([target] if target is not None and target.shape == cols[0].shape else [])
   picture = images.grid(np.stack(cols, axis=1).reshape((-1, h, w, c)), ncol=len(cols))
   zoom = max(1, 96 // min(h, w))  # small images shown at least 96 pixels high, pixel for pixel
@@ -152,8 +114,6 @@ def is_tokens(run) -> bool:
 def sequences_text(run, samples) -> str:
   """Generated token sequences as text, one per line, decoded with the data's vocabulary (grammar
   symbols joined, words with spaces, up to the end symbol; the oracle's ids as numbers)."""
-  from ganjax.data.sequences import to_text
-
   vocabulary = run.split.train.vocabulary or tuple(str(i) for i in range(int(np.max(samples)) + 1))
   return "".join(line + "\n" for line in to_text(samples, vocabulary))
 
@@ -195,12 +155,8 @@ def write_samples(run, step: int, writer=None, n: int = 0):
 def sample(config, workdir, num: int = 0) -> dict:
   """Writes `samples.png` and `interpolation.png` (or a scatter for 2-D data) from the latest
   checkpoint; for token sequences `samples.txt` (sample.num decoded sequences, one per line)."""
-  from ganjax.train import Run
-
   run = Run(config, workdir, need_data_iterator=False)
   if run.restored_step is None:
-    from ganjax.errors import CheckpointError
-
     raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
   cfg = run.config
   key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
@@ -216,8 +172,6 @@ def sample(config, workdir, num: int = 0) -> dict:
     paths["samples"] = os.path.join(run.workdir, "samples.png")
     out_pictures["samples"] = images.render(samples, ref)
   if samples is not None and samples.ndim == 4:
-    from ganjax.algorithms.common import sample_latent
-
     rows, steps = cfg.sample.interpolation_rows, cfg.sample.interpolation_steps
     ends = sample_latent(jax.random.fold_in(key, 1), 2 * rows, cfg.model)
     t = np.linspace(0.0, 1.0, steps)[None, :, None]
@@ -238,8 +192,6 @@ def sample(config, workdir, num: int = 0) -> dict:
       paths[name] = os.path.join(run.workdir, f"{name}.png")
   run.checkpoints.close()
   if not paths:
-    from ganjax.errors import ConfigError
-
     raise ConfigError(f"algorithm {cfg.algorithm!r} draws nothing (no generator, no translator): --mode=eval reports "
                       "its accuracies")
   if jax.process_index() == 0:
@@ -255,12 +207,8 @@ def latent_arithmetic(run, key, pool: int = 2000, members: int = 7, noise: float
   samples. Rows: group A's samples and (last column) the decoding of their mean latent; the same
   for B and C; then the decoding of mean(A) - mean(B) + mean(C), and 7 decodings of it plus
   `noise` * N(0, I). Returns the (4 * 8, ...) images."""
-  from ganjax import data as data_lib
-  from ganjax.algorithms.common import sample_latent
-  from ganjax.errors import ConfigError, GanjaxError
-
   cfg = run.config
-  data_lib.require_labels(run.split.train, "latent arithmetic")
+  data.require_labels(run.split.train, "latent arithmetic")
   try:
     groups = [int(v) for v in str(cfg.sample.arithmetic).split(",")]
   except ValueError:
@@ -292,14 +240,6 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
   test loader does (`Image.open(path).convert('RGB')`, grey by PIL's luma where the model takes one
   channel, a bicubic resize) to the training data's channels and size for that domain, and one line
   says how many were converted from what; returns the written paths."""
-  import pathlib
-
-  from PIL import Image
-
-  from ganjax.data import sources
-  from ganjax.errors import ConfigError, DataError
-  from ganjax.evaluation import side_split
-
   if direction not in ("AtoB", "BtoA"):
     raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
   src = pathlib.Path(input_path).expanduser()  # the input first: a typo stops before the model is built
@@ -345,8 +285,6 @@ def _as_model_input(im, h: int, w: int, c: int, converted: dict) -> np.ndarray:
   """A PIL image as the model's (h, w, c) uint8 input: RGB first (the authors' loader), grey by PIL's
   luma (torchvision's Grayscale) where c is 1, bicubic to w x h (their Resize); `converted` counts
   the images whose size or channels change, by their own size and mode."""
-  from PIL import Image
-
   out = im.convert("RGB")
   out = out.convert("L") if c == 1 else out
   out = out.resize((w, h), Image.BICUBIC) if out.size != (w, h) else out

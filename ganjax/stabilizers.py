@@ -24,7 +24,7 @@ The layers the `gan` block switches on -- spectral normalisation (Miyato et al. 
 iteration per update), minibatch discrimination (Salimans et al. 2016, Sec. 3.2) and virtual batch
 norm (Sec. 3.4: in G, `g_virtual_batch_norm`; in D, an extension) -- are in `ganjax.networks.layers`,
 built by `ganjax.algorithms.common.discriminator_network` / `generator_network` for any method that
-builds its players there. Several D updates per G update (`d_steps`, Algorithm 1's k) are the step's
+builds its players there; `D_LAYER_OPTIONS` names the discriminators that have each. Several D updates per G update (`d_steps`, Algorithm 1's k) are the step's
 own loop, for methods that declare it.
 
 `check(config, caps)` refuses, with one line, a stabilizer the method's declared capabilities or
@@ -81,6 +81,26 @@ def _changed(g, field):
   return tuple(value) != off if isinstance(off, tuple) else value != off
 
 
+# The discriminator layers the `gan` block switches on, and the networks that have each
+# (`ganjax.algorithms.common.discriminator_network` builds them).
+D_LAYER_OPTIONS = {"spectral_norm": ("mlp", "dcgan", "resnet", "infogan"),
+                   "minibatch_features": ("mlp", "dcgan", "resnet", "infogan"),
+                   "d_virtual_batch_norm": ("dcgan",)}
+
+
+def d_mixes_samples(config):
+  """Why D's output for one sample depends on the others in its batch (None when it does not):
+  what a per-sample gradient penalty cannot allow."""
+  m, g = config.model, config.gan
+  if tuple(g.minibatch_features):
+    return "minibatch discrimination (gan.minibatch_features) compares the samples of a batch"
+  if m.discriminator == "infogan":
+    return "the InfoGAN discriminator has batch norm"
+  if m.discriminator == "dcgan" and m.d_batch_norm and not g.d_virtual_batch_norm:
+    return "its batch norm mixes the samples: set model.d_batch_norm=False"
+  return None
+
+
 def check(config, caps: Optional[Adversarial], method_name: str):
   """Stops with one line on a `gan` setting this method or its networks cannot honour."""
   if "gan" not in config:
@@ -113,8 +133,6 @@ def check(config, caps: Optional[Adversarial], method_name: str):
     raise ConfigError(f"gan.real_label={g.real_label} (label smoothing) needs a loss in {losses.SMOOTHABLE}, "
                       f"not {g.loss!r}")
   if g.penalty != "none":
-    from ganjax.algorithms.common import d_mixes_samples
-
     mixes = d_mixes_samples(config)
     if mixes:
       raise ConfigError(f"gan.penalty={g.penalty!r} differentiates D per sample, but {mixes}")
@@ -127,8 +145,6 @@ def check(config, caps: Optional[Adversarial], method_name: str):
                       "gan.replay_rows=random (each row from the memory with that probability, CycleGAN's pool)")
   if g.replay_size and g.replay_size < config.batch_size:
     raise ConfigError(f"gan.replay_size={g.replay_size} is smaller than one batch ({config.batch_size})")
-  from ganjax.algorithms.common import D_LAYER_OPTIONS
-
   for field, networks in D_LAYER_OPTIONS.items():
     if _changed(g, field) and m.discriminator not in networks:
       raise ConfigError(f"gan.{field} needs model.discriminator in {networks}, not {m.discriminator!r}")

@@ -17,6 +17,9 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from ganjax.errors import ConfigError, choose
+from ganjax.networks.layers import commit_power_iteration
+
 # Independent random streams from the one seed: init, the train steps, sampling and evaluation.
 INIT_KEY, STEP_KEY, SAMPLE_KEY, EVAL_KEY = 0, 1, 2, 3
 
@@ -62,8 +65,6 @@ class Player:
   def update(self, grads, model_state=None) -> "Player":
     """One optimizer step; `model_state` (from this update's training calls) replaces the old one,
     with spectral norm's power iteration committed (one per update, `layers.SpectralNorm`)."""
-    from ganjax.networks.layers import commit_power_iteration
-
     updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
     model_state = self.model_state if model_state is None else model_state
     return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state,
@@ -103,8 +104,6 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
   `grad_clip_by` = "tensor" each tensor's norm on its own; with `weight_decay` = w > 0, w * theta is added to the gradient of
   every weight matrix or kernel (parameters of two or more dimensions; not biases or scales) before
   the optimizer: an L2 penalty w / 2 ||W||^2, coupled with Adam as in BiGAN's released code."""
-  from ganjax.errors import ConfigError, choose
-
   lr, start = cfg.lr, cfg.get("lr_decay_start", 1.0)
   if not 0.0 <= start <= 1.0:
     raise ConfigError(f"optim lr_decay_start must be a fraction of num_steps in [0, 1], got {start}")

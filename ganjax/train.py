@@ -1,6 +1,6 @@
-"""The loop, and nothing else: mesh -> data -> init (sharded) -> restore -> step loop (log, sample,
-evaluate, save) -> final save. It names no method and reads no method's config block: what it
-needs of a method it learns from the method's interface (`ganjax.algorithms`).
+"""The loop, and nothing else: the run (`ganjax.run.Run`: mesh -> data -> init (sharded) -> restore)
+-> step loop (log, sample, evaluate, save) -> final save. It names no method and reads no method's
+config block: what it needs of a method it learns from the method's interface (`ganjax.algorithms`).
 
 `train(config, workdir)` is importable from tests and notebooks; `ganjax.main` is a thin CLI over it.
 Per step: one global batch (sharded on the mesh's `data` axis; one sub-batch per stream of
@@ -15,7 +15,6 @@ bitwise. Evaluation is `ganjax.evaluation`, pictures `ganjax.sampling`, XLA sett
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import time
@@ -24,134 +23,10 @@ from typing import Callable, Optional
 import jax
 import numpy as np
 
-from ganjax import algorithms, checkpoint, data, evaluation, metrics, parallel, sampling, xla
-from ganjax.errors import ConfigError, DivergenceError
-from ganjax.state import INIT_KEY, STEP_KEY
-
-def validate(config):
-  """Every config error that can be found before anything is built: the loop's fields, then the
-  method's and its stabilizers' (`algorithms.check`)."""
-  for field in ("batch_size", "num_steps", "log_every", "checkpoint_every"):
-    if not isinstance(config[field], int) or config[field] <= 0:
-      raise ConfigError(f"config.{field} must be a positive integer, got {config[field]!r}")
-  for name, opt in config.optim.items():
-    start = opt.get("lr_decay_start", 1.0)
-    if not 0.0 <= start <= 1.0:
-      raise ConfigError(f"config.optim.{name}.lr_decay_start must be a fraction of num_steps in [0, 1], got {start}")
-  algorithms.check(algorithms.get(config.algorithm), config)
-
-
-class Run:
-  """Everything a workdir needs, built once: mesh, data streams, method, initial (or restored) state."""
-
-  def __init__(self, config, workdir, restore: bool = True, need_data_iterator: bool = True):
-    validate(config)
-    xla.setup_compilation_cache(config)
-    self.config, self.workdir = config, os.path.abspath(os.path.expanduser(str(workdir)))
-    self.method = algorithms.get(config.algorithm)
-    self.mesh = parallel.make_mesh(config.mesh.num_devices)
-    parallel.check_batch_size(config.batch_size, self.mesh)
-    self.splits = data.load_streams(config)  # every data problem stops here, before compiling anything
-    self.split = next(iter(self.splits.values()))  # the first stream: what evaluation scores against
-    if config.eval_every >= 0 and config.eval.num_samples:  # the final evaluation's settings must fit this data: refuse now, not after training
-      metrics.check(config, self.split, config.eval.num_samples)
-    self.single = list(self.splits) == [None]
-    rows = algorithms.rows_per_step(self.method, config)
-    self.pipelines = ({name: data.make(split.train, rows, config.seed, stream=i)
-                       for i, (name, split) in enumerate(self.splits.items())} if need_data_iterator else None)
-    self.rep = parallel.replicated(self.mesh)
-    self.base_key = jax.random.key(config.seed)
-    self.step_key = jax.random.fold_in(self.base_key, STEP_KEY)  # step t uses fold_in(step_key, t)
-    trains = self.split.train if self.single else {name: s.train for name, s in self.splits.items()}
-    if hasattr(self.method, "example_batch"):  # what init sees of the data (e.g. a labeled subset)
-      example = self.method.example_batch(config, trains)
-    else:
-      example = (trains.get(np.arange(2)) if self.single else {name: t.get(np.arange(2)) for name, t in trains.items()})
-    init = functools.partial(self.method.init, config)
-    init_key = jax.random.fold_in(self.base_key, INIT_KEY)
-    self.state_sharding = parallel.state_shardings(jax.eval_shape(init, init_key, example), self.mesh,
-                                                   getattr(self.method, "SHARDED_EXTRA", ()))
-    self.state = jax.jit(init, out_shardings=self.state_sharding)(init_key, example)
-    self.checkpoints = checkpoint.Checkpointer(os.path.join(self.workdir, "checkpoints"),
-                                               config.keep_checkpoints)
-    self.restored_step = None
-    if restore and self.checkpoints.latest_step() is not None:
-      self.state = self.checkpoints.restore(checkpoint.abstract(self.state, self.state_sharding), self.iterators())
-      self.restored_step = int(self.state.step)
-
-    # Jitted once per run; outputs replicated, read back from each process's own copy.
-    def jitted(name, static=()):
-      fn = getattr(self.method, name, None)
-      return jax.jit(fn, static_argnums=static, out_shardings=self.rep) if fn is not None else None
-
-    self.generate_fn = jitted("generate", 2)
-    self.evaluate_fn = jitted("evaluate")
-    self.generate_labeled_fn = jitted("generate_labeled", 2)
-    self.predict_fn = jitted("predict_class")
-    self.encode_fn = jitted("encode")
-    self.reconstruct_fn = jitted("reconstruct")
-    self.translate_fn = jitted("translate")
-    self.translate_back_fn = jitted("translate_back")
-
-  def iterators(self):
-    """The grain iterators to checkpoint: one, or {stream: iterator}; None without data iterators."""
-    if self.pipelines is None:
-      return None
-    if self.single:
-      return self.pipelines[None].iterator
-    return {name: p.iterator for name, p in self.pipelines.items()}
-
-  def next_batch(self) -> dict:
-    """The next global batch: the stream's, or {stream: its batch} for several streams."""
-    if self.single:
-      local = next(self.pipelines[None])
-    else:
-      local = {name: next(p) for name, p in self.pipelines.items()}
-    return parallel.global_batch(local, self.mesh)
-
-  def generate(self, key, n: int, batch: int = 500, z=None) -> np.ndarray:
-    """n samples (or G(z) for given latents) as numpy, in batches of at most `batch`."""
-    outs = []
-    for i in range(0, n, batch):
-      m = min(batch, n - i)
-      zi = None if z is None else z[i:i + m]
-      outs.append(parallel.local_copy(self.generate_fn(self.state, jax.random.fold_in(key, i), m, zi)))
-    return np.concatenate(outs)
-
-  def generate_labeled(self, key, n: int, batch: int = 500):
-    """n samples of a label-conditioned generator and the labels they were asked for."""
-    xs, ys = [], []
-    for i in range(0, n, batch):
-      x, y = parallel.local_copy(self.generate_labeled_fn(self.state, jax.random.fold_in(key, i), min(batch, n - i)))
-      xs.append(x)
-      ys.append(y)
-    return np.concatenate(xs), np.concatenate(ys)
-
-
-@contextlib.contextmanager
-def run_at_step(workdir, step: int = 0):
-  """A `Run` of a trained workdir restored at its checkpoint `step` (0: the latest), the workdir left
-  untouched (the checkpoint is read from a temporary copy), for the tools that study one step of a
-  run. Yields (run, step); an absent step is a one-line `CheckpointError`."""
-  import shutil
-  import tempfile
-
-  from ganjax.errors import CheckpointError
-
-  config = sampling.config_of_workdir(workdir)
-  config.progress = False
-  src = os.path.join(os.path.expanduser(str(workdir)), "checkpoints")
-  steps = sorted(int(s) for s in os.listdir(src) if s.isdigit()) if os.path.isdir(src) else []
-  step = step or (steps[-1] if steps else 0)
-  if step not in steps:
-    raise CheckpointError(f"no checkpoint {step} in {src} (there are {steps})")
-  with tempfile.TemporaryDirectory() as tmp:
-    shutil.copytree(os.path.join(src, str(step)), os.path.join(tmp, "checkpoints", str(step)))
-    run = Run(config, tmp, need_data_iterator=False)
-    try:
-      yield run, step
-    finally:
-      run.checkpoints.close()
+from ganjax import evaluation, parallel, sampling, xla
+from ganjax.errors import DivergenceError
+from ganjax.run import Run, run_at_step, validate  # noqa: F401  run_at_step, validate: tools and tests name them train.*
+from ganjax.writers import MetricWriter
 
 
 def phase_of(method, config, step: int):
@@ -238,8 +113,6 @@ def train(config, workdir, hooks: Optional[list[Callable]] = None):
 
 
 def _train(config, workdir, hooks, preemption):
-  from ganjax.writers import MetricWriter
-
   run = Run(config, workdir)
   cfg = run.config
   state, ckpts = run.state, run.checkpoints

@@ -25,6 +25,10 @@ import tempfile
 
 import numpy as np
 
+from ganjax.data import sources
+from ganjax.metrics import fid as fid_lib
+from ganjax.metrics import inception
+
 
 def _random_state_dict(model):
   import torch
@@ -58,10 +62,6 @@ def main(argv=None) -> int:
   import torch
   from pytorch_fid import fid_score
   from pytorch_fid import inception as pf_inception
-
-  from ganjax.data import sources
-  from ganjax.metrics import fid as fid_lib
-  from ganjax.metrics import inception
 
   if args.weights == "random":  # pytorch-fid's model with its own init, then random weights and statistics
     import torchvision

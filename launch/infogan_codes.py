@@ -24,6 +24,9 @@ import sys
 
 import numpy as np
 
+from ganjax import metrics, report, sampling, stabilizers, train
+from ganjax.algorithms import infogan
+
 
 def nuisance(x: np.ndarray) -> tuple[str, np.ndarray]:
   if x.ndim == 3:  # (N, T, C) windows
@@ -40,8 +43,6 @@ def bins(values: np.ndarray, k: int) -> np.ndarray:
 def objective_at_end(workdir: str, categories: int, fraction: float = 0.1) -> dict:
   """Means over the last `fraction` of metrics.jsonl's training rows (those with Q's CE): the
   categorical MI bound ln K - CE, its ratio to ln K, Q's CE and D's adversarial loss."""
-  from ganjax import report
-
   rows = [r for r in report._rows(workdir) if "q/categorical_ce" in r]
   if not rows:
     return {}
@@ -58,9 +59,6 @@ def objective_at_end(workdir: str, categories: int, fraction: float = 0.1) -> di
 def analyse(workdir: str) -> dict:
   import jax.numpy as jnp
   from sklearn.metrics import normalized_mutual_info_score
-
-  from ganjax import metrics, sampling, stabilizers, train
-  from ganjax.algorithms import infogan
 
   cfg = sampling.config_of_workdir(workdir)  # fields newer than the run get today's defaults
   run = train.Run(cfg, workdir, need_data_iterator=False)

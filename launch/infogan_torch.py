@@ -29,6 +29,9 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
+from ganjax import data, metrics
+from ganjax.bench_torch import infogan_trainer, init_weights
+
 config_flags.DEFINE_config_file("config", "configs/infogan.py", "an InfoGAN config")
 flags.DEFINE_enum("init", "torch", ["torch", "flax", "normal"], "the weights' initialisation")
 flags.DEFINE_integer("eval_every", 500, "steps between evaluations")
@@ -38,17 +41,12 @@ FLAGS = flags.FLAGS
 
 
 def cluster_accuracy(pred, labels) -> float:
-  from ganjax import metrics
-
   return metrics.class_accuracy(pred, labels, "hungarian")[1]
 
 
 def main(_):
   import torch
   from torch import nn
-
-  from ganjax import data
-  from ganjax.bench_torch import infogan_trainer, init_weights
 
   c = FLAGS.config
   if FLAGS.threads:

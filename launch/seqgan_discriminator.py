@@ -18,6 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ganjax import train
+from ganjax.algorithms import sequences
+
 
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -27,8 +30,6 @@ def main(argv=None):
   p.add_argument("--steps", type=int, default=2000)
   p.add_argument("--every", type=int, default=250)
   a = p.parse_args(argv)
-  from ganjax import train
-  from ganjax.algorithms import sequences
 
   with train.run_at_step(a.workdir, a.step) as (run, step):  # the workdir untouched
     g = run.state.g

@@ -26,6 +26,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ganjax import train
+from ganjax.algorithms import seqgan, sequences
+from ganjax.metrics import sequences as seq_metrics
+
 
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -38,9 +42,6 @@ def main(argv=None):
   p.add_argument("--samples", type=int, default=10_000)
   p.add_argument("--json", default="")
   a = p.parse_args(argv)
-  from ganjax import train
-  from ganjax.algorithms import seqgan, sequences
-  from ganjax.metrics import sequences as seq_metrics
 
   with train.run_at_step(a.workdir, a.step) as (run, _):  # the workdir untouched
     config, g = run.config, run.state.g

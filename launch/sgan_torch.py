@@ -47,6 +47,9 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
+from ganjax import data
+from ganjax.algorithms.sgan import labeled_indices
+
 
 def define_flags():
   """The command line's flags (defined only when run as a script, so that the tests can import the
@@ -144,9 +147,6 @@ def generate(torch, g, z, unit: bool):
 
 def main(_):
   import torch
-
-  from ganjax import data
-  from ganjax.algorithms.sgan import labeled_indices
 
   c = FLAGS.config
   if FLAGS.threads:

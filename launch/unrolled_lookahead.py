@@ -16,18 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 
+import jax
+import jax.numpy as jnp
+import ml_collections
 import numpy as np
+
+from ganjax import sampling, stabilizers, train
+from ganjax.algorithms import gan, unrolled_gan
+from ganjax.algorithms.common import sample_latent
 
 
 def lookahead(workdir: str, lr_scale: float = 1.0, batch: int = 512, ks=(0, 1, 5, 10, 50)) -> list[dict]:
-  import jax
-  import jax.numpy as jnp
-  import ml_collections
-
-  from ganjax import sampling, stabilizers, train
-  from ganjax.algorithms import gan, unrolled_gan
-  from ganjax.algorithms.common import sample_latent
-
   cfg = sampling.config_of_workdir(workdir)
   with cfg.unlocked():
     cfg.optim.d.lr = cfg.optim.d.lr * lr_scale  # the unrolled steps are D's optimizer's (the checkpoint's moments)

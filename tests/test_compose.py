@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ganjax import algorithms, data, stabilizers
-from ganjax.algorithms.common import D_LAYER_OPTIONS, d_mixes_samples
+from ganjax.stabilizers import D_LAYER_OPTIONS, d_mixes_samples
 
 METHODS = ["gan.py", "cgan.py", "acgan.py", "infogan.py", "sgan.py", "ali.py", "ebgan.py", "bgan.py:discrete",
            "gman.py", "unrolled_gan.py", "discogan.py"]  # discogan: two generators, two Ds, replay of (G(a), F(b)) pairs

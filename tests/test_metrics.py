@@ -155,7 +155,7 @@ def test_real_reference_is_a_random_subset_of_the_whole_training_split():
   """The real-vs-real floor must not use the first N training images: on the MNIST test split those
   are the easier half of the file."""
   from ganjax import metrics
-  from ganjax.data.sources import from_arrays
+  from ganjax.data.base import from_arrays
 
   train = from_arrays("t", {"image": np.arange(1000, dtype=np.float32).reshape(1000, 1, 1, 1)})
   ref = metrics.real_reference(train, 100)[:, 0, 0, 0]

@@ -1,7 +1,10 @@
-"""Methods, chosen by `config.algorithm` from the plain dict `ALGORITHMS` below.
+"""Methods, chosen by `config.algorithm`: a name of the plain dict `ALGORITHMS` below, an importable
+module (`my_project.my_gan`) or a Python file (`/path/to/my_gan.py`, any name ending in .py or
+holding a /) that has this interface.
 
 A method is one module. The loop (`ganjax.train`) knows methods only through this interface, never
-by name: a fork registered under a new name behaves exactly like the module it was copied from.
+by name: a fork (a copy of gan.py with its own train_step, say) behaves exactly like the module it
+was copied from, whether registered under a new name or named by its module or file.
 
 Required (`Method`):
   init(config, key, example_batch) -> TrainState     the players (`ganjax.state`), each with its optax
@@ -54,12 +57,18 @@ token ids: evaluation scores them with `ganjax.metrics.sequences`, `--mode=sampl
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
 from typing import Protocol
 
 from ganjax.algorithms import (acgan, ae, ali, bgan, bgan_tokens, cartoongan, cgan, cyclegan, dann, discogan, dtn,
                                ebgan, gan, gman, gsgan, infogan, pix2pix, pixelda, seqgan, sgan, simgan, srgan,
                                textgan, unrolled_gan, vae)
-from ganjax.errors import choose
+from ganjax.errors import ConfigError, choose
 
 
 class Method(Protocol):
@@ -76,8 +85,63 @@ ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": e
               "seqgan": seqgan, "gsgan": gsgan, "textgan": textgan, "bgan_tokens": bgan_tokens}
 
 
+REQUIRED = ("init", "train_step")
+_FROM_FILES = {}  # real path -> module: a file is executed once, so its jitted functions stay the same objects
+
+
 def get(name: str):
-  return choose("algorithm", name, ALGORITHMS)
+  """The method `name` names: a registered name, a module path or a .py file (see above)."""
+  as_file = name.endswith(".py") or "/" in name or os.sep in name
+  if name in ALGORITHMS or not (as_file or "." in name):
+    return choose("algorithm", name, ALGORITHMS)  # an unknown plain name lists the valid ones
+  module = _from_file(name) if as_file else _from_module(name)
+  missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
+  if missing:
+    raise ConfigError(f"algorithm {name!r} lacks {' and '.join(missing)}: a method module defines "
+                      "init(config, key, example_batch) and train_step(state, batch, key) "
+                      "(ganjax/algorithms/__init__.py lists the optional hooks)")
+  return module
+
+
+def _from_module(name: str):
+  try:
+    return importlib.import_module(name)
+  except ModuleNotFoundError as e:
+    if e.name and (name == e.name or name.startswith(e.name + ".")):
+      raise ConfigError(f"algorithm {name!r}: no module named {e.name!r} on the Python path (the current "
+                        "directory is on it; or give a file path ending in .py)") from None
+    raise _load_error(name, e) from None
+  except Exception as e:  # the method's own code failed on import: one line that says where
+    raise _load_error(name, e) from None
+
+
+def _from_file(name: str):
+  path = os.path.realpath(os.path.expanduser(name))
+  if path in _FROM_FILES:
+    return _FROM_FILES[path]
+  if not os.path.isfile(path):
+    raise ConfigError(f"algorithm {name!r}: no such file")
+  # a module name of its own per file (two forks may share a file name), in sys.modules as any import
+  stem = os.path.splitext(os.path.basename(path))[0]
+  module_name = f"ganjax_method_{stem}_{hashlib.sha1(path.encode()).hexdigest()[:8]}"
+  spec = importlib.util.spec_from_file_location(module_name, path)
+  module = importlib.util.module_from_spec(spec)
+  sys.modules[module_name] = module
+  try:
+    spec.loader.exec_module(module)
+  except Exception as e:
+    del sys.modules[module_name]
+    raise _load_error(name, e) from None
+  _FROM_FILES[path] = module
+  return module
+
+
+def _load_error(name: str, e: Exception) -> ConfigError:
+  where = ""
+  if not isinstance(e, SyntaxError) and e.__traceback__ is not None:  # a SyntaxError names its line itself
+    frame = traceback.extract_tb(e.__traceback__)[-1]
+    where = f" ({frame.filename}, line {frame.lineno})"
+  return ConfigError(f"cannot load algorithm {name!r}: {type(e).__name__}: {e}{where}")
 
 
 def register(name: str, module):
@@ -93,7 +157,6 @@ def check(method, config):
   """The blocks the method reads are there; the method's own config errors; then those of the
   stabilizers it would be given."""
   from ganjax import stabilizers
-  from ganjax.errors import ConfigError
 
   needs = ((getattr(method, "CONFIG_BLOCK", None),) + (("gan",) if hasattr(method, "ADVERSARIAL") else ()))
   for block in filter(None, needs):

@@ -20,6 +20,7 @@ import optax
 from ganjax import data
 from ganjax.algorithms.common import compute_dtype, domain
 from ganjax.errors import ConfigError, DataError
+from ganjax.networks.adaptation import Classifier
 
 STREAMS = ("source", "target")
 SIDES = {"source": "a", "target": "b"}  # the domain each stream gives, where its rows are paired
@@ -62,8 +63,6 @@ def target(batch):
 
 def task_network(config):
   """The task classifier of every method and of the bounds (`ganjax.networks.adaptation.Classifier`)."""
-  from ganjax.networks.adaptation import Classifier
-
   return Classifier(config.model.num_classes, dtype=compute_dtype(config))
 
 

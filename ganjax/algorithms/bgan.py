@@ -28,6 +28,7 @@ import jax.numpy as jnp
 from ganjax import losses, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, mean_prob, sample_latent, to_unit
+from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "bgan"  # its own config block, config.bgan
 ADVERSARIAL = stabilizers.Adversarial(objective=False, features=False, why={
@@ -41,8 +42,6 @@ def _networks(config, sample_shape):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  from ganjax.errors import ConfigError
-
   if config.bgan.num_samples < 2:
     raise ConfigError(f"bgan.num_samples must be >= 2 (the weights are normalised over them), got {config.bgan.num_samples}")
   shape = example_batch["image"].shape[1:]

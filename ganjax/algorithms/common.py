@@ -8,7 +8,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ganjax.errors import choose
+from ganjax import networks
+from ganjax import state as state_lib
+from ganjax.errors import ConfigError, choose
+from ganjax.networks.infogan import PIXEL_RANGES
 
 
 def sample_latent(key, n: int, model_cfg):
@@ -32,8 +35,6 @@ def generator_network(config, sample_shape, output_activation=None):
   """The generator `config.model` names, for samples of `sample_shape` (output `model.g_output`
   unless `output_activation` is given, e.g. "none" for logits); with virtual batch norm when
   `gan.g_virtual_batch_norm` > 0 (DCGAN generator)."""
-  from ganjax import networks
-
   m = config.model
   kw = ({"width": m.width, "conv_impl": m.conv_impl} if m.generator == "dcgan" else
         {"width": m.width, "conv_impl": m.conv_impl, "fc_width": m.fc_width,
@@ -44,7 +45,6 @@ def generator_network(config, sample_shape, output_activation=None):
     kw.update(pixel_options(m), hidden_init=m.get("weight_init", "glorot"))
   if m.get("g_batch_norm", False):  # BiGAN's MNIST generator: batch norm in the MLP's hidden layers
     if m.generator != "mlp":
-      from ganjax.errors import ConfigError
       raise ConfigError(f"model.g_batch_norm is the MLP generator's option; model.generator={m.generator!r} "
                         "has its own normalisation")
     kw["batch_norm"] = True
@@ -70,25 +70,14 @@ def pixel_options(m) -> dict:
   """`model.pixel_range` for networks that can hold their authors' [0, 1] pixels inside (InfoGAN's,
   Salimans et al.'s): {"unit_pixels": True} for "unit" (G's sigmoid, D reading (x + 1) / 2; the
   pipeline stays [-1, 1] outside them), False for "signed" (`ganjax.networks.infogan.PIXEL_RANGES`)."""
-  from ganjax.errors import choose
-  from ganjax.networks.infogan import PIXEL_RANGES
-
   name = m.get("pixel_range", "signed")
   choose("model.pixel_range", name, PIXEL_RANGES)
   return {"unit_pixels": name == "unit"}
 
 
-# The discriminator layers the `gan` block switches on, and the networks that have each.
-D_LAYER_OPTIONS = {"spectral_norm": ("mlp", "dcgan", "resnet", "infogan"),
-                   "minibatch_features": ("mlp", "dcgan", "resnet", "infogan"),
-                   "d_virtual_batch_norm": ("dcgan",)}
-
-
 def discriminator_network(config, **kw):
   """The discriminator `config.model` names (kw: num_outputs, ...), with
   the layers of the `gan` block (spectral norm, minibatch discrimination, virtual batch norm)."""
-  from ganjax import networks
-
   m = config.model
   if m.discriminator == "dcgan":
     kw = {"width": m.width, "batch_norm": m.d_batch_norm, "conv_impl": m.conv_impl, **kw}
@@ -108,19 +97,6 @@ def discriminator_network(config, **kw):
   return networks.discriminator(m.discriminator, dtype=compute_dtype(config), **kw)
 
 
-def d_mixes_samples(config):
-  """Why D's output for one sample depends on the others in its batch (None when it does not):
-  what a per-sample gradient penalty cannot allow."""
-  m, g = config.model, config.gan
-  if tuple(g.minibatch_features):
-    return "minibatch discrimination (gan.minibatch_features) compares the samples of a batch"
-  if m.discriminator == "infogan":
-    return "the InfoGAN discriminator has batch norm"
-  if m.discriminator == "dcgan" and m.d_batch_norm and not g.d_virtual_batch_norm:
-    return "its batch norm mixes the samples: set model.d_batch_norm=False"
-  return None
-
-
 def one_hot_latent(z, labels, num_classes: int):
   """[z, one_hot(labels)]: a conditional generator's input."""
   return jnp.concatenate([z, jax.nn.one_hot(labels, num_classes, dtype=z.dtype)], axis=-1)
@@ -137,8 +113,6 @@ def init_player(config, name: str, module, key, *example_inputs, init_data=None)
   """A `Player` of `module`, initialised on `example_inputs`, with the optimizer `config.optim.<name>`;
   given `init_data` (real samples), a module with a data-dependent initialisation (`data_init`,
   weight normalisation's) then sets its scales and biases from them."""
-  from ganjax import state as state_lib
-
   variables = _init_variables(module, key, *example_inputs)
   if init_data is not None and hasattr(module, "data_init"):
     variables = module.data_init(variables, init_data, key=jax.random.fold_in(key, 1))

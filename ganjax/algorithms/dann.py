@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from ganjax import data
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation
 from ganjax.algorithms.common import compute_dtype, grad_norm, init_player
@@ -81,8 +82,6 @@ def check(config):
 def example_batch(config, train):
   rows = adaptation.example_batch(config, train, "dann")
   if config.dann.labels == "target":
-    from ganjax import data
-
     data.require_labels(train["target"], "dann:target_only (the oracle bound, trained on the target labels)")
   return rows
 

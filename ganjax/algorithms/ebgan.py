@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from ganjax import losses, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm, init_player, sample_latent
+from ganjax.errors import ConfigError
 from ganjax.networks.autoencoder import Autoencoder
 
 _ENERGY = "D is an autoencoder whose output is an energy (Eq. 1-2, 7)"
@@ -41,8 +42,6 @@ def _networks(config, sample_shape):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  from ganjax.errors import ConfigError
-
   if config.ebgan.margin <= 0 or config.ebgan.pt_weight < 0:
     raise ConfigError(f"ebgan.margin must be > 0 and ebgan.pt_weight >= 0, got {config.ebgan.margin}, "
                       f"{config.ebgan.pt_weight}")

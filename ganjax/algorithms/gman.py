@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
+from ganjax.errors import ConfigError
 
 CONFIG_BLOCK = "gman"  # its own config block, config.gman
 ADVERSARIAL = stabilizers.Adversarial(features=False, penalty=False, why={
@@ -51,8 +52,6 @@ def soft_mean(values, softness: float):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  from ganjax.errors import ConfigError
-
   if config.gman.num_discriminators < 1:
     raise ConfigError(f"gman.num_discriminators must be >= 1, got {config.gman.num_discriminators}")
   shape = example_batch["image"].shape[1:]

@@ -47,6 +47,7 @@ from ganjax import networks, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm,
                                       infogan_network_options, init_player, sample_latent)
+from ganjax.errors import ConfigError, choose
 
 CLASS_MATCHING = "hungarian"
 CONFIG_BLOCK = "info"  # its own config block, config.info
@@ -67,8 +68,6 @@ def _q_size(cfg):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  from ganjax.errors import ConfigError, choose
-
   if config.info.categories < 2 or config.info.continuous < 0:
     raise ConfigError(f"info.categories must be >= 2 and info.continuous >= 0, got "
                       f"{config.info.categories}, {config.info.continuous}")

@@ -39,7 +39,7 @@ from ganjax import data, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import (discriminator_network, generator_network, grad_norm, init_player, micro_batches,
                                      sample_latent)
-from ganjax.errors import ConfigError
+from ganjax.errors import ConfigError, choose
 
 CLASS_MATCHING = "identity"
 CONFIG_BLOCK = "sgan"  # its own config block, config.sgan
@@ -85,8 +85,6 @@ def rows_per_step(config) -> int:
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  from ganjax.errors import choose
-
   draw = config.sgan.get("labeled_draw", "replacement")
   choose("sgan.labeled_draw", draw, LABELED_DRAWS)
   choose("sgan.fm_batch", config.sgan.get("fm_batch", "same"), FM_BATCHES)

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 from ganjax import losses, networks
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, grad_norm, sample_latent, to_unit
+from ganjax.errors import choose
 
 CONFIG_BLOCK = "vae"  # its own config block, config.vae
 
@@ -65,8 +66,6 @@ def _model(config, sample_shape):
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  from ganjax.errors import choose
-
   choose("vae.likelihood", config.vae.likelihood, {"bernoulli": 0, "gaussian": 1})
   choose("vae.posterior", config.vae.posterior, {"gaussian": 0, "fixed_sigma": 1})
   shape = example_batch["image"].shape[1:]

@@ -34,6 +34,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ganjax import algorithms, parallel
+from ganjax.errors import CheckpointError, ConfigError, GanjaxError
+from ganjax.run import Run
+
 
 def sigmoid_schedule(num_steps: int, rad: float = 4.0):
   """beta_0 = 0 < ... < beta_T = 1, dense near both ends (Wu et al. App. A)."""
@@ -107,9 +111,6 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
                      observation="auto", iwae_samples=0) -> dict:
   """AIS log-likelihood of the first `num_images` held-out images under the run's latest checkpoint.
   observation: "auto" (the model's own p(x | z) where it has one, else Gaussian) or "gaussian"."""
-  from ganjax import algorithms, parallel, train
-  from ganjax.errors import CheckpointError, ConfigError
-
   if not getattr(algorithms.get(config.algorithm), "DENSITY_DECODER", False):
     raise ConfigError(f"AIS estimates log p(x) = log E_z p(x | z) for a generator trained to map z ~ N(0, I) alone "
                       f"to continuous samples; algorithm {config.algorithm!r} does not declare DENSITY_DECODER (its "
@@ -117,7 +118,7 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
                       "N(0, I) prior, as an autoencoder's)")
   if config.model.latent_dist != "normal":
     raise ConfigError(f"AIS's prior is N(0, I), but model.latent_dist={config.model.latent_dist!r}")
-  run = train.Run(config, workdir, need_data_iterator=False)
+  run = Run(config, workdir, need_data_iterator=False)
   if run.restored_step is None:
     raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
   method, state = run.method, run.state
@@ -171,8 +172,6 @@ def evaluate_workdir(config, workdir, num_images=100, steps=1000, chains=16, sig
 def main(argv):
   from absl import app, flags
   from ml_collections import config_flags
-
-  from ganjax.errors import GanjaxError
 
   config_flags.DEFINE_config_file("config", None, "the run's config file")
   flags.DEFINE_string("workdir", None, "a trained run's workdir")

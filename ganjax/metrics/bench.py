@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+from ganjax.metrics import sets
+
 
 def main(argv=None) -> dict:
   p = argparse.ArgumentParser(prog="python -m ganjax.metrics.bench")
@@ -35,7 +37,6 @@ def main(argv=None) -> dict:
     import importlib
 
     importlib.import_module("jax")
-  from ganjax.metrics import sets
 
   rng = np.random.default_rng(0)
   real = rng.normal(size=(args.real, args.dim)).astype(np.float32)

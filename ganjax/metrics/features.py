@@ -24,6 +24,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from ganjax.errors import ConfigError
+from ganjax.metrics import classifier, inception, selfsup
+from ganjax.metrics.probes import linear_probe
 
 KINDS = ("auto", "classifier", "self", "inception")
 
@@ -58,30 +60,22 @@ def make(kind: str, train_images, train_labels=None, num_classes: int = 0, *, ca
          seed: int = 0, progress: bool = False) -> FeatureSpace:
   """The feature space `kind` (already resolved), trained on `train_images` where it is trained."""
   if kind == "classifier":
-    from ganjax.metrics import classifier
-
     net = classifier.load_or_train(train_images, train_labels, num_classes, cache_dir, classifier_steps, seed=seed,
                                   progress=progress)
     return FeatureSpace("classifier", lambda x: net(x)[0], lambda x: net(x)[1],
                         lambda images, labels=None: ({} if labels is None else
                                                      {"classifier/test_accuracy": net.accuracy(images, labels)}))
   if kind == "self":
-    from ganjax.metrics import selfsup
-
     net = selfsup.load_or_train(train_images, cache_dir, self_steps, seed=seed, progress=progress)
 
     def trust(images, labels=None):
       out = {"self/pair_accuracy": net.pair_accuracy(images)}
       if labels is not None and train_labels is not None:
-        from ganjax.metrics.quality import linear_probe
-
         n = min(5000, len(train_images))
         out["self/linear_probe_accuracy"] = linear_probe(net(train_images[:n]), train_labels[:n], net(images), labels)
       return out
 
     return FeatureSpace("self", net, None, trust)
   if kind == "inception":
-    from ganjax.metrics import inception
-
     return FeatureSpace("inception", inception.load(inception_weights))
   raise ConfigError(f"unknown feature space {kind!r}; valid: {', '.join(KINDS[1:])}")

@@ -18,19 +18,19 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 from absl import app
 from ml_collections import config_flags
+
+from ganjax import data, metrics
+from ganjax.errors import GanjaxError
+from ganjax.metrics import fid as fid_lib
+from ganjax.metrics import sets
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file whose data and eval settings are used.")
 
 
 def floor(config) -> dict:
-  import numpy as np
-
-  from ganjax import data, metrics
-  from ganjax.metrics import fid as fid_lib
-  from ganjax.metrics import sets
-
   split = data.load(config)
   space = metrics.feature_space(split, config)
   test = split.test.get(np.arange(split.test.size))
@@ -46,8 +46,6 @@ def floor(config) -> dict:
 
 
 def main(argv):
-  from ganjax.errors import GanjaxError
-
   del argv
   try:
     print(json.dumps(floor(_CONFIG.value), indent=2))

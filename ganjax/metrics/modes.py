@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ganjax.data.sources import mixture_centers, mixture_std
+from ganjax.data.builtin import mixture_centers, mixture_std
 
 
 def mode_metrics(samples, name: str, std: float = 0.0) -> dict:

@@ -20,7 +20,7 @@
   Hungarian algorithm) on the held-out split.
 - Methods with an encoder (`encode`: ALI/BiGAN, the VAE): `linear_probe/latent_accuracy` and
   `linear_probe/pixel_accuracy`, the held-out accuracy of a logistic regression fitted on (at most
-  5,000) training codes E(x), and of the same classifier on raw pixels.
+  5,000) training codes E(x), and of the same classifier on raw pixels (`ganjax.metrics.probes`).
 - Methods with their own `evaluate` (the VAE's test ELBO in nats): averaged over the held-out split.
 """
 
@@ -74,28 +74,6 @@ def real_reference(train, n: int, seed: int = 0, key: str = "image"):
   file, which on the MNIST test split is its easier half.)"""
   idx = np.sort(np.random.default_rng([seed, 99]).choice(train.size, min(n, train.size), replace=False))
   return train.get(idx)[key]
-
-
-def linear_probe(train_x, train_y, test_x, test_y) -> float:
-  """Held-out accuracy of a standardised multinomial logistic regression (scikit-learn, L2, C=1)."""
-  from sklearn.linear_model import LogisticRegression
-  from sklearn.pipeline import make_pipeline
-  from sklearn.preprocessing import StandardScaler
-
-  flat = lambda a: np.asarray(a, np.float64).reshape((len(a), -1))  # noqa: E731
-  model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
-  model.fit(flat(train_x), np.asarray(train_y))
-  return float(model.score(flat(test_x), np.asarray(test_y)))
-
-
-def nearest_neighbour_accuracy(train_x, train_y, test_x, test_y) -> float:
-  """Held-out accuracy of the 1-nearest-neighbour classifier (Euclidean, scikit-learn) on the raw
-  features: Donahue et al.'s (BiGAN, Table 1) measure of an encoder's features."""
-  from sklearn.neighbors import KNeighborsClassifier
-
-  flat = lambda a: np.asarray(a, np.float64).reshape((len(a), -1))  # noqa: E731
-  model = KNeighborsClassifier(n_neighbors=1).fit(flat(train_x), np.asarray(train_y))
-  return float(model.score(flat(test_x), np.asarray(test_y)))
 
 
 def feature_space(split, config, progress: bool = False, key: str = "image"):

@@ -26,7 +26,11 @@ from __future__ import annotations
 
 import functools
 
+import jax
 import numpy as np
+
+from ganjax.data import sequences as data_seq
+from ganjax.networks.sequence import nll
 
 
 def oracle_seed(config):
@@ -37,13 +41,8 @@ def oracle_seed(config):
 
 @functools.lru_cache(maxsize=4)
 def _oracle_nll_fn(seed: int, vocab_size: int, length: int):
-  import jax
-
-  from ganjax.algorithms import sequences
-  from ganjax.data.sequences import oracle_model
-
-  module, params = oracle_model(seed, vocab_size, length)
-  return jax.jit(lambda toks: sequences.nll(module.apply, params, toks))
+  module, params = data_seq.oracle_model(seed, vocab_size, length)
+  return jax.jit(lambda toks: nll(module.apply, params, toks))
 
 
 def oracle_nll(tokens, seed: int, vocab_size: int, batch: int = 1000) -> float:
@@ -56,9 +55,7 @@ def oracle_nll(tokens, seed: int, vocab_size: int, batch: int = 1000) -> float:
 def grammar_scores(strings, first: int = 1000) -> dict:
   """Valid fraction over all strings (each a string or a list of symbols); distinct valid strings
   among the first `first`."""
-  from ganjax.data.sequences import valid
-
-  ok = [valid(list(s)) for s in strings]
+  ok = [data_seq.valid(list(s)) for s in strings]
   distinct = {"".join(s) for s, v in zip(strings[:first], ok[:first]) if v}
   return {"sequence/valid_fraction": float(np.mean(ok)), "sequence/distinct_valid": len(distinct)}
 
@@ -93,8 +90,6 @@ def self_bleu(hypotheses, orders=(2, 3, 4, 5), limit: int = 0) -> dict:
 
 def sequence_quality(samples, split, config) -> dict:
   """Every metric above that applies to the data of `split` (see the module docstring)."""
-  from ganjax.data import sequences as data_seq
-
   samples = np.asarray(samples)
   vocabulary = split.train.vocabulary
   out = {"sequence/distinct_fraction": len({r.tobytes() for r in samples}) / max(len(samples), 1)}

@@ -38,6 +38,7 @@ import time
 import numpy as np
 
 from ganjax.errors import ConfigError
+from ganjax.metrics import fid as fid_lib
 
 BLOCK_BYTES = 1 << 26  # 64 MiB of float64 distances per block; a few such blocks are live at once
 
@@ -265,8 +266,6 @@ def score(real, fake, *, kid_subsets: int = 100, kid_subset_size: int = 1000, ba
           block_bytes: int = BLOCK_BYTES, progress: bool = False) -> dict:
   """FID, KID (± std), precision, recall, density and coverage of `fake` against `real` features,
   with each metric's wall time under `seconds/<metric>`."""
-  from ganjax.metrics import fid as fid_lib
-
   out, t = {}, time.perf_counter()
   out["fid"] = fid_lib.fid(fake, real)
   out["seconds/fid"], t = round(time.perf_counter() - t, 3), time.perf_counter()

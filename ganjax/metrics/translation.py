@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ganjax.data.builtin import mixture_centers
 from ganjax.metrics import fid as fid_lib
+from ganjax.metrics import quality
+from ganjax.metrics.modes import mode_metrics
 
 
 def pixel_metrics(outputs, targets) -> dict:
@@ -53,8 +56,6 @@ def translation_quality(outputs, target, config, side: str = "b", prefix: str = 
   the partners too (the class accuracy), and on a mixture are the source modes. The FIDs compare against the partners, or without them `target`'s held-out
   images, in the target domain's feature space trained on `target.train`. Translations into a 2-D
   mixture (`target_name` ring8 | grid25) get its mode metrics instead. Keys are `<prefix>/...`."""
-  from ganjax.metrics import quality
-
   if target_name in ("ring8", "grid25"):
     return {f"{prefix}/{k}": v for k, v in mixture_mapping(outputs, target_name, labels, config.data.mixture_std).items()}
   out = {}
@@ -86,9 +87,6 @@ def mixture_mapping(outputs, name: str, source_modes=None, std: float = 0.0) -> 
   source mode's most frequent nearest target mode among its mapped points, high quality or not). A
   map that collapses modes sends several source modes to one target; a one-to-one map keeps them
   apart."""
-  from ganjax.data.sources import mixture_centers
-  from ganjax.metrics.modes import mode_metrics
-
   out = mode_metrics(outputs, name, std)
   if source_modes is not None:
     centers = mixture_centers(name)

@@ -20,6 +20,8 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from ganjax.networks.dcgan import batch_norm
+
 init = nn.initializers.normal(0.02)
 
 
@@ -29,8 +31,6 @@ def norm_layer(kind: str, train: bool, dtype=jnp.float32):
   if kind == "instance":
     return nn.InstanceNorm(use_scale=False, use_bias=False, epsilon=1e-5, dtype=dtype)
   if kind == "batch":
-    from ganjax.networks.dcgan import batch_norm
-
     return batch_norm(train, dtype)
   if kind == "none":
     return lambda h: h

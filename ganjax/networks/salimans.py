@@ -32,6 +32,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.errors import choose
 from ganjax.networks.layers import wide
 from ganjax.networks.mlp import OUTPUT_ACTIVATIONS
 
@@ -73,8 +74,6 @@ class Generator(nn.Module):
 
   @nn.compact
   def __call__(self, z, train: bool = True):
-    from ganjax.errors import choose
-
     init = choose("model.weight_init", self.hidden_init, HIDDEN_INITS)
     h = z
     for width in self.hidden:
