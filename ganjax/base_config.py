@@ -13,7 +13,7 @@ def adam(lr, b1=0.9, b2=0.999):
 
 def get_config():
   c = ml_collections.ConfigDict()
-  c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS (gan | cgan | infogan | vae | ...)
+  c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS (gan | cgan | vae | ...), a module (pkg.my_gan) or a .py file
   c.seed = 0  # one seed for init, data order and every step's randomness
   c.batch_size = 64  # global: split over every device of every process
   c.num_steps = 10_000
@@ -36,6 +36,7 @@ def get_config():
   c.data.streams = ml_collections.ConfigDict()
   c.data.holdouts = ml_collections.ConfigDict()  # {stream: data.holdout of that stream alone (0: data.holdout)}
   c.data.image_size = 0  # resize images to this square size (0: keep)
+  c.data.channels = 0  # image files: each image to 1 (grey) or 3 (RGB) channels; 0: RGB if any is in colour, else grey
   c.data.mixture_std = 0.0  # ring8 / grid25: each mode's standard deviation (0: the paper's, ring8 0.02, grid25 0.05)
   c.data.crop = 0  # > 0: train on random crop x crop windows (held out: the centre one), after image_size
   c.data.flip = False  # random left-right mirroring of training images (pix2pix, CycleGAN)
