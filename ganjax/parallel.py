@@ -1,8 +1,9 @@
 """Device mesh, shardings, and global batches assembled from process-local data.
 
 Data parallelism over every device of every process: one mesh axis, `data`. The state is
-replicated, except the `extra` arrays a method names in its `SHARDED_EXTRA` (a replay buffer), whose
-leading axis is split over `data` like the batches. `jax.jit` with these `NamedSharding`s does
+replicated, except the `extra` arrays a method's record names in its `sharded_extra` (a replay buffer), whose
+leading axis is split over `data` like the batches (kept replicated when its rows do not divide over the
+devices). `jax.jit` with these `NamedSharding`s does
 the rest (no pmap); multi-process runs see the very same program.
 """
 
@@ -44,10 +45,9 @@ def state_shardings(state, mesh, sharded_extra=()):
   n = mesh.devices.size
   extra = dict(shardings.extra)
   for name in sharded_extra:
-    if name in state.extra:
-      for leaf in jax.tree.leaves(state.extra[name]):
-        if leaf.shape[0] % n:
-          raise ConfigError(f"state.extra[{name!r}] has {leaf.shape[0]} rows, not divisible by the {n} devices")
+    # rows that do not divide over the devices (CycleGAN's 50-image pool on 4 or 8) stay replicated: the
+    # same values either way, only where they are held differs
+    if name in state.extra and not any(leaf.shape[0] % n for leaf in jax.tree.leaves(state.extra[name])):
       extra[name] = jax.tree.map(lambda _: split, state.extra[name])
   return shardings.replace(extra=extra)
 

@@ -15,6 +15,7 @@ import golden
 import test_golden
 from tiny import CONFIGS, ROOT
 from ganjax import algorithms, checkpoint, data, evaluation, sampling, train
+from ganjax.run import Run
 from ganjax.state import SAMPLE_KEY
 from ganjax.errors import CheckpointError, ConfigError, DataError, DivergenceError
 
@@ -126,7 +127,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   if "tokens" in data.load(c).train.element_spec:
     _token_outputs(c, tmp_path, result_of(tmp_path))
     return
-  if hasattr(method, "generate") or hasattr(method, "translate"):
+  if method.sampler is not None or method.translator is not None:
     assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
   else:  # a classifier (DANN): no pictures, its accuracies at evaluation
     assert not os.path.exists(tmp_path / "samples")
@@ -139,9 +140,10 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
   assert checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2, 4]
   result = json.load(open(tmp_path / "eval.json"))
   assert result["step"] == 4
-  if hasattr(method, "translate"):  # image-to-image: scored against the ground truth, both ways where it goes back
+  if method.translator is not None:  # image-to-image: scored against the ground truth, both ways where it goes back
     assert 0 <= result["seconds/translations"] <= elapsed
-    for side in ("translation", "translation_ba") if hasattr(method, "translate_back") else ("translation",):
+    back = method.translator.translate_back is not None
+    for side in ("translation", "translation_ba") if back else ("translation",):
       if c.data.name in ("ring8", "grid25"):  # DiscoGAN's mixtures: modes, not pixels
         assert 0 <= result[f"{side}/distinct_targets"] <= result[f"{side}/source_modes"]
         continue
@@ -156,7 +158,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
       if result[f"{side}/features"] == "classifier":  # labelled pairs: the "FCN-score" analogue
         assert_fraction(result[f"{side}/class_accuracy"], n)
         assert_fraction(result[f"{side}/class_accuracy_real"], n_real)
-      if hasattr(method, "translate_back"):
+      if back:
         assert 0 < result[f"{side}/cycle_l1"] <= 2
     if c.algorithm == "srgan":  # super-resolution's bicubic baseline, scored alike
       _bicubic_baseline(c, result)
@@ -274,19 +276,22 @@ def test_corrupt_checkpoint_is_one_clear_error_and_is_left_alone(tmp_path, confi
   assert os.path.isdir(state_dir) and checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps() == [2]
 
 
-@pytest.mark.parametrize("name", ["dcgan.py", "gan.py+replay"])
+@pytest.mark.parametrize("name", ["dcgan.py", "gan.py+replay32", "gan.py+replay50"])
 def test_four_devices_match_one(tmp_path, config_of, name):
+  """Batch norm over the global batch; a replay memory serves and stores the same samples on 1 and 4
+  devices, its rows split over them, or replicated when they do not divide (CycleGAN's pool of 50)."""
   assert jax.device_count() == 4
   name, *options = name.split("+")
-  c = config_of(name, steps=3)  # batch norm: statistics must be over the global batch
-  if options:  # a sharded replay buffer serves and stores the same samples on 1 and 4 devices
-    c.gan.replay_size = 32
+  c = config_of(name, steps=3)
+  if options:
+    c.gan.replay_size = int(options[0].removeprefix("replay"))
   c.mesh.num_devices = 1
   one = train.train(c, tmp_path / "one")
   c.mesh.num_devices = 4
   four = train.train(c, tmp_path / "four")
   if options:
-    assert four.extra["replay"].sharding.spec == jax.sharding.PartitionSpec("data")
+    held = four.extra["replay"].sharding
+    assert held.spec == jax.sharding.PartitionSpec("data") if c.gan.replay_size % 4 == 0 else held.is_fully_replicated
   for a, b in zip(leaves(one), leaves(four), strict=True):
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
   rows = lambda d: [json.loads(line) for line in open(tmp_path / d / "metrics.jsonl")]
@@ -445,7 +450,7 @@ def test_latent_arithmetic_decodes_mean_a_minus_b_plus_c(tmp_path, config_of, mo
   monkeypatch.setattr(metrics, "classifier_for", fake_classifier)
   paths = sampling.sample(c, tmp_path)
   assert os.path.exists(paths["arithmetic"])
-  run = train.Run(c, tmp_path, need_data_iterator=False)
+  run = Run(c, tmp_path, need_data_iterator=False)
   key = jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), 3)
   grid = sampling.latent_arithmetic(run, key)
   assert grid.shape[0] == 32
@@ -455,4 +460,4 @@ def test_latent_arithmetic_decodes_mean_a_minus_b_plus_c(tmp_path, config_of, mo
   np.testing.assert_allclose(grid[24], expected[0], rtol=1e-5, atol=1e-6)
   c.sample.arithmetic = "3,1"
   with pytest.raises(ConfigError, match="give three class labels"):
-    sampling.latent_arithmetic(train.Run(c, tmp_path, need_data_iterator=False), key)
+    sampling.latent_arithmetic(Run(c, tmp_path, need_data_iterator=False), key)
