@@ -9,6 +9,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("acgan.py", arg)
   c = base_config.get_dcgan_config()
   c.algorithm = "acgan"
   c.model.num_classes = 10

@@ -11,6 +11,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("ae.py", arg)
   c = base_config.get_config()
   c.algorithm = "ae"
   c.batch_size = 128
@@ -23,6 +24,4 @@ def get_config(arg=None):
   c.ae.loss = "bce"  # bce (Bernoulli cross-entropy on [0, 1] pixels) | mse (on [-1, 1])
   c.ae.noise = "none"  # none | gaussian | masking | salt_pepper | uniform_mix (configs/dae.py)
   c.ae.noise_level = 0.0  # sigma (gaussian) or the corrupted fraction p (masking, salt_pepper)
-  if arg:
-    raise ValueError(f"configs/ae.py takes no argument, got {arg!r}")
   return c

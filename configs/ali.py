@@ -24,6 +24,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  arg = base_config.argument("ali.py", arg, ("bigan",))
   c = base_config.get_gan_config()
   c.algorithm = "ali"
   c.num_steps = 20_000
@@ -44,6 +45,4 @@ def get_config(arg=None):
     for player in ("g", "e", "d"):
       c.optim[player] = base_config.adam(2e-4, b1=0.5)
       c.optim[player].weight_decay, c.optim[player].lr_decay_start = 2.5e-5, 0.5
-  elif arg:
-    raise ValueError(f"configs/ali.py takes no argument or bigan, got {arg!r}")
   return c

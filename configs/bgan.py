@@ -22,14 +22,13 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg in (None, "", "continuous"):
+  arg = base_config.argument("bgan.py", arg, ("continuous", "discrete", "tokens"))
+  if arg in (None, "continuous"):
     c = base_config.get_dcgan_config()
     c.gan.loss = "boundary_seeking"
     return c
   if arg == "tokens":
     return tokens_config()
-  if arg != "discrete":
-    raise ValueError(f"configs/bgan.py takes no argument, continuous, discrete or tokens, got {arg!r}")
   c = base_config.get_gan_config()
   c.algorithm = "bgan"
   c.num_steps = 10_000

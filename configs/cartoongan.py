@@ -18,8 +18,7 @@ from ganjax import base_config, perceptual
 
 
 def get_config(arg=None):
-  if arg not in (None, "no_edge"):
-    raise ValueError(f"configs/cartoongan.py takes no argument or no_edge, got {arg!r}")
+  arg = base_config.argument("cartoongan.py", arg, ("no_edge",))
   c = base_config.get_gan_config()
   c.algorithm = "cartoongan"
   c.data.name = "cartoon"

@@ -10,6 +10,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("cgan.py", arg)
   c = base_config.get_gan_config()
   c.algorithm = "cgan"
   c.num_steps = 20_000

@@ -23,8 +23,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg is not None:
-    raise ValueError(f"configs/cyclegan.py takes no argument, got {arg!r}")
+  base_config.argument("cyclegan.py", arg)
   c = base_config.get_gan_config()
   c.algorithm = "cyclegan"
   c.data.name = "blend:digits"  # what the loop's single-stream tools (bench) read; training reads the streams

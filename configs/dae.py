@@ -11,6 +11,8 @@ masking (default, p = 0.25), gaussian (sigma = 0.3), salt_pepper (p = 0.2), unif
 import importlib.util
 import pathlib
 
+from ganjax import base_config
+
 LEVELS = {"masking": 0.25, "gaussian": 0.3, "salt_pepper": 0.2, "uniform_mix": 0.0}
 
 
@@ -19,9 +21,7 @@ def get_config(arg=None):
   ae = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(ae)
   c = ae.get_config()
-  noise = arg or "masking"
-  if noise not in LEVELS:
-    raise ValueError(f"configs/dae.py takes one of {', '.join(LEVELS)}, got {arg!r}")
+  noise = base_config.argument("dae.py", arg, tuple(LEVELS)) or "masking"
   c.ae.noise = noise
   c.ae.noise_level = LEVELS[noise]
   return c

@@ -33,10 +33,9 @@ RECIPES = ("pixelda", "dtn", "simgan")  # methods whose task classifier a bound 
 
 
 def get_config(arg=None):
-  bound, colon, recipe = (arg or "").partition(":")
-  if (bound or None) not in VARIANTS or (colon and (not bound or recipe not in RECIPES)):
-    raise ValueError(f"configs/dann.py takes no argument or source_only | target_only, optionally followed by "
-                     f":{' | :'.join(RECIPES)}, got {arg!r}")
+  bounds = [b for b in VARIANTS if b]
+  arg = base_config.argument("dann.py", arg, (*bounds, *(f"{b}:{r}" for b in bounds for r in RECIPES)))
+  bound, _, recipe = (arg or "").partition(":")
   c = dann_config(bound or None)
   if recipe:
     classifier_recipe(c, recipe)
@@ -51,8 +50,7 @@ def dann_config(arg):
   c.batch_size = 64  # rows of each stream per step
   c.num_steps = 3000
   c.sample_every = 0  # no generator: nothing to draw
-  sgd = ml_collections.ConfigDict({"name": "sgd", "lr": 0.01, "momentum": 0.9, "anneal_alpha": 10.0,
-                                   "anneal_beta": 0.75, "grad_clip": 0.0, "lr_decay_start": 1.0})
+  sgd = base_config.optimizer("sgd", 0.01, momentum=0.9, anneal_alpha=10.0, anneal_beta=0.75)
   c.optim = ml_collections.ConfigDict({"f": sgd, "c": sgd.copy_and_resolve_references(),
                                        "d": sgd.copy_and_resolve_references()})
   c.dann = ml_collections.ConfigDict()

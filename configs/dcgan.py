@@ -10,6 +10,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("dcgan.py", arg)
   c = base_config.get_dcgan_config()
   c.optim.g = base_config.adam(2e-4, b1=0.5)
   c.optim.d = base_config.adam(2e-4, b1=0.5)

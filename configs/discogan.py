@@ -56,8 +56,7 @@ def released(c, images: bool):
 
 
 def get_config(arg=None):
-  if arg not in ARGS:
-    raise ValueError(f"configs/discogan.py takes no argument or gan | images | released | released_images, got {arg!r}")
+  arg = base_config.argument("discogan.py", arg, tuple(a for a in ARGS if a))
   c = base_config.get_gan_config()
   c.algorithm = "discogan"
   c.data.name = "ring8"

@@ -16,8 +16,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg is not None:
-    raise ValueError(f"configs/dtn.py takes no argument, got {arg!r}")
+  base_config.argument("dtn.py", arg)
   c = base_config.get_gan_config()
   c.algorithm = "dtn"
   base_config.domain_streams(c, "blend:digits", "blend:digits")

@@ -15,6 +15,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("ebgan.py", arg)
   c = base_config.get_dcgan_config()
   c.algorithm = "ebgan"
   c.ebgan = ml_collections.ConfigDict()

@@ -9,12 +9,11 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  arg = base_config.argument("gan.py", arg, ("ring8", "grid25"))
   c = base_config.get_gan_config()
   c.algorithm = "gan"
   c.num_steps = 20_000
   c.model.generator = c.model.discriminator = "mlp"
-  if arg in ("ring8", "grid25"):  # the 2-D mixtures of Metz et al. 2016 / Srivastava et al. 2017
+  if arg:  # the 2-D mixtures of Metz et al. 2016 / Srivastava et al. 2017
     base_config.mixture_settings(c, arg)
-  elif arg:
-    raise ValueError(f"configs/gan.py takes no argument or ring8 | grid25, got {arg!r}")
   return c

@@ -14,12 +14,11 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg in ("ring8", "grid25"):
+  arg = base_config.argument("gman.py", arg, ("ring8", "grid25"))
+  if arg:
     c = base_config.get_gan_config()
     c.model.generator = c.model.discriminator = "mlp"
     base_config.mixture_settings(c, arg)
-  elif arg:
-    raise ValueError(f"configs/gman.py takes no argument or ring8 | grid25, got {arg!r}")
   else:
     c = base_config.get_dcgan_config()
   c.algorithm = "gman"

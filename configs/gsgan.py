@@ -17,8 +17,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg not in (None, "", "mle"):
-    raise ValueError(f"configs/gsgan.py takes no argument or mle, got {arg!r}")
+  arg = base_config.argument("gsgan.py", arg, ("mle",))
   c = base_config.get_config()
   c.algorithm = "gsgan"
   c.data.name = "grammar"

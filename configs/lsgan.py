@@ -8,6 +8,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("lsgan.py", arg)
   c = base_config.get_dcgan_config()
   c.gan.loss = "least_squares"
   return c

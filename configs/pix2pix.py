@@ -20,8 +20,7 @@ VARIANTS = {None: (100.0, 1.0), "l1": (100.0, 0.0), "cgan": (0.0, 1.0)}
 
 
 def get_config(arg=None):
-  if arg not in VARIANTS:
-    raise ValueError(f"configs/pix2pix.py takes no argument or l1 | cgan, got {arg!r}")
+  arg = base_config.argument("pix2pix.py", arg, tuple(v for v in VARIANTS if v))
   c = base_config.get_gan_config()
   c.algorithm = "pix2pix"
   c.data.name = "edges:digits"

@@ -24,8 +24,7 @@ SIZES = {None: (64, 6, 64, 250_000), "cpu": (16, 2, 32, 3000)}  # G's width and 
 
 
 def get_config(arg=None):
-  if arg not in SIZES:
-    raise ValueError(f"configs/pixelda.py takes no argument or cpu, got {arg!r}")
+  arg = base_config.argument("pixelda.py", arg, tuple(s for s in SIZES if s))
   c = base_config.get_gan_config()
   c.algorithm = "pixelda"
   base_config.domain_streams(c, "blend:digits", "blend:digits")

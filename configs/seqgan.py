@@ -26,8 +26,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg not in (None, "", "mle", "paper"):
-    raise ValueError(f"configs/seqgan.py takes no argument, mle or paper, got {arg!r}")
+  arg = base_config.argument("seqgan.py", arg, ("mle", "paper"))
   c = base_config.get_config()
   c.algorithm = "seqgan"
   c.data.name = "oracle"

@@ -22,6 +22,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  arg = base_config.argument("sgan.py", arg, ("mlp",))
   c = base_config.get_gan_config()
   c.algorithm = "sgan"
   c.num_steps = 10_000
@@ -43,8 +44,6 @@ def get_config(arg=None):
     c.optim.d = base_config.adam(3e-4, b1=0.5)
     c.sgan.labeled_batch = 64  # labeled pairs per step, drawn from those
     return c
-  if arg:
-    raise ValueError(f"configs/sgan.py takes no argument or mlp, got {arg!r}")
   c.model.generator = c.model.discriminator = "salimans"
   # Every choice below is the released code's (openai/improved-gan, train_mnist_feature_matching.py).
   # Together they train without the collapse that each of ganjax's earlier defaults brought on after

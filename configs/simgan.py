@@ -25,8 +25,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg is not None:
-    raise ValueError(f"configs/simgan.py takes no argument, got {arg!r}")
+  base_config.argument("simgan.py", arg)
   c = base_config.get_gan_config()
   c.algorithm = "simgan"
   base_config.domain_streams(c, "fonts", "digits")

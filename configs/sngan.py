@@ -15,6 +15,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("sngan.py", arg)
   c = base_config.get_dcgan_config()
   c.num_steps = 50_000
   c.gan.loss = "hinge"

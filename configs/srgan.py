@@ -25,8 +25,7 @@ from ganjax import base_config, perceptual
 
 
 def get_config(arg=None):
-  if arg not in (None, "srresnet", "texture"):
-    raise ValueError(f"configs/srgan.py takes no argument or srresnet | texture, got {arg!r}")
+  arg = base_config.argument("srgan.py", arg, ("srresnet", "texture"))
   c = base_config.get_gan_config()
   c.algorithm = "srgan"
   c.data.name = "downsampled:fonts"

@@ -22,8 +22,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg not in (None, "", "mle"):
-    raise ValueError(f"configs/textgan.py takes no argument or mle, got {arg!r}")
+  arg = base_config.argument("textgan.py", arg, ("mle",))
   c = base_config.get_config()
   c.algorithm = "textgan"
   base_config.corpus_data(c)

@@ -14,6 +14,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("timeseries_infogan.py", arg)
   c = base_config.get_gan_config()
   c.algorithm = "infogan"
   c.num_steps = 5000

@@ -15,8 +15,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
-  if arg not in (None, "ring8", "grid25"):
-    raise ValueError(f"configs/unrolled_gan.py takes no argument or ring8 | grid25, got {arg!r}")
+  arg = base_config.argument("unrolled_gan.py", arg, ("ring8", "grid25"))
   c = base_config.get_gan_config()
   c.algorithm = "unrolled_gan"
   c.model.generator = c.model.discriminator = "mlp"

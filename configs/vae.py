@@ -18,6 +18,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  arg = base_config.argument("vae.py", arg, ("gaussian", "practical", "conv", "beta"))
   c = base_config.get_config()
   c.algorithm = "vae"
   c.batch_size = 128
@@ -44,6 +45,4 @@ def get_config(arg=None):
     c.model.width = 32
   elif arg == "beta":
     c.vae.beta = 4.0
-  elif arg:
-    raise ValueError(f"configs/vae.py takes no argument or one of gaussian | practical | conv | beta, got {arg!r}")
   return c

@@ -6,16 +6,15 @@ weights clipped to [-0.01, 0.01], RMSProp with lr 5e-5, 5 critic updates per gen
   python -m ganjax.main --config=configs/wgan.py --workdir=/tmp/wgan_mnist --config.data.name=idx:../shared/data/mnist
 """
 
-import ml_collections
-
 from ganjax import base_config
 
 
 def rmsprop(lr):
-  return ml_collections.ConfigDict({"name": "rmsprop", "lr": lr, "decay": 0.99, "eps": 1e-8, "grad_clip": 0.0})
+  return base_config.optimizer("rmsprop", lr, decay=0.99, eps=1e-8)
 
 
 def get_config(arg=None):
+  base_config.argument("wgan.py", arg)
   c = base_config.get_dcgan_config()
   c.gan.loss = "wasserstein"
   c.gan.clip = 0.01

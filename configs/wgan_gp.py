@@ -9,6 +9,7 @@ from ganjax import base_config
 
 
 def get_config(arg=None):
+  base_config.argument("wgan_gp.py", arg)
   c = base_config.get_dcgan_config()
   c.gan.loss = "wasserstein"
   c.gan.penalty = "gradient"

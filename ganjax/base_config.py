@@ -1,14 +1,56 @@
-"""The shared base every `configs/*.py` derives from. Every field a run reads is here, with its default."""
+"""The shared base every `configs/*.py` derives from. Every field a run reads is declared with its
+default: the shared ones here, a method's own in its block (`config.<method>`) in its config file."""
 
 import ml_collections
 
+from ganjax.errors import ConfigError
+
+
+def optimizer(name: str, lr: float, **fields):
+  """One player's `config.optim.<player>` (`ganjax.state.optimizer`): every field an optimizer or
+  schedule reads, with its default, then `fields` over them."""
+  o = ml_collections.ConfigDict()
+  o.name = name  # adam | rmsprop | sgd
+  o.lr = lr  # the base rate the schedules below scale
+  o.b1 = 0.9  # adam's first-moment decay
+  o.b2 = 0.999  # adam's second-moment decay
+  o.eps = 1e-8  # adam: m / (sqrt(v + eps_root) + eps); rmsprop: g / sqrt(v + eps)
+  o.eps_root = 0.0  # adam
+  o.decay = 0.99  # rmsprop's decay of the squared-gradient average
+  o.momentum = 0.0  # sgd's momentum (0: none)
+  o.grad_clip = 0.0  # > 0: clip the gradient's norm to this ...
+  o.grad_clip_by = "global"  # ... over all tensors together (global) or each tensor on its own (tensor)
+  o.weight_decay = 0.0  # > 0: L2 on weight matrices and kernels, added to the gradient before the optimizer
+  o.lr_decay_start = 1.0  # < 1: constant lr for that fraction of num_steps, then linearly to 0
+  o.lr_decay_rate = 0.0  # > 0: lr * rate^floor(update / lr_decay_steps) (TF's staircase exponential_decay) ...
+  o.lr_decay_steps = 0  # ... with this many updates between drops
+  o.anneal_alpha = 0.0  # > 0: lr / (1 + alpha p)^anneal_beta, p the fraction of num_steps done (DANN's annealing) ...
+  o.anneal_beta = 0.75  # ... with this exponent
+  for field, value in fields.items():
+    if field not in o:
+      raise ConfigError(f"unknown optimizer field {field!r}; valid: {', '.join(o)}")
+    o[field] = value
+  return o
+
+
+def complete_optimizer(block):
+  """`block` with the declared default of each field it lacks: a block written by hand, or one saved by
+  a run before the field existed (the saved-config merge completes only the base's optim.g and optim.d)."""
+  return ml_collections.ConfigDict({**optimizer(block["name"], block["lr"]), **dict(block.items())})
+
 
 def adam(lr, b1=0.9, b2=0.999):
-  # lr_decay_start < 1: constant lr for that fraction of num_steps, then linearly to 0 (ganjax.state.optimizer)
-  # eps / eps_root: m / (sqrt(v + eps_root) + eps) (optax.adam)
-  # weight_decay: L2 on weight matrices and kernels, added to the gradient (ganjax.state.optimizer)
-  return ml_collections.ConfigDict({"name": "adam", "lr": lr, "b1": b1, "b2": b2, "eps": 1e-8, "eps_root": 0.0,
-                                    "grad_clip": 0.0, "lr_decay_start": 1.0, "weight_decay": 0.0})
+  return optimizer("adam", lr, b1=b1, b2=b2)
+
+
+def argument(config_file: str, arg, valid=()):
+  """`get_config(arg)`'s argument: None (also for "") or one of `valid`; any other is one ConfigError
+  line naming the valid ones."""
+  if arg in (None, ""):
+    return None
+  if arg not in valid:
+    raise ConfigError(f"unknown configs/{config_file} argument {arg!r}; valid: " + ", ".join(("(no argument)", *valid)))
+  return arg
 
 
 def get_config():
@@ -72,8 +114,11 @@ def get_config():
   c.model.fc_width = 1024  # InfoGAN networks' fully connected layer
   c.model.d_batch_norm = True  # batch norm in the DCGAN discriminator (False for gradient penalties)
   c.model.conv_impl = "auto"  # DCGAN / InfoGAN 4x4 stride-2 convs: auto (sub-pixel on CPU, XLA's on GPU/TPU) | xla | subpixel
+  c.model.weight_init = "lecun"  # infogan networks' init (networks.infogan.INITS) | salimans G's hidden layers': lecun | glorot
+  c.model.leak = 0.1  # infogan networks' leaky-ReLU slope (the paper's; the authors' code: 0.01)
+  c.model.pixel_range = "signed"  # infogan / salimans networks: signed ([-1, 1], tanh) | unit ([0, 1] and a sigmoid inside G and D)
 
-  c.optim = ml_collections.ConfigDict()  # one entry per player: name (adam|rmsprop|sgd), lr, ...
+  c.optim = ml_collections.ConfigDict()  # one `optimizer(...)` block per player
   c.optim.g = adam(2e-4, b1=0.5)
   c.optim.d = adam(2e-4, b1=0.5)
 
@@ -192,6 +237,8 @@ def sequence_mle_baseline(c):
   c.seqgan.num_rollouts = 1
   c.seqgan.d_steps = 1
   c.seqgan.d_l2 = 0.0
+  c.seqgan.adversarial_optimizer = "fresh"  # (no adversarial phase: as configs/seqgan.py)
+  c.seqgan.pg_reduction = "sum"
 
 
 FORTUNES = "corpus:/usr/share/games/fortunes"  # Debian's `fortunes` package (apt-get install fortunes)

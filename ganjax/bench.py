@@ -17,9 +17,9 @@ Builds the run exactly as training does (same mesh, data, jitted donated step), 
 With --reference=torch (PyTorch installed, e.g. `pip install -e '.[bench]'`), the same networks and
 step in PyTorch are timed in the same process, and speedup_vs_torch = torch ms / ganjax ms.
 Token sequences add tokens_per_s (batch_size * length per step); a method may time its steady state
-instead of its first steps (`bench_config`: SeqGAN's adversarial step, not its MLE pre-training) and
-report the tokens its step draws (`step_tokens`: rollout_tokens_per_s, the Monte Carlo rollouts'
-LSTM steps per second of the whole step) and time one part alone (`bench_part`: rollout_ms, the
+instead of its first steps (`Bench.config`: SeqGAN's adversarial step, not its MLE pre-training) and
+report the tokens its step draws (`Bench.step_tokens`: rollout_tokens_per_s, the Monte Carlo rollouts'
+LSTM steps per second of the whole step) and time one part alone (`Bench.part`: rollout_ms, the
 rollouts and their rewards without the updates, and rollout_alone_tokens_per_s).
 With --ab=FIELD=VALUE, the config (A) and the config with that field changed (B) are both compiled in
 this process and timed alternately: a_ms_per_step, b_ms_per_step (medians) and b_speedup_vs_a.
@@ -68,13 +68,15 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3, clock=
   import jax  # JAX and the loop only in the process that runs: `python -m` restarts once first (`ganjax.malloc`)
 
   from ganjax import algorithms, train, xla
+  from ganjax.algorithms.method import Bench
   from ganjax.run import Run
 
   config = config.copy_and_resolve_references()
   config.progress = False
   method = algorithms.get(config.algorithm)
-  if hasattr(method, "bench_config"):  # the steady state to time (e.g. past a pre-training phase)
-    config = method.bench_config(config)
+  bench = method.bench or Bench()
+  if bench.config is not None:  # the steady state to time (e.g. past a pre-training phase)
+    config = bench.config(config)
   extra = {}
   with tempfile.TemporaryDirectory() as workdir:
     t0 = clock()
@@ -104,11 +106,11 @@ def benchmark(config, steps: int = 10, repeats: int = 5, warmup: int = 3, clock=
       jax.block_until_ready((state, m))
       times.append((clock() - t0) / steps)
     sec = statistics.median(times)
-    if hasattr(method, "step_tokens"):
-      for name, count in method.step_tokens(run.config).items():
+    if bench.step_tokens is not None:
+      for name, count in bench.step_tokens(run.config).items():
         extra[f"{name}_tokens_per_s"] = round(count / sec, 1)
-    if hasattr(method, "bench_part"):  # one part of the step alone, e.g. the rollouts
-      name, part, count = method.bench_part(run.config)
+    if bench.part is not None:  # one part of the step alone, e.g. the rollouts
+      name, part, count = bench.part(run.config)
       part = jax.jit(part)
       jax.block_until_ready(part(state, batches[0], run.step_key))
       part_times = []

@@ -105,7 +105,7 @@ def _infogan(torch, nn, c, shape):
   codes = c.info.categories + c.info.continuous
   q_out = c.info.categories + (2 if c.info.continuous_variance == "learned" else 1) * c.info.continuous
   seed = (h // 4, w_ // 4)
-  leak = float(c.model.get("leak", 0.1))
+  leak = float(c.model.leak)
 
   class G(nn.Module):
     def __init__(self):
@@ -180,7 +180,7 @@ def infogan_trainer(torch, nn, c, shape, dev="cpu"):
   k, nc, b = c.info.categories, c.info.continuous, c.batch_size
 
   def adam(params, o):
-    return torch.optim.Adam(params, lr=o.lr, betas=(o.b1, o.b2), eps=o.get("eps", 1e-8))
+    return torch.optim.Adam(params, lr=o.lr, betas=(o.b1, o.b2), eps=o.eps)
 
   og, od, oq = adam(g.parameters(), c.optim.g), adam([*trunk.parameters(), *head.parameters()], c.optim.d), \
       adam(q.parameters(), c.optim.q)
@@ -192,7 +192,7 @@ def infogan_trainer(torch, nn, c, shape, dev="cpu"):
   def codes():
     cat = torch.randint(0, k, (b,), device=dev)
     cont = torch.rand(b, nc, device=dev) * 2 - 1
-    uniform = c.model.get("latent_dist", "normal") == "uniform"
+    uniform = c.model.latent_dist == "uniform"
     z = torch.rand(b, c.model.latent_dim, device=dev) * 2 - 1 if uniform else torch.randn(b, c.model.latent_dim, device=dev)
     return torch.cat([z, nn.functional.one_hot(cat, k).float(), cont], 1), cat, cont
 

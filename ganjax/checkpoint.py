@@ -4,7 +4,9 @@ Each step directory holds three items in one `ocp.args.Composite`: `state` (ever
 model state and optax state, the step, method extras), `data` (the grain iterator position, one
 file per process; `data_<stream>` for each of several streams) and `config` (JSON, for humans and `--mode=sample/eval`). Saves are asynchronous;
 `close()` waits for the last one. A checkpoint that cannot be read stops with one line that names
-it; nothing on disk is touched.
+it; nothing on disk is touched. A state whose leaves (key paths, shapes, dtypes) differ from the
+checkpoint's is refused from the checkpoint's metadata, before orbax starts reading any array: a
+failed read leaves orbax's abandoned reads behind, which may print asyncio tracebacks.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Optional
 
 import grain
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+from etils import epath
 
 from ganjax.errors import CheckpointError
 
@@ -76,6 +80,9 @@ class Checkpointer:
     step = self.latest_step() if step is None else step
     if step is None:
       raise CheckpointError(f"no checkpoint in {self.directory}")
+    difference = self._structure_difference(step, abstract_state)
+    if difference:
+      raise CheckpointError(self._unreadable(step, difference))
     items = {"state": ocp.args.StandardRestore(abstract_state)}
     for name, it in _iterators(data_iterator).items():
       items[name] = grain.checkpoint.CheckpointRestore(it)
@@ -83,12 +90,32 @@ class Checkpointer:
       restored = self.manager.restore(step, args=ocp.args.Composite(**items))
     except Exception as e:
       _collect_abandoned_reads()
-      msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-      raise CheckpointError(
-          f"checkpoint step {step} in {self.directory} is unreadable or was written by a different "
-          f"config ({type(e).__name__}: {msg[:200]}); it was left untouched: move that step's folder "
-          "away to resume from an earlier one") from None
+      raise CheckpointError(self._unreadable(step, _one_line(e))) from None
     return restored["state"]
+
+  def _structure_difference(self, step: int, abstract_state) -> Optional[str]:
+    """How the leaves saved at `step` differ from those of `abstract_state` (key paths, shapes,
+    dtypes), read from the checkpoint's metadata alone; None when they agree."""
+    handler = ocp.StandardCheckpointHandler()
+    try:
+      saved = _leaves(handler.metadata(epath.Path(self.directory) / str(step) / "state").tree)
+    except Exception as e:
+      return _one_line(e)
+    finally:
+      handler.close()
+    wanted = _leaves(abstract_state)
+    differ = [k for k in sorted(saved.keys() | wanted.keys())
+              if k not in saved or k not in wanted or (saved[k] and wanted[k] and saved[k] != wanted[k])]
+    if not differ:
+      return None
+    first = differ[0]
+    shown = lambda leaves: leaves[first] or "present" if first in leaves else "absent"  # noqa: E731
+    more = f"; and {len(differ) - 1} more" if len(differ) > 1 else ""
+    return f"{first}: {shown(saved)} saved, {shown(wanted)} now{more}"
+
+  def _unreadable(self, step: int, why: str) -> str:
+    return (f"checkpoint step {step} in {self.directory} is unreadable or was written by a different config "
+            f"({why}); it was left untouched: move that step's folder away to resume from an earlier one")
 
   def restore_config(self, step: Optional[int] = None) -> Optional[dict]:
     step = self.latest_step() if step is None else step
@@ -114,6 +141,22 @@ def _iterators(data_iterator) -> dict:
   if isinstance(data_iterator, dict):
     return {f"data_{name}": it for name, it in data_iterator.items()}
   return {"data": data_iterator}
+
+
+def _leaves(tree) -> dict:
+  """{"a/b/c": "float32[2, 3]"} of a state, its abstract state or its saved metadata; "" for a leaf
+  without a shape or dtype, or a PRNG key array (saved as its raw data): compared by its path alone."""
+  def describe(leaf):
+    dtype, shape = getattr(leaf, "dtype", None), getattr(leaf, "shape", None)
+    if shape is None or dtype is None or jax.dtypes.issubdtype(dtype, jax.dtypes.extended):
+      return ""
+    return f"{np.dtype(dtype).name}{list(shape)}"
+  return {"/".join(map(str, path)): describe(leaf) for path, leaf in ocp.tree.to_flat_dict(tree).items()}
+
+
+def _one_line(e: Exception) -> str:
+  msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+  return f"{type(e).__name__}: {msg[:200]}" if msg else type(e).__name__
 
 
 def _collect_abandoned_reads():

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from ganjax.data import sources
+from ganjax.data import base, folders
 from ganjax.data.fetch import default_cache_dir
 from ganjax.errors import DataError, GanjaxError
 from ganjax.metrics import features as features_lib
@@ -52,21 +52,21 @@ def _images(arr: np.ndarray, what: str, image_size: int) -> np.ndarray:
   if arr.shape[1] in (1, 3) and arr.shape[3] not in (1, 3):  # NCHW (PyTorch) -> NHWC
     arr = arr.transpose(0, 2, 3, 1)
   if arr.dtype == np.uint8:
-    arr = sources.to_unit_range(arr)
+    arr = base.to_unit_range(arr)
   else:
     arr = np.asarray(arr, np.float32)
     lo, hi = float(arr.min()), float(arr.max())
     if not np.isfinite([lo, hi]).all() or lo < -1.001 or hi > 1.001:
       raise DataError(f"{what}: float images must lie in [-1, 1] (got [{lo:.3g}, {hi:.3g}]); pass uint8 in "
                       "[0, 255], or rescale x in [0, 1] with 2x - 1")
-  return sources.resize(arr, image_size)
+  return base.resize(arr, image_size)
 
 
 def load(path: str, what: str, image_size: int = 0) -> dict:
   """{"images": ..., "labels": ... or None} or {"features": ...} from a folder, .npz or .npy."""
   p = pathlib.Path(os.path.expanduser(str(path)))
   if p.is_dir():
-    src = sources.folder(p, image_size)
+    src = folders.folder(p, image_size)
     batch = src.get(np.arange(src.size))
     return {"images": batch["image"], "labels": batch.get("label"), "num_classes": src.num_classes}
   if not p.exists():

@@ -1,6 +1,6 @@
 """Evaluation of a run's state: `evaluate(run, step)` (the loop's evaluation, eval.json) and
 `evaluate_checkpoint(config, workdir)` (`--mode=eval`). Which metrics apply is decided by the
-method's optional hooks (`ganjax.algorithms`) and the data (`ganjax.metrics`), never by name."""
+parts of the method's record (`ganjax.algorithms.Method`) and the data (`ganjax.metrics`), never by name."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def evaluate(run, step: int) -> dict:
         batch = test.get(np.arange(i, min(test.size, i + cfg.eval.batch_size)))
         preds.append(parallel.local_copy(run.predict_fn(run.state, batch[image_key])))
         truth.append(batch["label"])
-      name, value = metrics.class_accuracy(np.concatenate(preds), np.concatenate(truth), run.method.CLASS_MATCHING)
+      name, value = metrics.class_accuracy(np.concatenate(preds), np.concatenate(truth), run.method.classifier.matching)
       out[prefix + name] = value
   if run.encode_fn is not None and run.split.train.has_labels:  # linear probes on E(x) and on pixels
     stages.start("linear probes")

@@ -16,7 +16,9 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
+from ganjax import malloc
 from ganjax import workdir as workdir_lib
+from ganjax.errors import CheckpointError, GanjaxError
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file, e.g. configs/dcgan.py[:arg]; optional for a workdir with a saved config.")
@@ -39,8 +41,6 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   import jax
   from absl import logging
-
-  from ganjax.errors import CheckpointError, GanjaxError
 
   if not flags.FLAGS["verbosity"].present:  # orbax logs every save at INFO
     logging.set_verbosity(logging.WARNING)
@@ -65,8 +65,6 @@ def main(argv):
 def start_distributed():
   import jax
 
-  from ganjax.errors import GanjaxError
-
   jax.config.update("jax_cpu_collectives_implementation", _CPU_COLLECTIVES.value)
   try:
     jax.distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
@@ -82,8 +80,6 @@ def start_distributed():
 def workdir_and_config():
   """(workdir, config, lines to show, overrides that change saved values) of this command: the
   workdir given or runs/<config name>, and its saved config or the --config file's (`ganjax.workdir`)."""
-  from ganjax.errors import GanjaxError
-
   config_arg = flags.FLAGS["config"].config_filename if _CONFIG.value is not None else None
   from_workdir = config_arg is not None and workdir_lib.is_saved_config_arg(config_arg)
   notes, workdir = [], _WORKDIR.value
@@ -99,8 +95,7 @@ def workdir_and_config():
 
 
 def run_mode(config, workdir):
-  from ganjax import evaluation, sampling, train
-  from ganjax.errors import GanjaxError
+  from ganjax import evaluation, sampling, train  # jax and the loop (~4 s) load after __main__'s malloc re-exec
 
   if _MODE.value == "train":
     train.train(config, workdir)
@@ -120,8 +115,6 @@ def run_mode(config, workdir):
 
 def parse_flags(argv):
   """absl's parser, with config-file and override problems as one line instead of a stack trace."""
-  from ganjax.errors import GanjaxError
-
   try:
     rest = flags.FLAGS(workdir_lib.with_saved_config(argv))  # --config left out: the workdir's saved config
     if _CONFIG.value is not None:
@@ -139,7 +132,5 @@ def parse_flags(argv):
 
 
 if __name__ == "__main__":
-  from ganjax import malloc
-
   malloc.reexec_with_malloc_settings("ganjax.main")
   app.run(main, flags_parser=parse_flags)

@@ -1,29 +1,27 @@
 """A workdir's run, built once: `Run(config, workdir)` holds the mesh, the data streams, the method,
-its initial (or restored) state and the method's jitted hooks. The loop (`ganjax.train`), evaluation
+its initial (or restored) state and the method's jitted functions. The loop (`ganjax.train`), evaluation
 (`ganjax.evaluation`), pictures (`ganjax.sampling`), the benchmark and the tools all start from one.
 
 Also here: `validate(config)`, every config error found before anything is built (what `Run` does
-first); `config_of_workdir(workdir)`, the config a run trained with, read back from its
-`config.json`; and `run_at_step(workdir, step)`, a `Run` at one checkpoint of a trained workdir,
-the workdir untouched.
+first); and `run_at_step(workdir, step)`, a `Run` at one checkpoint of a trained workdir (its
+config read back by `ganjax.workdir.config_of_workdir`), the workdir untouched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import shutil
 import tempfile
 
 import jax
-import ml_collections
 import numpy as np
 
 from ganjax import algorithms, base_config, checkpoint, data, metrics, parallel, xla
 from ganjax.errors import CheckpointError, ConfigError
 from ganjax.state import INIT_KEY, STEP_KEY
+from ganjax.workdir import config_of_workdir
 
 
 def validate(config):
@@ -33,7 +31,7 @@ def validate(config):
     if not isinstance(config[field], int) or config[field] <= 0:
       raise ConfigError(f"config.{field} must be a positive integer, got {config[field]!r}")
   for name, opt in config.optim.items():
-    start = opt.get("lr_decay_start", 1.0)
+    start = base_config.complete_optimizer(opt).lr_decay_start
     if not 0.0 <= start <= 1.0:
       raise ConfigError(f"config.optim.{name}.lr_decay_start must be a fraction of num_steps in [0, 1], got {start}")
   algorithms.check(algorithms.get(config.algorithm), config)
@@ -61,14 +59,11 @@ class Run:
     self.base_key = jax.random.key(config.seed)
     self.step_key = jax.random.fold_in(self.base_key, STEP_KEY)  # step t uses fold_in(step_key, t)
     trains = self.split.train if self.single else {name: s.train for name, s in self.splits.items()}
-    if hasattr(self.method, "example_batch"):  # what init sees of the data (e.g. a labeled subset)
-      example = self.method.example_batch(config, trains)
-    else:
-      example = (trains.get(np.arange(2)) if self.single else {name: t.get(np.arange(2)) for name, t in trains.items()})
+    example = algorithms.example_batch(self.method, config, trains)  # what init sees of the data
     init = functools.partial(self.method.init, config)
     init_key = jax.random.fold_in(self.base_key, INIT_KEY)
     self.state_sharding = parallel.state_shardings(jax.eval_shape(init, init_key, example), self.mesh,
-                                                   getattr(self.method, "SHARDED_EXTRA", ()))
+                                                   self.method.sharded_extra)
     self.state = jax.jit(init, out_shardings=self.state_sharding)(init_key, example)
     self.checkpoints = checkpoint.Checkpointer(os.path.join(self.workdir, "checkpoints"),
                                                config.keep_checkpoints)
@@ -78,18 +73,18 @@ class Run:
       self.restored_step = int(self.state.step)
 
     # Jitted once per run; outputs replicated, read back from each process's own copy.
-    def jitted(name, static=()):
-      fn = getattr(self.method, name, None)
+    def jitted(fn, static=()):
       return jax.jit(fn, static_argnums=static, out_shardings=self.rep) if fn is not None else None
 
-    self.generate_fn = jitted("generate", 2)
-    self.evaluate_fn = jitted("evaluate")
-    self.generate_labeled_fn = jitted("generate_labeled", 2)
-    self.predict_fn = jitted("predict_class")
-    self.encode_fn = jitted("encode")
-    self.reconstruct_fn = jitted("reconstruct")
-    self.translate_fn = jitted("translate")
-    self.translate_back_fn = jitted("translate_back")
+    m = self.method  # a part the method lacks is None, and so is each of its functions here
+    self.generate_fn = jitted(m.sampler and m.sampler.generate, 2)
+    self.generate_labeled_fn = jitted(m.sampler and m.sampler.generate_labeled, 2)
+    self.evaluate_fn = jitted(m.evaluate)
+    self.predict_fn = jitted(m.classifier and m.classifier.predict_class)
+    self.encode_fn = jitted(m.encoder and m.encoder.encode)
+    self.reconstruct_fn = jitted(m.encoder and m.encoder.reconstruct)
+    self.translate_fn = jitted(m.translator and m.translator.translate)
+    self.translate_back_fn = jitted(m.translator and m.translator.translate_back)
 
   def iterators(self):
     """The grain iterators to checkpoint: one, or {stream: iterator}; None without data iterators."""
@@ -124,33 +119,6 @@ class Run:
       xs.append(x)
       ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)
-
-
-def config_of_workdir(workdir):
-  """The config a run trained with, read back from its `config.json` (sequences as tuples)."""
-  path = os.path.join(os.path.expanduser(str(workdir)), "config.json")
-  try:
-    with open(path) as f:
-      raw = json.load(f)
-  except (OSError, ValueError) as e:
-    raise CheckpointError(f"cannot read {path} ({type(e).__name__}): is {workdir} a trained workdir?") from None
-
-  def tuples(v):
-    if isinstance(v, dict):
-      return {k: tuples(x) for k, x in v.items()}
-    return tuple(tuples(x) for x in v) if isinstance(v, list) else v
-
-  def merge(into, saved):  # today's defaults for fields newer than the run
-    for k, v in saved.items():
-      if isinstance(v, dict) and k in into and isinstance(into[k], ml_collections.ConfigDict):
-        merge(into[k], v)
-      else:
-        into[k] = ml_collections.ConfigDict(v) if isinstance(v, dict) else v
-
-  config = base_config.get_gan_config() if "gan" in raw else base_config.get_config()
-  with config.unlocked():
-    merge(config, tuples(raw))
-  return config
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
 """Pictures of a run's generator: the loop's sample grids (`write_samples`) and `--mode=sample`
-(`sample`: samples, interpolations, latent arithmetic, and the method's own `sample_grids`)."""
+(`sample`: samples, interpolations, latent arithmetic, and the method's own `Sampler.grids`)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from PIL import Image
 
 from ganjax import data, images, metrics, parallel
 from ganjax.algorithms.common import sample_latent
-from ganjax.data import sources
+from ganjax.data import base, derived, folders
 from ganjax.data.sequences import to_text
 from ganjax.errors import CheckpointError, ConfigError, DataError, GanjaxError
 from ganjax.evaluation import side_split
-from ganjax.run import Run, config_of_workdir
+from ganjax.run import Run
 from ganjax.state import SAMPLE_KEY
+from ganjax.workdir import config_of_workdir
 
 
 def shown_like(x, out):
@@ -34,8 +35,8 @@ def trained_translator(config, workdir, direction: str = "AtoB"):
   run = Run(config, workdir, need_data_iterator=False)
   fn, side = (run.translate_fn, "a") if direction == "AtoB" else (run.translate_back_fn, "b")
   if fn is None:
-    raise ConfigError(f"algorithm {config.algorithm!r} does not translate {direction} (no "
-                      f"`{'translate' if direction == 'AtoB' else 'translate_back'}` hook)")
+    raise ConfigError(f"algorithm {config.algorithm!r} does not translate {direction} (its record has no "
+                      f"{'Translator' if direction == 'AtoB' else 'Translator.translate_back'})")
   if run.restored_step is None:
     raise CheckpointError(f"no checkpoint in {run.checkpoints.directory}: train first")
   return run, fn, side
@@ -100,7 +101,7 @@ def compare_translations(workdirs, n: int = 8) -> np.ndarray:
   h, w, c = cols[0].shape[1:]
   first = [shown_like(inputs, cols[0])]
   if inputs.shape[1] < h:  # super-resolution: bicubic upsampling beside the networks
-    first.append(sources.bicubic(np.repeat(inputs, c, -1) if inputs.shape[-1] != c else inputs, h, w))
+    first.append(derived.bicubic(np.repeat(inputs, c, -1) if inputs.shape[-1] != c else inputs, h, w))
   cols = first + cols + ([target] if target is not None and target.shape == cols[0].shape else [])
   picture = images.grid(np.stack(cols, axis=1).reshape((-1, h, w, c)), ncol=len(cols))
   zoom = max(1, 96 // min(h, w))  # small images shown at least 96 pixels high, pixel for pixel
@@ -185,8 +186,8 @@ def sample(config, workdir, num: int = 0) -> dict:
   if run.translate_fn is not None:  # image-to-image: input | output | target rows
     out_pictures["translations"] = translation_picture(run, jax.random.fold_in(key, 4), 16)
     paths["translations"] = os.path.join(run.workdir, "translations.png")
-  if hasattr(run.method, "sample_grids"):  # method-specific pictures: rows per class, traversals, ...
-    grids = run.method.sample_grids(run.state, jax.random.fold_in(key, 2), run.split.test)
+  if run.method.sampler is not None and run.method.sampler.grids is not None:  # rows per class, traversals, ...
+    grids = run.method.sampler.grids(run.state, jax.random.fold_in(key, 2), run.split.test)
     for name, (pictures, ncol) in grids.items():
       out_pictures[name] = images.render(parallel.local_copy(pictures), ncol=ncol)
       paths[name] = os.path.join(run.workdir, f"{name}.png")
@@ -244,13 +245,13 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
     raise ConfigError(f"--direction must be AtoB or BtoA, got {direction!r}")
   src = pathlib.Path(input_path).expanduser()  # the input first: a typo stops before the model is built
   if src.is_dir():
-    files = sorted(p for p in src.iterdir() if p.suffix.lower() in sources.IMAGE_SUFFIXES)
+    files = sorted(p for p in src.iterdir() if p.suffix.lower() in folders.IMAGE_SUFFIXES)
   elif src.is_file():
     files = [src]
   else:
     raise DataError(f"translate: {src} is neither an image file nor a folder")
   if not files:
-    raise DataError(f"translate: no images ({', '.join(sorted(sources.IMAGE_SUFFIXES))}) in {src}")
+    raise DataError(f"translate: no images ({', '.join(sorted(folders.IMAGE_SUFFIXES))}) in {src}")
   run, fn, side = trained_translator(config, workdir, direction)
   split, key_ = side_split(run, side)
   (h, w, c), _ = split.train.element_spec[key_]
@@ -265,7 +266,7 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
     print(f"translate: converted {sum(converted.values())} of {len(files)} images to the model's {h} x {w} "
           f"{'grey' if c == 1 else 'RGB'} input (RGB, {'then luma, ' if c == 1 else ''}bicubic resize): "
           + ", ".join(f"{n} from {source}" for source, n in converted.items()))
-  x = sources.to_unit_range(np.stack(x))
+  x = base.to_unit_range(np.stack(x))
   key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
   batch = run.config.eval.batch_size
   out = np.concatenate([parallel.local_copy(fn(run.state, x[i:i + batch], jax.random.fold_in(key, i)))

@@ -1,6 +1,6 @@
 """The adversarial objective and the stabilizers, implemented once for every adversarial method.
 
-An adversarial method declares what its step offers (`Adversarial`, its module's `ADVERSARIAL`),
+An adversarial method declares what its step offers (`Adversarial`, its record's `adversarial`),
 and its step calls the stabilizers through one helper, `Stabilizers(state, key)`: every call below
 is the identity when its stabilizer is off, so a method's step reads the same with all of them off.
 
@@ -46,7 +46,7 @@ from ganjax.errors import ConfigError, choose
 
 @dataclasses.dataclass(frozen=True)
 class Adversarial:
-  """What an adversarial method's step offers the stabilizers (its module's `ADVERSARIAL`).
+  """What an adversarial method's step offers the stabilizers (its record's `adversarial`).
 
   generators: the G-side players (historical averaging); the first is the one sampled (EMA).
   discriminators: the D-side players (weight clipping, historical averaging).
@@ -77,7 +77,7 @@ _OFF = {"loss": "non_saturating", "real_label": 1.0, "g_objective": "adversarial
 
 def _changed(g, field):
   off = _OFF[field]
-  value = g.get(field, off)
+  value = g[field]
   return tuple(value) != off if isinstance(off, tuple) else value != off
 
 
@@ -119,7 +119,7 @@ def check(config, caps: Optional[Adversarial], method_name: str):
 
   losses.gan_loss(g.loss)
   choose("g_objective", g.g_objective, {"adversarial": 0, "feature_matching": 1})
-  choose("gan.feature_matching_reduction", g.get("feature_matching_reduction", "sum"), FM_REDUCTIONS)
+  choose("gan.feature_matching_reduction", g.feature_matching_reduction, FM_REDUCTIONS)
   choose("penalty", g.penalty, {p: p for p in losses.PENALTIES})
   if not isinstance(g.d_steps, int) or g.d_steps < 1:
     raise ConfigError(f"config.gan.d_steps must be an integer >= 1, got {g.d_steps!r}")
@@ -188,7 +188,7 @@ class Stabilizers:
     self.applied.add("objective")
     if self.g.g_objective == "feature_matching":
       self.applied.add("feature_matching")
-      return feature_matching_loss(*features_fn(), self.g.get("feature_matching_reduction", "sum"))
+      return feature_matching_loss(*features_fn(), self.g.feature_matching_reduction)
     return losses.gan_loss(self.g.loss)[1](out_fn())
 
   # -- D's inputs

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from ganjax import base_config
 from ganjax.errors import ConfigError, choose
 from ganjax.networks.layers import commit_power_iteration
 
@@ -104,7 +105,8 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
   `grad_clip_by` = "tensor" each tensor's norm on its own; with `weight_decay` = w > 0, w * theta is added to the gradient of
   every weight matrix or kernel (parameters of two or more dimensions; not biases or scales) before
   the optimizer: an L2 penalty w / 2 ||W||^2, coupled with Adam as in BiGAN's released code."""
-  lr, start = cfg.lr, cfg.get("lr_decay_start", 1.0)
+  cfg = base_config.complete_optimizer(cfg)  # the declared default of a field the block lacks
+  lr, start = cfg.lr, cfg.lr_decay_start
   if not 0.0 <= start <= 1.0:
     raise ConfigError(f"optim lr_decay_start must be a fraction of num_steps in [0, 1], got {start}")
   if start < 1.0:
@@ -112,34 +114,33 @@ def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
       raise ConfigError("optim lr_decay_start < 1 needs the run's num_steps")
     begin = int(round(start * num_steps))
     lr = optax.linear_schedule(cfg.lr, 0.0, max(num_steps - begin, 1), transition_begin=begin)
-  if cfg.get("lr_decay_rate", 0.0):  # lr * rate^floor(update / lr_decay_steps): TF's staircase exponential_decay
-    if start < 1.0 or cfg.get("anneal_alpha", 0.0) or cfg.get("lr_decay_steps", 0) <= 0:
+  if cfg.lr_decay_rate:  # lr * rate^floor(update / lr_decay_steps): TF's staircase exponential_decay
+    if start < 1.0 or cfg.anneal_alpha or cfg.lr_decay_steps <= 0:
       raise ConfigError("optim lr_decay_rate > 0 needs lr_decay_steps > 0 and no other schedule")
     lr = optax.exponential_decay(cfg.lr, cfg.lr_decay_steps, cfg.lr_decay_rate, staircase=True)
-  if cfg.get("anneal_alpha", 0.0):  # DANN's mu_p = mu_0 / (1 + alpha p)^beta, p = update / num_steps
+  if cfg.anneal_alpha:  # DANN's mu_p = mu_0 / (1 + alpha p)^beta, p = update / num_steps
     if start < 1.0 or num_steps <= 0:
       raise ConfigError("optim anneal_alpha > 0 needs the run's num_steps and no lr_decay_start")
-    alpha, beta, mu0 = cfg.anneal_alpha, cfg.get("anneal_beta", 0.75), cfg.lr
+    alpha, beta, mu0 = cfg.anneal_alpha, cfg.anneal_beta, cfg.lr
     lr = lambda count: mu0 / (1.0 + alpha * count / num_steps) ** beta  # noqa: E731
 
   def adam(c):
-    return optax.adam(lr, b1=c.get("b1", 0.9), b2=c.get("b2", 0.999), eps=c.get("eps", 1e-8),
-                      eps_root=c.get("eps_root", 0.0))  # m / (sqrt(v + eps_root) + eps), bias-corrected
+    return optax.adam(lr, b1=c.b1, b2=c.b2, eps=c.eps, eps_root=c.eps_root)  # m / (sqrt(v + eps_root) + eps), bias-corrected
 
   def rmsprop(c):
-    return optax.rmsprop(lr, decay=c.get("decay", 0.99), eps=c.get("eps", 1e-8))
+    return optax.rmsprop(lr, decay=c.decay, eps=c.eps)
 
   def sgd(c):
-    return optax.sgd(lr, momentum=c.get("momentum") or None)
+    return optax.sgd(lr, momentum=c.momentum or None)
 
   tx = choose("optimizer", cfg.name, {"adam": adam, "rmsprop": rmsprop, "sgd": sgd})(cfg)
-  if cfg.get("weight_decay", 0.0) < 0:
+  if cfg.weight_decay < 0:
     raise ConfigError(f"optim weight_decay must be >= 0, got {cfg.weight_decay}")
-  if cfg.get("weight_decay", 0.0):
+  if cfg.weight_decay:
     weights = lambda params: jax.tree.map(lambda p: p.ndim >= 2, params)  # noqa: E731
     tx = optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask=weights), tx)
-  if cfg.get("grad_clip"):
-    by = cfg.get("grad_clip_by", "global")
+  if cfg.grad_clip:
+    by = cfg.grad_clip_by
     clip = choose("optim grad_clip_by", by, {"global": optax.clip_by_global_norm, "tensor": _clip_each_tensor})
     tx = optax.chain(clip(cfg.grad_clip), tx)
   return tx

@@ -9,7 +9,8 @@ state.step), jitted once with the state donated (once per phase for a method wit
 Metrics stay on the device until a log step, when all of them since the last log are read back at
 once, checked for non-finite values (which stops the run before anything bad is saved), averaged
 and written. SIGTERM / Ctrl-C: the loop finishes its step, saves, and returns; rerunning resumes
-bitwise. Evaluation is `ganjax.evaluation`, pictures `ganjax.sampling`, XLA settings `ganjax.xla`.
+bitwise; during the setup or an evaluation (minutes, when a feature network is trained) the signal
+ends that work at once, after the current step's checkpoint is saved. Evaluation is `ganjax.evaluation`, pictures `ganjax.sampling`, XLA settings `ganjax.xla`.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ import numpy as np
 
 from ganjax import evaluation, parallel, sampling, xla
 from ganjax.errors import DivergenceError
-from ganjax.run import Run, run_at_step, validate  # noqa: F401  run_at_step, validate: tools and tests name them train.*
+from ganjax.run import Run
 from ganjax.writers import MetricWriter
 
 
 def phase_of(method, config, step: int):
-  """The training phase of the step that starts at `step` (`method.phase`: e.g. pre-training, then
-  adversarial training), or None for a method with one phase."""
-  return method.phase(config, step) if hasattr(method, "phase") else None
+  """The training phase of the step that starts at `step` (the record's `phase`: e.g. pre-training,
+  then adversarial training), or None for a method with one phase."""
+  return method.phase(config, step) if method.phase is not None else None
 
 
 def make_step_fn(method, mesh, state_sharding=None, options: Optional[dict] = None, phase=None):
@@ -53,11 +54,32 @@ def make_step_fn(method, mesh, state_sharding=None, options: Optional[dict] = No
                  compiler_options=options)
 
 
+class Interrupted(Exception):
+  """A signal arrived during work that is not a training step (setup, an evaluation): that work stops."""
+
+
 class _Preemption:
-  """SIGTERM / SIGINT set a flag; the loop saves and exits at the end of the current step."""
+  """SIGTERM / SIGINT set a flag; the loop saves and exits at the end of the current step. Work that
+  is not a step -- building the run (which may train a feature network for a loss), an evaluation
+  (which may train one for a metric) -- can take minutes: inside `interruptible()` the signal stops it
+  at once instead (one process only: several processes finish it together, as they do a step)."""
 
   def __init__(self):
     self.requested = False
+    self.interruptible_now = False
+
+  @contextlib.contextmanager
+  def interruptible(self):
+    if jax.process_count() > 1:
+      yield
+      return
+    if self.requested:
+      raise Interrupted
+    self.interruptible_now = True
+    try:
+      yield
+    finally:
+      self.interruptible_now = False
 
   @contextlib.contextmanager
   def installed(self):
@@ -65,6 +87,9 @@ class _Preemption:
       if self.requested and signum == signal.SIGINT:  # a second Ctrl-C: stop now
         raise KeyboardInterrupt
       self.requested = True
+      if self.interruptible_now:
+        self.interruptible_now = False
+        raise Interrupted
 
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -113,7 +138,14 @@ def train(config, workdir, hooks: Optional[list[Callable]] = None):
 
 
 def _train(config, workdir, hooks, preemption):
-  run = Run(config, workdir)
+  try:
+    with preemption.interruptible():
+      run = Run(config, workdir)
+  except Interrupted:
+    if jax.process_index() == 0:
+      print("ganjax: stopped by a signal before the first step; nothing new to save; run the same command "
+            "again to start", flush=True)
+    return None
   cfg = run.config
   state, ckpts = run.state, run.checkpoints
   start = int(state.step)
@@ -159,7 +191,8 @@ def _train(config, workdir, hooks, preemption):
 
   def run_eval(step):
     nonlocal last_eval
-    result = {**evaluation.evaluate(run, step), "train_seconds": round(train_seconds, 1)}
+    with preemption.interruptible():
+      result = {**evaluation.evaluate(run, step), "train_seconds": round(train_seconds, 1)}
     writer.scalars(step, {f"eval/{k}": v for k, v in result.items() if k != "step" and not isinstance(v, str)})
     evaluation.write_json(run, result)
     last_eval = step
@@ -191,7 +224,10 @@ def _train(config, workdir, hooks, preemption):
       if sample_now:
         sampling.write_samples(run, step, writer)
       if eval_now:
-        run_eval(step)
+        try:
+          run_eval(step)
+        except Interrupted:
+          stop = save_now = True
       if save_now:
         save(step)
       if sample_now or eval_now or save_now:
@@ -207,7 +243,12 @@ def _train(config, workdir, hooks, preemption):
     if int(state.step) == cfg.num_steps:
       save(cfg.num_steps)
       if cfg.eval_every >= 0 and last_eval != cfg.num_steps:  # every run ends evaluated, unless -1
-        run_eval(cfg.num_steps)
+        try:
+          run_eval(cfg.num_steps)
+        except Interrupted:
+          if jax.process_index() == 0:
+            print(f"ganjax: stopped by a signal during the final evaluation; checkpoint {cfg.num_steps} saved in "
+                  f"{ckpts.directory}; --mode=eval evaluates it", flush=True)
   finally:
     ckpts.close()
     writer.close()

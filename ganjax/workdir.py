@@ -19,6 +19,11 @@ import json
 import os
 import re
 
+import ml_collections
+
+from ganjax import base_config
+from ganjax.errors import CheckpointError, ConfigError
+
 RUNS = "runs"  # the default workdirs' folder, in the current directory
 DIFFERENT_CONFIG = "written by a different config"  # how ganjax.checkpoint reports a tree it cannot restore
 
@@ -42,10 +47,30 @@ def has_checkpoint(workdir) -> bool:
   return os.path.isdir(directory) and any(name.isdigit() for name in os.listdir(directory))
 
 
+def config_of_workdir(workdir):
+  """The config a run trained with, read back from its `config.json` (sequences as tuples)."""
+  path = saved_config_path(workdir)
+  try:
+    with open(path) as f:
+      raw = json.load(f)
+  except (OSError, ValueError) as e:
+    raise CheckpointError(f"cannot read {path} ({type(e).__name__}): is {workdir} a trained workdir?") from None
+
+  def merge(into, saved):  # today's defaults for fields newer than the run
+    for k, v in saved.items():
+      if isinstance(v, dict) and k in into and isinstance(into[k], ml_collections.ConfigDict):
+        merge(into[k], v)
+      else:
+        into[k] = ml_collections.ConfigDict(v) if isinstance(v, dict) else v
+
+  config = base_config.get_gan_config() if "gan" in raw else base_config.get_config()
+  with config.unlocked():
+    merge(config, _tuples(raw))
+  return config
+
+
 def get_config(workdir):
   """The config-file interface (`--config=ganjax/workdir.py:WORKDIR`): the workdir's saved config."""
-  from ganjax.run import config_of_workdir
-
   return config_of_workdir(workdir)
 
 
@@ -110,9 +135,6 @@ def resolve(workdir, given=None, overrides=None, source: str = "--config"):
   `overrides`: {dotted field: value} from the command line. `notes` are the lines to show: the
   file's fields that differ from the saved config, the overrides that change saved values;
   `changed` = {field: (value used, saved value)} of those overrides."""
-  from ganjax.errors import ConfigError
-  from ganjax.run import config_of_workdir
-
   overrides = dict(overrides or {})
   path = saved_config_path(workdir)
   if given is not None and not (os.path.isfile(path) and has_checkpoint(workdir)):

@@ -25,7 +25,7 @@ import tempfile
 
 import numpy as np
 
-from ganjax.data import sources
+from ganjax.data import folders
 from ganjax.metrics import fid as fid_lib
 from ganjax.metrics import inception
 
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     ours = inception.load(path)
 
   def images(folder, part):
-    src = sources.folder(folder, args.image_size)
+    src = folders.folder(folder, args.image_size)
     idx = np.arange(src.size)
     idx = idx[:args.num] if part == 0 else idx[-args.num:]
     return src.get(idx)["image"]  # NHWC in [-1, 1]

@@ -65,7 +65,7 @@ for j in $jobs_wanted; do  # AIS reads the trained runs, so it comes after them
   [ -n "$src" ] && [ -f "$out/$src/eval.json" ] || continue
   grep -qs '"log_likelihood"' "$LOGS/$j.log" && continue  # done already
   # shellcheck disable=SC2046,SC2086
-  job "$j" python3 -m ganjax.metrics.ais --config="$(conf_of "$src")" --workdir="$out/$src" \
+  job "$j" python3 -m ganjax.likelihood --config="$(conf_of "$src")" --workdir="$out/$src" \
     $(sed 's/--config=[^ ]* //' <<<"${cmd[$src]}") --num_images="${AIS_IMAGES:-100}" $extra
 done
 finish || status=1

@@ -24,8 +24,10 @@ import sys
 
 import numpy as np
 
-from ganjax import metrics, report, sampling, stabilizers, train
+from ganjax import metrics, report, stabilizers
 from ganjax.algorithms import infogan
+from ganjax.run import Run
+from ganjax.workdir import config_of_workdir
 
 
 def nuisance(x: np.ndarray) -> tuple[str, np.ndarray]:
@@ -60,8 +62,8 @@ def analyse(workdir: str) -> dict:
   import jax.numpy as jnp
   from sklearn.metrics import normalized_mutual_info_score
 
-  cfg = sampling.config_of_workdir(workdir)  # fields newer than the run get today's defaults
-  run = train.Run(cfg, workdir, need_data_iterator=False)
+  cfg = config_of_workdir(workdir)  # fields newer than the run get today's defaults
+  run = Run(cfg, workdir, need_data_iterator=False)
   state = run.state
   test = run.split.test.get(np.arange(run.split.test.size))
   fit = run.split.train.get(np.arange(min(5000, run.split.train.size)))

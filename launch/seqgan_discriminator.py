@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ganjax import train
 from ganjax.algorithms import sequences
+from ganjax.run import run_at_step
 
 
 def main(argv=None):
@@ -31,7 +31,7 @@ def main(argv=None):
   p.add_argument("--every", type=int, default=250)
   a = p.parse_args(argv)
 
-  with train.run_at_step(a.workdir, a.step) as (run, step):  # the workdir untouched
+  with run_at_step(a.workdir, a.step) as (run, step):  # the workdir untouched
     g = run.state.g
     train_tok = run.split.train.get(np.arange(run.split.train.size))["tokens"]
     test_tok = jnp.asarray(run.split.test.get(np.arange(run.split.test.size))["tokens"])

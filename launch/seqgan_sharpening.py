@@ -26,9 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ganjax import train
 from ganjax.algorithms import seqgan, sequences
 from ganjax.metrics import sequences as seq_metrics
+from ganjax.run import run_at_step
 
 
 def main(argv=None):
@@ -43,7 +43,7 @@ def main(argv=None):
   p.add_argument("--json", default="")
   a = p.parse_args(argv)
 
-  with train.run_at_step(a.workdir, a.step) as (run, _):  # the workdir untouched
+  with run_at_step(a.workdir, a.step) as (run, _):  # the workdir untouched
     config, g = run.config, run.state.g
     test = jnp.asarray(run.split.test.get(np.arange(run.split.test.size))["tokens"])
   seed, vocab, length = seq_metrics.oracle_seed(config), config.model.vocab_size, config.model.seq_len

@@ -21,16 +21,18 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from ganjax import sampling, stabilizers, train
+from ganjax import stabilizers
 from ganjax.algorithms import gan, unrolled_gan
 from ganjax.algorithms.common import sample_latent
+from ganjax.run import Run
+from ganjax.workdir import config_of_workdir
 
 
 def lookahead(workdir: str, lr_scale: float = 1.0, batch: int = 512, ks=(0, 1, 5, 10, 50)) -> list[dict]:
-  cfg = sampling.config_of_workdir(workdir)
+  cfg = config_of_workdir(workdir)
   with cfg.unlocked():
     cfg.optim.d.lr = cfg.optim.d.lr * lr_scale  # the unrolled steps are D's optimizer's (the checkpoint's moments)
-  run = train.Run(cfg, workdir, need_data_iterator=False)
+  run = Run(cfg, workdir, need_data_iterator=False)
   state = run.state
   rows = np.random.default_rng(0).choice(run.split.train.size, batch, replace=False)
   real = jnp.asarray(run.split.train.get(np.sort(rows))["image"])

@@ -13,8 +13,8 @@ import pytest
 from ganjax import data
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation, dann, dtn, pixelda, simgan
-from ganjax.data import sources
-from ganjax.errors import DataError
+from ganjax.data import base, builtin
+from ganjax.errors import ConfigError, DataError
 from test_translation import loop_step
 from tiny import load_config
 
@@ -232,7 +232,7 @@ def test_the_bounds_train_with_a_methods_classifier_recipe(method):
         np.testing.assert_allclose(got["w"], want["w"], rtol=1e-5)
   plain = load_config("dann.py", "source_only")
   assert plain.optim.f.name == "sgd" and plain.batch_size == 64 and plain.dann.recipe == "dann"
-  with pytest.raises(ValueError, match="optionally followed by"):
+  with pytest.raises(ConfigError, match="unknown configs/dann.py argument 'source_only:cyclegan'"):
     load_config("dann.py", "source_only:cyclegan")
 
 
@@ -249,14 +249,13 @@ def test_the_target_only_bound_does_read_the_target_labels(config_of):
 
 def test_bad_streams_stop_with_one_line(config_of):
   c = config_of("dann.py")
-  grey = sources.from_arrays("grey", {"image": np.zeros((4, 8, 8, 1), np.float32), "label": np.zeros(4, np.int32)}, 10)
-  colour = sources.from_arrays("colour", {"image": np.zeros((4, 8, 8, 3), np.float32)})
+  grey = base.from_arrays("grey", {"image": np.zeros((4, 8, 8, 1), np.float32), "label": np.zeros(4, np.int32)}, 10)
+  colour = base.from_arrays("colour", {"image": np.zeros((4, 8, 8, 3), np.float32)})
   with pytest.raises(DataError, match=r"one shape: .* gives \(8, 8, 1\), .* gives \(8, 8, 3\)"):
     adaptation.example_batch(c, {"source": grey, "target": colour}, "dann")
   with pytest.raises(DataError, match="has no labels, but dann"):
     adaptation.example_batch(c, {"source": colour, "target": colour}, "dann")
   c.data.streams = ml_collections.ConfigDict({"a": "digits", "b": "digits"})
-  from ganjax.errors import ConfigError
 
   with pytest.raises(ConfigError, match="data.streams.source"):
     dann.check(c)
@@ -301,10 +300,10 @@ def test_dtn_and_simgan_losses_are_the_papers():
 
 
 def test_fonts_are_labelled_deterministic_digits():
-  a, b = sources.font_digits(40, 16), sources.font_digits(40, 16)
+  a, b = builtin.font_digits(40, 16), builtin.font_digits(40, 16)
   ra, rb = a.get(np.arange(40)), b.get(np.arange(40))
   np.testing.assert_array_equal(ra["image"], rb["image"])
   assert ra["image"].shape == (40, 16, 16, 1) and set(ra["label"]) <= set(range(10)) and len(set(ra["label"])) > 5
   ink = (ra["image"] > 0).mean((1, 2, 3))
   assert ink.min() > 0.02 and ink.max() < 0.6  # a white digit on black, never an empty or a full frame
-  assert len(sources.digit_fonts()) >= 10
+  assert len(builtin.digit_fonts()) >= 10

@@ -8,7 +8,7 @@ import pytest
 
 from ganjax import sampling
 from ganjax.algorithms import ae
-from ganjax.data import sources
+from ganjax.data import builtin
 from ganjax.errors import ConfigError
 
 
@@ -39,7 +39,7 @@ def test_dae_step_reconstructs_the_clean_input_from_the_corrupted_one(config_of,
   or the squared error against the clean [-1, 1] image, mean over pixels; averaged over the batch."""
   c = config_of("dae.py", noise)
   c.ae.loss = loss
-  batch = {"image": jnp.asarray(sources.digits().get(np.arange(c.batch_size))["image"])}
+  batch = {"image": jnp.asarray(builtin.digits().get(np.arange(c.batch_size))["image"])}
   state = ae.init(c, jax.random.key(0), batch)
   key = jax.random.key(1)
   _, m = jax.jit(ae.train_step)(state, batch, key)

@@ -8,8 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ganjax import likelihood
 from ganjax.algorithms import vae
-from ganjax.data import sources
+from ganjax.data import builtin
 from ganjax.metrics import ais
 
 
@@ -31,7 +32,7 @@ def test_ais_recovers_the_exact_log_likelihood_of_a_linear_gaussian_model():
 def test_ais_agrees_with_the_iwae_estimate_on_a_vae(config_of):
   c = config_of("vae.py")
   c.batch_size = 64
-  batch = {"image": jnp.asarray(sources.digits().get(np.arange(64))["image"])}
+  batch = {"image": jnp.asarray(builtin.digits().get(np.arange(64))["image"])}
   state = vae.init(c, jax.random.key(0), batch)
   step = jax.jit(vae.train_step)
   for i in range(30):
@@ -55,31 +56,32 @@ def test_ais_of_a_trained_workdir_writes_ais_json(tmp_path, config_of):
   for name in ("gan.py", "vae.py"):
     c = config_of(name, steps=2)
     train.train(c, tmp_path / name)
-    result = ais.evaluate_workdir(c, tmp_path / name, num_images=4, steps=5, chains=2, batch=2)
+    result = likelihood.evaluate_workdir(c, tmp_path / name, num_images=4, steps=5, chains=2, batch=2)
     assert result["num_images"] == 4 and np.isfinite(result["log_likelihood"])
     assert result["observation_model"] == ("model" if name == "vae.py" else "gaussian(sigma=0.1)")
     assert json.load(open(tmp_path / name / "ais.json"))["per_image"] == result["per_image"]
   # a VAE under the GANs' Gaussian model (its decoder mean), and its IWAE bound on the same images
   c = config_of("vae.py", steps=2)
-  gauss = ais.evaluate_workdir(c, tmp_path / "vae.py", num_images=2, steps=5, chains=2, batch=2,
-                               observation="gaussian", sigma=0.2)
+  gauss = likelihood.evaluate_workdir(c, tmp_path / "vae.py", num_images=2, steps=5, chains=2, batch=2,
+                                      observation="gaussian", sigma=0.2)
   assert gauss["observation_model"] == "gaussian(sigma=0.2)"
   assert json.load(open(tmp_path / "vae.py" / "ais_gaussian.json"))["per_image"] == gauss["per_image"]
   assert json.load(open(tmp_path / "vae.py" / "ais.json"))["observation_model"] == "model"  # kept
-  both = ais.evaluate_workdir(c, tmp_path / "vae.py", num_images=2, steps=5, chains=2, batch=2, iwae_samples=10)
+  both = likelihood.evaluate_workdir(c, tmp_path / "vae.py", num_images=2, steps=5, chains=2, batch=2,
+                                     iwae_samples=10)
   assert np.isfinite(both["iwae_log_likelihood"])
   np.testing.assert_allclose(both["ais_minus_iwae"], both["log_likelihood"] - both["iwae_log_likelihood"], atol=1e-3)
   with pytest.raises(ValueError, match="iwae_samples"):
-    ais.evaluate_workdir(config_of("gan.py", steps=2), tmp_path / "gan.py", num_images=2, steps=5, chains=2,
-                         iwae_samples=10)
+    likelihood.evaluate_workdir(config_of("gan.py", steps=2), tmp_path / "gan.py", num_images=2, steps=5, chains=2,
+                                iwae_samples=10)
 
 
-NO_PRIOR = "'ae' does not declare DENSITY_DECODER.*its codes have no N\\(0, I\\) prior"  # the (denoising) autoencoder
+NO_PRIOR = "'ae' does not declare density_decoder=True.*its codes have no N\\(0, I\\) prior"  # the (denoising) autoencoder
 
 
-@pytest.mark.parametrize("name,arg,message", [("cgan.py", None, "does not declare DENSITY_DECODER"),
-                                              ("infogan.py", None, "does not declare DENSITY_DECODER"),
-                                              ("bgan.py", "discrete", "does not declare DENSITY_DECODER"),
+@pytest.mark.parametrize("name,arg,message", [("cgan.py", None, "does not declare density_decoder=True"),
+                                              ("infogan.py", None, "does not declare density_decoder=True"),
+                                              ("bgan.py", "discrete", "does not declare density_decoder=True"),
                                               ("ae.py", None, NO_PRIOR), ("dae.py", None, NO_PRIOR),
                                               ("vae.py", None, "latent_dist='uniform'")])
 def test_ais_refuses_generators_whose_samples_define_no_density(tmp_path, config_of, name, arg, message):
@@ -89,5 +91,5 @@ def test_ais_refuses_generators_whose_samples_define_no_density(tmp_path, config
   if name == "vae.py":
     c.model.latent_dist = "uniform"
   with pytest.raises(ConfigError, match=message):  # before anything is built or restored
-    ais.evaluate_workdir(c, tmp_path, num_images=2, steps=5, chains=2)
+    likelihood.evaluate_workdir(c, tmp_path, num_images=2, steps=5, chains=2)
   assert not (tmp_path / "checkpoints").exists()

@@ -14,8 +14,10 @@ from ganjax import algorithms
 from ganjax import workdir as workdir_lib
 from ganjax.errors import ConfigError
 
-# A copy of gan.py whose train_step also reports g/forked = 1.0.
+# A copy of gan.py whose train_step also reports g/forked = 1.0, and whose record points at it.
 FORK_SUFFIX = """
+
+import dataclasses
 
 _original_train_step = train_step
 
@@ -23,6 +25,9 @@ _original_train_step = train_step
 def train_step(state, batch, key):
   state, metrics = _original_train_step(state, batch, key)
   return state, {**metrics, "g/forked": 1.0}
+
+
+METHOD = dataclasses.replace(METHOD, train_step=train_step)
 """
 
 TINY_CONFIG = f"""
@@ -174,12 +179,21 @@ def test_algorithm_by_module_path(tmp_path, monkeypatch):
   package.mkdir()
   (package / "__init__.py").write_text("")
   write_fork(package, "my_gan.py")
-  (package / "no_step.py").write_text("def init(config, key, example_batch):\n  return None\n")
+  (package / "no_step.py").write_text("from ganjax.algorithms.method import Method\n\n\n"
+                                      "def init(config, key, example_batch):\n  return None\n\n\n"
+                                      "METHOD = Method(init=init)\n")
+  (package / "no_record.py").write_text("def init(config, key, example_batch):\n  return None\n\n\n"
+                                        "def train_step(state, batch, key):\n  return state, {}\n")
   monkeypatch.syspath_prepend(str(tmp_path))
   method = algorithms.get("cli_fork_project.my_gan")
-  assert method.__name__ == "cli_fork_project.my_gan" and method.train_step.__name__ == "train_step"
-  with pytest.raises(ConfigError, match=r"^algorithm 'cli_fork_project.no_step' lacks train_step: "):
+  assert method.train_step.__module__ == "cli_fork_project.my_gan" and method.train_step.__name__ == "train_step"
+  assert method.adversarial == algorithms.get("gan").adversarial and method.sharded_extra == ("replay",)
+  with pytest.raises(ConfigError, match=r"^cannot load algorithm 'cli_fork_project.no_step': ConfigError: Method needs "
+                                        r"train_step: Method\(init=\.\.\., train_step=\.\.\.\) \(.*no_step.py, line 8\)$"):
     algorithms.get("cli_fork_project.no_step")
+  with pytest.raises(ConfigError, match=r"^algorithm 'cli_fork_project.no_record' defines no METHOD: end the module "
+                                        r"with METHOD = Method\(init=\.\.\., train_step=\.\.\.\)"):
+    algorithms.get("cli_fork_project.no_record")
   with pytest.raises(ConfigError, match=r"^algorithm 'cli_fork_project.nope': no module named 'cli_fork_project.nope'"):
     algorithms.get("cli_fork_project.nope")
 
@@ -188,7 +202,7 @@ def test_algorithm_by_file_and_its_errors(tmp_path):
   fork = write_fork(tmp_path)
   assert algorithms.get(str(fork)) is algorithms.get(str(fork))  # executed once: its jitted functions are reused
   (tmp_path / "empty.py").write_text("X = 1\n")
-  with pytest.raises(ConfigError, match=r"lacks init and train_step: a method module defines"):
+  with pytest.raises(ConfigError, match=r"defines no METHOD: end the module with METHOD = Method"):
     algorithms.get(str(tmp_path / "empty.py"))
   (tmp_path / "broken.py").write_text("import jax\n\nraise RuntimeError('no GPU here')\n")
   where = re.escape(f"({os.path.realpath(tmp_path / 'broken.py')}, line 3)")

@@ -53,7 +53,7 @@ def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
   name, _, arg = config.partition(":")
   c = config_of(name, arg or None)
   method = algorithms.get(c.algorithm)
-  caps = method.ADVERSARIAL
+  caps = method.adversarial
   fakes_per_step = everything_on(c, caps)
   if "unrolled" in c:
     c.unrolled.steps = 1  # the composition, not the unrolling, is under test here
@@ -62,7 +62,7 @@ def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
   trains = splits[None].train if None in splits else {k: s.train for k, s in splits.items()}
   rows = np.arange(algorithms.rows_per_step(method, c))
   get = lambda idx: trains.get(idx) if None in splits else {k: t.get(idx) for k, t in trains.items()}  # noqa: E731
-  example = method.example_batch(c, trains) if hasattr(method, "example_batch") else get(np.arange(2))
+  example = algorithms.example_batch(method, c, trains)
   state = jax.jit(lambda k, e: method.init(c, k, e))(jax.random.key(0), example)
   batch = get(rows)
   new, m = jax.jit(method.train_step)(state, batch, jax.random.key(1))
@@ -73,14 +73,15 @@ def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
     for e, old, p in zip(leaves(new.extra[stabilizers.ema_key(name)]), leaves(state.players[name].params),
                          leaves(new.players[name].params)):
       np.testing.assert_allclose(e, DECAY * old + (1 - DECAY) * p, rtol=1e-5, atol=1e-7)
-  if hasattr(method, "generate"):  # samples come from the EMA weights
-    with_ema = method.generate(new, jax.random.key(2), 4)
+  if method.sampler is not None:  # samples come from the EMA weights
+    generate = method.sampler.generate
+    with_ema = generate(new, jax.random.key(2), 4)
     swapped = new.with_players(**{gen: new.players[gen].replace(params=new.extra["g_ema"])})
-    np.testing.assert_allclose(with_ema, method.generate(swapped.replace(extra={**new.extra, "g_ema": new.extra["g_ema"]}),
-                                                         jax.random.key(2), 4), rtol=1e-6)
+    np.testing.assert_allclose(with_ema, generate(swapped.replace(extra={**new.extra, "g_ema": new.extra["g_ema"]}),
+                                                  jax.random.key(2), 4), rtol=1e-6)
     plain = new.replace(extra={k: v for k, v in new.extra.items() if k != "g_ema"})
     if not set(np.unique(with_ema)) <= {-1.0, 1.0}:  # (binary samples rarely flip after one step)
-      assert not np.allclose(with_ema, method.generate(plain, jax.random.key(2), 4))
+      assert not np.allclose(with_ema, generate(plain, jax.random.key(2), 4))
   assert all(np.array_equal(a, b) for a, b in zip(leaves(stabilizers.sampler(new, gen).params), leaves(new.extra["g_ema"])))
   for player in caps.generators + caps.discriminators:  # the historical means of theta_0, theta_1
     for h, old, p in zip(leaves(new.extra[f"hist_{player}"]), leaves(state.players[player].params),

@@ -1,5 +1,6 @@
-"""Unit tests of the small core modules: state, parallel, checkpoint, images, writers."""
+"""Unit tests of the small core modules: state, parallel, checkpoint, images, writers, method records."""
 
+import dataclasses
 import json
 
 import jax
@@ -10,9 +11,11 @@ import optax
 import pytest
 from flax import linen as nn
 
-from ganjax import checkpoint, images, parallel
+from ganjax import algorithms, checkpoint, images, parallel, stabilizers
 from ganjax import state as state_lib
-from ganjax.errors import ConfigError
+from ganjax.algorithms.method import Classifier, Method, Sampler
+from ganjax.errors import CheckpointError, ConfigError
+from tiny import CONFIGS, load_config
 
 
 def player():
@@ -79,6 +82,29 @@ def test_checkpoint_roundtrip_with_config(tmp_path):
   ck.close()
 
 
+def test_a_state_of_another_structure_is_refused_before_orbax_reads(tmp_path, monkeypatch):
+  rep = parallel.replicated(parallel.make_mesh())
+  s = jax.device_put(state_lib.create(ml_collections.ConfigDict({"a": 1}), {"g": player()}), rep)
+  ck = checkpoint.Checkpointer(tmp_path)
+  ck.save(3, s)
+  ck.wait()
+
+  def read(*args, **kw):
+    raise AssertionError("orbax was asked to read")
+
+  monkeypatch.setattr(ck.manager, "restore", read)
+  wider = nn.Sequential([nn.Dense(4)])
+  other = state_lib.Player.create(wider, optax.sgd(0.5), wider.init(jax.random.key(0), jnp.zeros((1, 2))))
+  with pytest.raises(CheckpointError, match=r"step 3 .* written by a different config \(players/g/params/layers_0/"
+                                            r"bias: float32\[3\] saved, float32\[4\] now; and 1 more\)"):
+    ck.restore(checkpoint.abstract(state_lib.create(s.config, {"g": other}), rep))
+  with pytest.raises(CheckpointError, match=r"\(extra/ema: absent saved, float32\[2\] now\)"):
+    ck.restore(checkpoint.abstract(s.replace(extra={"ema": jnp.zeros(2)}), rep))
+  monkeypatch.undo()
+  assert int(ck.restore(checkpoint.abstract(s, rep)).step) == 0  # the same structure reads
+  ck.close()
+
+
 def test_images():
   x = np.linspace(-1, 1, 5 * 4 * 3 * 1).reshape(5, 4, 3, 1)
   g = images.grid(x, ncol=2)
@@ -122,3 +148,58 @@ def test_staircase_decay_and_per_tensor_clipping_are_tensorflows():
     np.testing.assert_allclose(-np.asarray(upd["small"]), 0.5 * small_scale, rtol=1e-5)
     big_norm = np.linalg.norm(np.asarray(upd["big"]))
     np.testing.assert_allclose(big_norm, 5.0 if by == "tensor" else 10 * 5.0 / np.sqrt(101), rtol=1e-5)
+
+
+def _fn(*args):
+  return None
+
+
+def test_a_misspelled_part_of_a_method_record_is_refused_naming_the_valid_ones():
+  with pytest.raises(ConfigError, match=r"^Sampler has no part 'generate_labelled' \(did you mean 'generate_labeled'\?\); "
+                                        r"valid: generate, generate_labeled, grids, density_decoder$"):
+    Sampler(_fn, generate_labelled=_fn)
+  with pytest.raises(ConfigError, match=r"^Method has no part 'CONFIG_BLOCK'; valid: init, train_step, sampler, "
+                                        r"translator, .*, config_block, sharded_extra$"):
+    Method(init=_fn, train_step=_fn, CONFIG_BLOCK="gan")
+  with pytest.raises(ConfigError, match=r"^Method has no part 'generate' \(it is Sampler's: sampler=Sampler\(\.\.\.\)\); "):
+    dataclasses.replace(Method(init=_fn, train_step=_fn), generate=_fn)  # a copy is checked as a new record
+  with pytest.raises(ConfigError, match=r"^Classifier.matching must be one of identity, hungarian, got 'exact'$"):
+    Classifier(_fn, matching="exact")
+  with pytest.raises(ConfigError, match=r"^Method.sampler must be a Sampler\(...\) or None, got <function"):
+    Method(init=_fn, train_step=_fn, sampler=_fn)  # a bare generate, not its part
+
+
+def test_a_method_record_without_init_or_train_step_is_refused():
+  with pytest.raises(ConfigError, match=r"^Method needs train_step: Method\(init=\.\.\., train_step=\.\.\.\)$"):
+    Method(init=_fn)
+  with pytest.raises(ConfigError, match=r"^Method needs init and train_step: "):
+    Method()
+  with pytest.raises(ConfigError, match=r"^Method.train_step must be a function, got None$"):
+    Method(init=_fn, train_step=None)
+  with pytest.raises(ConfigError, match=r"^register\('mine', \.\.\.\) takes a method's record, Method\(init=\.\.\., "
+                                        r"train_step=\.\.\.\), not module$"):
+    algorithms.register("mine", algorithms.gan)  # a module is no record
+  assert "mine" not in algorithms.ALGORITHMS
+
+
+def test_what_a_record_leaves_out_is_derived():
+  built_in, elsewhere = algorithms.get("gan"), Method(init=_fn, train_step=_fn, adversarial=stabilizers.Adversarial())
+  assert built_in.config_block == "gan" and elsewhere.config_block is None  # a fork reads its original's block
+  assert built_in.sharded_extra == elsewhere.sharded_extra == stabilizers.SHARDED_EXTRA  # the replay memory
+  assert Method(init=_fn, train_step=_fn).sharded_extra == ()
+  assert Method(init=_fn, train_step=_fn, config_block="mine").config_block == "mine"
+
+
+def test_every_registered_method_is_a_valid_record_naming_a_config_block_of_its_configs():
+  blocks = {}
+  for name, arg in [(n, None) for n in CONFIGS] + [("bgan.py", "discrete"), ("bgan.py", "tokens")]:
+    c = load_config(name, arg)
+    method = algorithms.get(c.algorithm)
+    assert method.config_block is None or method.config_block in c, (name, arg, method.config_block)
+    blocks[c.algorithm] = method.config_block
+  assert sorted(blocks) == sorted(algorithms.ALGORITHMS)  # every method has a config
+  assert blocks["unrolled_gan"] == "unrolled" and blocks["infogan"] == "info" and blocks["bgan_tokens"] == "bgan"
+  assert blocks["cgan"] is blocks["acgan"] is None and blocks["vae"] == "vae"
+  for name, method in algorithms.ALGORITHMS.items():
+    assert isinstance(method, Method) and dataclasses.replace(method) == method, name  # checked again, unchanged
+    assert (method.adversarial is not None) == (method.sharded_extra == stabilizers.SHARDED_EXTRA), name

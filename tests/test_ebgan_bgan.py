@@ -8,12 +8,12 @@ import pytest
 from ganjax import losses
 from ganjax.algorithms import bgan, ebgan, gan
 from ganjax.algorithms.common import sample_latent
-from ganjax.data import sources
+from ganjax.data import builtin
 from ganjax.errors import ConfigError
 
 
 def _batch(n, size=8):
-  x = sources.digits().get(np.arange(n))["image"]
+  x = builtin.digits().get(np.arange(n))["image"]
   return {"image": jnp.asarray(jax.image.resize(x, (n, size, size, 1), "bilinear"))}
 
 

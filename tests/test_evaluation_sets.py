@@ -15,6 +15,7 @@ from PIL import Image
 from ganjax import evaluate, train
 from ganjax.errors import ConfigError, DataError, MetricError
 from ganjax.metrics import fid, quality, selfsup, sets
+from ganjax.run import Run
 
 
 def paper_prdc(real, fake, k_pr=3, k_dc=5, strict_dc=True):
@@ -130,7 +131,7 @@ def test_an_unlabelled_folder_gets_every_metric_in_self_features(tmp_path, confi
   assert result["kid_std"] > 0 and "classifier_score" not in result
   c.eval.kid_subset_size = 64  # = eval.num_samples: refused before training, not after it
   with pytest.raises(ConfigError, match="KID subset size 64"):
-    train.Run(c, tmp_path / "run2")
+    Run(c, tmp_path / "run2")
 
 
 def test_evaluate_cli_scores_folders_and_arrays(tmp_path, capsys):

@@ -9,14 +9,14 @@ import pytest
 from ganjax import losses
 from ganjax.algorithms import gan
 from ganjax.algorithms.common import micro_batches, sample_latent
-from ganjax.data import sources
+from ganjax.data import builtin
 
 
 def setup(config_of, **overrides):
   c = config_of("gan.py")
   for k, v in overrides.items():
     (c.gan if k in c.gan else c)[k] = v
-  batch = {"image": jnp.asarray(sources.digits().get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
+  batch = {"image": jnp.asarray(builtin.digits().get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
   state = gan.init(c, jax.random.key(0), batch)
   return c, state, batch
 
@@ -84,7 +84,7 @@ def test_bfloat16_compute_keeps_float32_parameters(config_of):
 def test_wgan_clips_every_critic_weight(config_of):
   c = config_of("wgan.py")
   c.optim.d.lr = 1.0  # a huge step: every weight would leave [-c, c] without the clip
-  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
+  batch = {"image": jnp.asarray(builtin.digits(8).get(np.arange(c.batch_size * c.gan.d_steps))["image"])}
   state = gan.init(c, jax.random.key(0), batch)
   new, m = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
   weights = jax.tree.leaves(new.d.params)
@@ -99,7 +99,7 @@ def test_wgan_gp_penalty_is_taken_at_the_steps_interpolates(config_of):
   eps ~ U[0, 1] per sample, the gradient by autodiff of the critic and its norm written out here."""
   c = config_of("wgan_gp.py")
   c.gan.d_steps = 1  # the metrics of the one critic update, from the initial critic
-  batch = {"image": jnp.asarray(sources.digits(8).get(np.arange(c.batch_size))["image"])}
+  batch = {"image": jnp.asarray(builtin.digits(8).get(np.arange(c.batch_size))["image"])}
   state = gan.init(c, jax.random.key(0), batch)
   key = jax.random.key(1)
   _, m = jax.jit(gan.train_step)(state, batch, key)

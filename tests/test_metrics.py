@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ganjax.data import sources
+from ganjax.data import builtin
 from ganjax.metrics import classifier, fid, modes
 
 
@@ -30,8 +30,8 @@ def test_classifier_score_bounds():
 
 
 def test_mode_metrics():
-  centers = sources.mixture_centers("ring8")
-  perfect = sources.mixture("ring8", seed=0, size=2500).get(np.arange(2500))["image"]
+  centers = builtin.mixture_centers("ring8")
+  perfect = builtin.mixture("ring8", seed=0, size=2500).get(np.arange(2500))["image"]
   m = modes.mode_metrics(perfect, "ring8")
   # within 3 std of its mode: P(|x - c| <= 3 std) = 1 - exp(-9 / 2) for a 2-D Gaussian (Rayleigh), +-4 binomial stds
   assert m["modes_covered"] == 8 and m["high_quality_fraction"] == pytest.approx(1 - np.exp(-4.5), abs=0.008)
@@ -41,16 +41,16 @@ def test_mode_metrics():
   off_mode = np.zeros((2500, 2))  # the ring's centre: far from every mode
   m = modes.mode_metrics(off_mode, "ring8")
   assert m["modes_covered"] == 0 and m["high_quality_fraction"] == 0.0
-  g = modes.mode_metrics(sources.mixture_centers("grid25"), "grid25")
+  g = modes.mode_metrics(builtin.mixture_centers("grid25"), "grid25")
   assert g["modes_covered"] == 25 and g["modes_total"] == 25
   # high quality: within 3 standard deviations of the data's modes (VEEGAN), 3 x 0.05 on the grid
-  near = sources.mixture_centers("grid25") + np.array([0.12, 0.0])
+  near = builtin.mixture_centers("grid25") + np.array([0.12, 0.0])
   assert modes.mode_metrics(near, "grid25")["high_quality_fraction"] == 1.0
   assert modes.mode_metrics(near, "grid25", std=0.02)["high_quality_fraction"] == 0.0
 
 
 def test_classifier_learns_and_is_cached(tmp_path):
-  src = sources.digits()
+  src = builtin.digits()
   batch = src.get(np.arange(src.size))
   x, y = batch["image"].reshape(src.size, -1), batch["label"]  # vectors: the MLP variant, fast
   net = classifier.load_or_train(x[:1400], y[:1400], 10, tmp_path, steps=150)

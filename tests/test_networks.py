@@ -328,7 +328,7 @@ def test_infogan_unit_pixels_are_the_authors_sigmoid_and_zero_background():
   d_unit = networks.discriminator("infogan", width=8, fc_width=32, unit_pixels=True)
   dv = d_signed.init(jax.random.key(3), x, train=False)
   np.testing.assert_allclose(d_unit.apply(dv, x, train=False), d_signed.apply(dv, (x + 1) / 2, train=False), rtol=1e-6)
-  c = ml_collections.ConfigDict({"weight_init": "normal", "pixel_range": "unit"})
+  c = ml_collections.ConfigDict({"weight_init": "normal", "pixel_range": "unit", "leak": 0.1})
   assert common.infogan_network_options(c, pixels=True)["unit_pixels"] is True
   assert "unit_pixels" not in common.infogan_network_options(c)  # Q's head reads D's features, not pixels
   c.pixel_range = "bytes"

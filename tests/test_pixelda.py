@@ -158,7 +158,7 @@ def test_the_default_config_is_the_released_mnist_m_one_and_cpu_only_shrinks_it(
   sizes = ("model.width", "pixelda.blocks", "pixelda.d_width", "num_steps")
   flat = lambda cfg: {k: v for k, v in _flatten(cfg.to_dict()).items() if k not in sizes}  # noqa: E731
   assert flat(c) == flat(cpu)
-  with pytest.raises(ValueError, match="takes no argument or cpu, got 'gpu'"):
+  with pytest.raises(ConfigError, match=r"unknown configs/pixelda.py argument 'gpu'; valid: \(no argument\), cpu"):
     load_config("pixelda.py", "gpu")
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from ganjax import parallel, stabilizers
 from ganjax.algorithms import gan
-from ganjax.data import sources
+from ganjax.data import builtin
 
 
 class ImagePool:
@@ -103,7 +103,7 @@ def test_fixed_rows_fill_then_serve_half_the_batch_from_the_history():
 def _gan_setup(config_of, replay_size):
   c = config_of("gan.py")
   c.gan.replay_size, c.gan.replay_fraction = replay_size, 0.5
-  images = sources.digits().get(np.arange(c.batch_size))["image"]
+  images = builtin.digits().get(np.arange(c.batch_size))["image"]
   batch = {"image": jnp.asarray(jax.image.resize(images, (len(images), 8, 8, 1), "bilinear"))}
   return c, gan.init(c, jax.random.key(0), batch), batch
 
@@ -125,7 +125,7 @@ def test_a_method_starts_with_an_empty_memory_and_d_first_sees_fresh_fakes(confi
 def test_the_memory_rows_are_sharded_and_its_fill_level_replicated(config_of):
   c, state, batch = _gan_setup(config_of, 16)
   mesh = parallel.make_mesh(4)
-  shardings = parallel.state_shardings(jax.eval_shape(lambda: state), mesh, gan.SHARDED_EXTRA)
+  shardings = parallel.state_shardings(jax.eval_shape(lambda: state), mesh, gan.METHOD.sharded_extra)
   assert shardings.extra["replay"].spec == jax.sharding.PartitionSpec("data")
   assert shardings.extra[stabilizers.REPLAY_FILLED].spec == jax.sharding.PartitionSpec()
 

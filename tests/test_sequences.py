@@ -245,19 +245,19 @@ def test_bad_sequence_input_is_one_line(tmp_path, config_of):
   vocab.write_text("the\ncat\nsat\non\nmat\n.\n")
   with pytest.raises(DataError, match="'dog' .* is not in the vocabulary"):
     data_seq.corpus(str(ROOT / "tests" / "data" / "corpus.txt"), 100, 12, str(vocab))
-  from ganjax import train
+  from ganjax.run import Run
 
   c = config_of("textgan.py")
   c.model.seq_len = 5  # shorter than the data's sequences
   with pytest.raises(DataError, match="longer than model.seq_len=5"):
-    train.Run(c, tmp_path / "run")
+    Run(c, tmp_path / "run")
   c = config_of("seqgan.py")
   c.data.name = "digits"
   with pytest.raises(DataError, match="trains on token sequences"):
-    train.Run(c, tmp_path / "run2")
+    Run(c, tmp_path / "run2")
   c.data.name = "oracle:x"
   with pytest.raises(DataError, match="integer seed"):
-    train.Run(c, tmp_path / "run3")
+    Run(c, tmp_path / "run3")
 
 
 def test_discriminator_diagnostic_reports_held_out_accuracy(tmp_path, config_of, capsys):
@@ -300,14 +300,17 @@ def test_discriminator_diagnostic_reports_held_out_accuracy(tmp_path, config_of,
 def test_seqgan_phases_compile_once_each_and_resume_bitwise_across_them(tmp_path, config_of, monkeypatch):
   """Algorithm 1's three phases by step (MLE, D, adversarial), one program each; a run stopped in the
   D phase resumes into the adversarial one bitwise equal to a straight run."""
+  import dataclasses
+
   import jax
 
-  from ganjax import train
+  from ganjax import algorithms, train
 
   assert [seqgan.phase(config_of("seqgan.py"), s) for s in range(4)] == ["pretrain_g", "pretrain_d", "adversarial", "adversarial"]
   traced = []
-  step = seqgan.train_step
-  monkeypatch.setattr(seqgan, "train_step", lambda *a: traced.append(a[3]) or step(*a))
+  step = seqgan.train_step  # the loop reads the record: the traced step goes into a copy of it
+  monkeypatch.setitem(algorithms.ALGORITHMS, "seqgan",
+                      dataclasses.replace(seqgan.METHOD, train_step=lambda *a: traced.append(a[3]) or step(*a)))
   c = config_of("seqgan.py", steps=4)
   c.checkpoint_every = 100
   straight = train.train(c, tmp_path / "straight")

@@ -14,7 +14,7 @@ import pytest
 from ganjax import algorithms, losses, stabilizers
 from ganjax.algorithms import gan
 from ganjax.algorithms.common import sample_latent
-from ganjax.data import sources
+from ganjax.data import builtin
 from ganjax.errors import ConfigError
 from ganjax.networks import dcgan
 from ganjax.networks.layers import VirtualBatchNorm
@@ -24,7 +24,7 @@ def setup(config_of, name="gan.py", **overrides):
   c = config_of(name)
   for k, v in overrides.items():
     (c.gan if k in c.gan else c)[k] = v
-  images = sources.digits().get(np.arange(c.batch_size * c.gan.d_steps))["image"]
+  images = builtin.digits().get(np.arange(c.batch_size * c.gan.d_steps))["image"]
   if c.data.image_size:
     images = jax.image.resize(images, (len(images), 8, 8, 1), "bilinear")
   batch = {"image": jnp.asarray(images)}
@@ -132,7 +132,7 @@ def test_unrolled_generator_descends_f_K_the_value_at_the_unrolled_discriminator
     c.gan.loss = "minimax"
     c.unrolled.steps, eta = 2, 0.5
     c.optim.d = ml_collections.ConfigDict({"name": "sgd", "lr": eta, "momentum": 0.0, "grad_clip": 0.0})
-    real = jnp.asarray(sources.mixture("ring8", 0).get(np.arange(c.batch_size))["image"], jnp.float64)
+    real = jnp.asarray(builtin.mixture("ring8", 0).get(np.arange(c.batch_size))["image"], jnp.float64)
     state = _to64(unrolled_gan.init(c, jax.random.key(0), {"image": real}))
     key = jax.random.key(3)
     k_d = jax.random.split(jax.random.fold_in(key, 0), 1)[0]
@@ -183,7 +183,7 @@ def test_d_takes_one_plain_step_on_eq_1_whatever_k(config_of, optimizer):
   c.optim.d = ml_collections.ConfigDict({"name": "sgd", "lr": lr, "momentum": 0.0, "grad_clip": 0.0}
                                         if optimizer == "sgd" else {"name": "adam", "lr": lr, "b1": 0.5, "b2": 0.999,
                                                                     "eps": eps, "grad_clip": 0.0})
-  real = jnp.asarray(sources.mixture("ring8", 0).get(np.arange(c.batch_size))["image"])
+  real = jnp.asarray(builtin.mixture("ring8", 0).get(np.arange(c.batch_size))["image"])
   state = unrolled_gan.init(c, jax.random.key(0), {"image": real})
   key = jax.random.key(4)
   new, _ = jax.jit(unrolled_gan.train_step)(state, {"image": real}, key)
@@ -229,7 +229,7 @@ def _gman(config_of, n, softness=0.0):
 
   c = config_of("gman.py")
   c.gman.num_discriminators, c.gman.softness = n, softness
-  batch = {"image": jnp.asarray(jax.image.resize(sources.digits().get(np.arange(c.batch_size))["image"],
+  batch = {"image": jnp.asarray(jax.image.resize(builtin.digits().get(np.arange(c.batch_size))["image"],
                                                  (c.batch_size, 8, 8, 1), "bilinear"))}
   return c, gman.init(c, jax.random.key(0), batch), batch
 
@@ -243,7 +243,7 @@ def test_ensemble_members_are_independent_and_g_faces_their_soft_mean(config_of,
 
   c = config_of("gman.py", "ring8")
   c.gman.num_discriminators, c.gman.softness = 3, softness
-  batch = {"image": jnp.asarray(sources.mixture("ring8", 0).get(np.arange(c.batch_size))["image"])}
+  batch = {"image": jnp.asarray(builtin.mixture("ring8", 0).get(np.arange(c.batch_size))["image"])}
   state = gman.init(c, jax.random.key(0), batch)
   kernel = jax.tree.leaves(state.d.params)[-1]
   assert kernel.shape[0] == 3 and not np.allclose(kernel[0], kernel[1])  # each member from its own initialisation
@@ -385,24 +385,24 @@ def test_spectral_norm_takes_one_power_iteration_per_discriminator_update(config
     ("gan.py", {"gan.d_virtual_batch_norm": 4}, "d_virtual_batch_norm needs model.discriminator in"),
 ])
 def test_refused_combinations_stop_with_one_line(config_of, config, overrides, message):
-  from ganjax import train
+  from ganjax.run import validate
 
   name, _, arg = config.partition(":")
   c = config_of(name, arg or None)
   c.update_from_flattened_dict(overrides)
   with pytest.raises(ConfigError, match=message) as e:
-    train.validate(c)
+    validate(c)
   assert "\n" not in str(e.value)
 
 
 def test_gan_settings_on_a_method_that_is_not_adversarial_are_an_error(config_of):
-  from ganjax import train
+  from ganjax.run import validate
 
   c = config_of("vae.py")
   assert "gan" not in c  # the VAE's config has no adversarial block at all ...
   c.gan = ml_collections.ConfigDict({"ema_decay": 0.9})
   with pytest.raises(ConfigError, match="algorithm 'vae' is not adversarial"):  # ... and is refused one
-    train.validate(c)
+    validate(c)
 
 
 def test_a_step_that_skips_a_switched_on_stabilizer_is_refused(config_of):
@@ -422,9 +422,9 @@ def test_a_step_that_skips_a_switched_on_stabilizer_is_refused(config_of):
 @pytest.mark.parametrize("config,algorithm,block", [("vae.py", "gan", "gan"), ("gan.py", "infogan", "info"),
                                                     ("gan.py", "unrolled_gan", "unrolled")])
 def test_a_method_on_a_config_without_its_block_is_one_line(config_of, config, algorithm, block):
-  from ganjax import train
+  from ganjax.run import validate
 
   c = config_of(config)
   c.algorithm = algorithm
   with pytest.raises(ConfigError, match=f"algorithm '{algorithm}' reads config.{block}, which this config lacks"):
-    train.validate(c)
+    validate(c)

@@ -19,6 +19,7 @@ from ganjax import state as state_lib
 from ganjax.data import augment, builtin
 from ganjax.data.base import from_arrays
 from ganjax.errors import DataError
+from ganjax.run import Run
 
 
 # ---------------------------------------------------------------- four players, two streams: CycleGAN
@@ -66,7 +67,7 @@ def test_four_players_two_streams_resume_bitwise_after_sigterm(tmp_path, devices
 
 def test_unpaired_streams_are_shuffled_and_positioned_on_their_own(tmp_path):
   c = cycle_config(4)
-  run = train.Run(c, tmp_path, restore=False)
+  run = Run(c, tmp_path, restore=False)
   first = run.next_batch()
   a, b = np.asarray(first["a"]["image"]), np.asarray(first["b"]["image"])
   assert a.shape == b.shape and not np.array_equal(a, b)  # two domains, each its own order
@@ -123,7 +124,7 @@ def _bigram_step(state, batch, key):
   return state.replace(step=state.step + 1).with_players(lm=state.lm.update(grads)), {"lm/nll": loss}
 
 
-algorithms.register("tiny_bigram", types.SimpleNamespace(init=_bigram_init, train_step=_bigram_step))
+algorithms.register("tiny_bigram", algorithms.Method(init=_bigram_init, train_step=_bigram_step))
 
 
 def test_token_sequences_train_a_tiny_language_model(tmp_path):
@@ -207,7 +208,7 @@ def test_blend_is_mnist_m_and_cyclegan_refuses_an_identity_loss_across_channel_c
   c.data.streams.a = "digits"  # one-domain data: its grey "image"s are domain A
   c.compilation_cache = ""
   with pytest.raises(DataError, match="A has 1 channels and B 3; set --config.cyclegan.identity_weight=0"):
-    train.Run(c, tmp_path)
+    Run(c, tmp_path)
 
 
 def test_random_crop_and_flip_cut_both_sides_alike_and_do_not_depend_on_processes():

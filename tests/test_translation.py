@@ -15,6 +15,7 @@ from ganjax import train
 from ganjax.algorithms import pix2pix
 from ganjax.errors import ConfigError
 from ganjax.networks.patchgan import PatchGAN, receptive_field
+from ganjax.run import Run
 
 
 def loop_step(c, workdir):
@@ -24,7 +25,7 @@ def loop_step(c, workdir):
   passed in is donated, the copy is not."""
   from ganjax import xla
 
-  run = train.Run(c, workdir)
+  run = Run(c, workdir)
   fns = {}
 
   def step(state, batch):
@@ -229,7 +230,7 @@ def test_translate_mode_converts_inputs_as_the_released_loader_and_says_so(tmp_p
 
   from PIL import Image
 
-  from ganjax import evaluation, sampling
+  from ganjax import sampling
 
   (tmp_path / "in").mkdir()
   rng = np.random.default_rng(0)
@@ -241,7 +242,7 @@ def test_translate_mode_converts_inputs_as_the_released_loader_and_says_so(tmp_p
                         state=None, checkpoints=SimpleNamespace(close=lambda: None))
   monkeypatch.setattr(sampling, "trained_translator", lambda config, workdir, direction: (run, lambda s, x, k: x, "a"))
   spec = SimpleNamespace(train=SimpleNamespace(element_spec={"a": ((8, 8, 1), np.float32)}))
-  monkeypatch.setattr(evaluation, "side_split", lambda run, side: (spec, "a"))
+  monkeypatch.setattr(sampling, "side_split", lambda run, side: (spec, "a"))
   paths = sampling.translate_files(None, tmp_path, str(tmp_path / "in"), str(tmp_path / "out"))
   assert capsys.readouterr().out.strip().splitlines() == [
       "translate: converted 3 of 4 images to the model's 8 x 8 grey input (RGB, then luma, bicubic resize): "
@@ -463,17 +464,17 @@ def test_srgan_default_data_holds_detail_its_inputs_lack():
   enlarged to 32 x 32, which bicubic restores to above 25 dB."""
   from tiny import load_config
 
-  from ganjax.data import sources
+  from ganjax.data import builtin, derived
 
   c = load_config("srgan.py")
   assert (c.data.name, c.data.image_size, c.data.get("sr_factor", 4)) == ("downsampled:fonts", 32, 4)
 
   def bicubic_psnr(images):
-    back = sources.bicubic(sources.bicubic(images, 8, 8), 32, 32)
+    back = derived.bicubic(derived.bicubic(images, 8, 8), 32, 32)
     return 10 * np.log10(4.0 / np.mean((back - images) ** 2))  # peak-to-peak 2 in [-1, 1]
 
-  assert bicubic_psnr(sources.font_digits(100, 32).get(np.arange(100))["image"]) < 20
-  assert bicubic_psnr(sources.digits(32).get(np.arange(100))["image"]) > 25
+  assert bicubic_psnr(builtin.font_digits(100, 32).get(np.arange(100))["image"]) < 20
+  assert bicubic_psnr(builtin.digits(32).get(np.arange(100))["image"]) > 25
 
 
 def test_texture_loss_is_enhancenets_gram_distance_on_patches():

@@ -7,13 +7,13 @@ import pytest
 
 from ganjax import losses
 from ganjax.algorithms import vae
-from ganjax.data import sources
+from ganjax.data import builtin
 
 
 def setup(config_of, arg=None):
   c = config_of("vae.py", arg)
   c.batch_size = 64
-  batch = {"image": jnp.asarray(sources.digits().get(np.arange(c.batch_size))["image"])}
+  batch = {"image": jnp.asarray(builtin.digits().get(np.arange(c.batch_size))["image"])}
   return c, vae.init(c, jax.random.key(0), batch), batch
 
 

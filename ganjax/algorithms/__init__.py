@@ -1,49 +1,46 @@
 """Methods, chosen by `config.algorithm`: a name of the plain dict `ALGORITHMS` below, an importable
 module (`my_project.my_gan`) or a Python file (`/path/to/my_gan.py`, any name ending in .py or
-holding a /) that has this interface.
+holding a /) that defines a method's record, `METHOD`.
 
-A method is one module. The loop (`ganjax.train`) knows methods only through this interface, never
-by name: a fork (a copy of gan.py with its own train_step, say) behaves exactly like the module it
-was copied from, whether registered under a new name or named by its module or file.
+A method is one module that ends with one record, `METHOD = Method(...)` (`ganjax.algorithms.method`).
+The loop (`ganjax.train`), evaluation, pictures, the benchmark and the AIS tool know a method only
+through its record, never by name: a fork (a copy of gan.py with its own train_step, say) behaves
+exactly like the module it was copied from, whether registered under a new name or named by its
+module or file. Everything a method may offer, each part None when it lacks it:
 
-Required (`Method`):
-  init(config, key, example_batch) -> TrainState     the players (`ganjax.state`), each with its optax
-                                                     state from `config.optim.<player>`, and extras
-  train_step(state, batch, key) -> (state, metrics)  one step; metrics are scalars named "<player>/..."
+  METHOD = Method(
+      init=init,                       # (config, key, example_batch) -> TrainState: the players, each
+                                       #   with its optax state from config.optim.<player>, and extras
+      train_step=train_step,           # (state, batch, key) -> (state, metrics "<player>/...")
+      sampler=Sampler(generate,        # (state, key, n, z=None) -> samples: grids, sample quality
+                      generate_labeled=None,   # (state, key, n) -> (samples, labels): class accuracy
+                      grids=None,              # (state, key, test) -> {name: (images, columns)}
+                      density_decoder=False),  # generate(state, None, n, z) a continuous map of
+                                               #   z ~ N(0, I) alone: AIS applies (ganjax.likelihood)
+      translator=Translator(translate,         # (state, x, key): A -> B, scored against the pairs
+                            translate_back=None),  # (state, y, key): B -> A, with cycle errors
+      classifier=Classifier(predict_class,     # (state, x) -> classes, scored on held-out labels
+                            matching="identity"),  # | "hungarian" (clusters mapped to the labels)
+      encoder=Encoder(encode,                  # (state, x) -> codes: linear / 1-NN probes
+                      reconstruct=None),       # (state, x) -> G(E(x)): pictures, class accuracy
+      evaluate=None,                   # (state, x, key) -> {name: (B,)} on held-out data: test/<name>
+      likelihood=Likelihood(decoder_log_likelihood, ais_targets, iwae_bound=None),  # its own p(x | z)
+      adversarial=None,                # stabilizers.Adversarial(...): the `gan` block's stabilizers
+                                       #   apply as far as it declares (stabilizers.check)
+      phase=None,                      # (config, step) -> hashable: one program per phase, called as
+                                       #   train_step(state, batch, key, phase); every phase returns
+                                       #   the same metric keys (zeros where a phase has none)
+      rows_per_step=None,              # (config) -> rows per stream and step (default batch_size)
+      example_batch=None,              # (config, train) -> what init sees (default: two rows each)
+      check=None,                      # (config): its config errors, before anything is built
+      bench=Bench(config=None, step_tokens=None, part=None),  # what ganjax.bench times beyond the step
+      config_block=<derived>,          # config.<block> it reads: a built-in method's module name
+      sharded_extra=<derived>)         # state.extra split over the devices: the replay memory
+                                       #   for an adversarial method
 
-Optional, looked up with `hasattr` (a method without one simply lacks that feature):
-
-  | hook / attribute                        | what the loop does with it                                     |
-  |-----------------------------------------|----------------------------------------------------------------|
-  | generate(state, key, n, z=None)         | samples: sample grids, sample-quality metrics, --mode=sample   |
-  | rows_per_step(config) -> int            | data rows one step reads per stream (default config.batch_size) |
-  | phase(config, step) -> hashable         | training phases (pre-training, adversarial): the loop compiles |
-  |                                         | one program per phase and calls train_step(state, batch, key,  |
-  |                                         | phase) with the phase as a Python value                        |
-  | example_batch(config, train) -> batch   | what init sees of the data (default: two rows of each stream)  |
-  | check(config)                           | config errors, before anything is built                        |
-  | ADVERSARIAL (stabilizers.Adversarial)   | the method is adversarial: the `gan` block's stabilizers apply |
-  |                                         | as far as it declares (`stabilizers.check`)                    |
-  | SHARDED_EXTRA (names in state.extra)    | extras whose rows are split over the devices (a replay memory) |
-  | CONFIG_BLOCK (name)                     | its own config block (`config.<name>`), named in errors        |
-  | encode(state, x), reconstruct(state, x) | linear probes on the codes at evaluation; reconstructions      |
-  |                                         | (--mode=sample) and the classifier's accuracy on them          |
-  | evaluate(state, x, key) -> {name: (B,)} | per-example metrics on held-out data (the VAE's ELBO)          |
-  | generate_labeled(state, key, n)         | (samples, requested labels): class accuracy at evaluation      |
-  | predict_class(state, x), CLASS_MATCHING | "identity" | "hungarian" accuracy of its class predictions    |
-  |                                         | (with streams "source" and "target": on each domain's held-out |
-  |                                         | images, source/ and target/test_accuracy)                      |
-  | sample_grids(state, key, test)          | {name: (images, columns)}: extra pictures of --mode=sample     |
-  | translate(state, x, key)                | image-to-image: A images -> B; evaluation scores it against    |
-  |                                         | the held-out pairs (`ganjax.metrics.translation`)              |
-  | translate_back(state, y, key)           | B images -> A (CycleGAN's F): scored the same way, with the    |
-  |                                         | cycle reconstructions; --mode=translate --direction=BtoA       |
-  | DENSITY_DECODER = True                  | generate(state, None, n, z) is a continuous map of z ~ N(0, I) |
-  |                                         | alone: AIS log-likelihoods apply (`ganjax.metrics.ais`)        |
-  | bench_config(config) -> config          | `ganjax.bench` times this config's step (a steady state past   |
-  |                                         | pre-training: SeqGAN's adversarial step)                       |
-  | step_tokens(config) -> {name: count}    | `ganjax.bench` reports <name>_tokens_per_s of the step         |
-  | bench_part(config) -> (name, fn, count) | `ganjax.bench` times fn(state, batch, key) alone: <name>_ms    |
+An unknown or misspelled part is a one-line ConfigError naming the valid ones; `Method`'s and each
+part's docstring says more. A module named by `config.algorithm` (a path or `pkg.module`) must
+define METHOD; `register(name, method)` adds a record under a name.
 
 Data: a batch is `{"image": ...}` (plus "label" where the data has labels) for one stream, or
 `{stream: {...}}` for the named streams of `config.data.streams` (`ganjax.data`). Domain adaptation
@@ -63,44 +60,39 @@ import importlib.util
 import os
 import sys
 import traceback
-from typing import Protocol
+
+import numpy as np
 
 from ganjax.algorithms import (acgan, ae, ali, bgan, bgan_tokens, cartoongan, cgan, cyclegan, dann, discogan, dtn,
                                ebgan, gan, gman, gsgan, infogan, pix2pix, pixelda, seqgan, sgan, simgan, srgan,
                                textgan, unrolled_gan, vae)
+from ganjax.algorithms.method import Bench, Classifier, Encoder, Likelihood, Method, Sampler, Translator  # noqa: F401
 from ganjax.errors import ConfigError, choose
 
+ALGORITHMS = {"gan": gan.METHOD, "unrolled_gan": unrolled_gan.METHOD, "gman": gman.METHOD, "ebgan": ebgan.METHOD,
+              "bgan": bgan.METHOD, "cgan": cgan.METHOD, "acgan": acgan.METHOD, "infogan": infogan.METHOD,
+              "sgan": sgan.METHOD, "ali": ali.METHOD, "vae": vae.METHOD, "ae": ae.METHOD,
+              "pix2pix": pix2pix.METHOD, "cyclegan": cyclegan.METHOD, "discogan": discogan.METHOD,
+              "srgan": srgan.METHOD, "cartoongan": cartoongan.METHOD, "dann": dann.METHOD,
+              "simgan": simgan.METHOD, "pixelda": pixelda.METHOD, "dtn": dtn.METHOD,
+              "seqgan": seqgan.METHOD, "gsgan": gsgan.METHOD, "textgan": textgan.METHOD,
+              "bgan_tokens": bgan_tokens.METHOD}
 
-class Method(Protocol):
-  def init(self, config, key, example_batch): ...
-
-  def train_step(self, state, batch, key): ...
-
-
-ALGORITHMS = {"gan": gan, "unrolled_gan": unrolled_gan, "gman": gman, "ebgan": ebgan, "bgan": bgan, "cgan": cgan,
-              "acgan": acgan, "infogan": infogan, "sgan": sgan, "ali": ali, "vae": vae, "ae": ae,
-              "pix2pix": pix2pix, "cyclegan": cyclegan, "discogan": discogan,
-              "srgan": srgan, "cartoongan": cartoongan, "dann": dann,
-              "simgan": simgan, "pixelda": pixelda, "dtn": dtn,
-              "seqgan": seqgan, "gsgan": gsgan, "textgan": textgan, "bgan_tokens": bgan_tokens}
-
-
-REQUIRED = ("init", "train_step")
+_GANJAX = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 _FROM_FILES = {}  # real path -> module: a file is executed once, so its jitted functions stay the same objects
 
 
-def get(name: str):
-  """The method `name` names: a registered name, a module path or a .py file (see above)."""
+def get(name: str) -> Method:
+  """The record of the method `name` names: a registered name, a module path or a .py file (see above)."""
   as_file = name.endswith(".py") or "/" in name or os.sep in name
   if name in ALGORITHMS or not (as_file or "." in name):
     return choose("algorithm", name, ALGORITHMS)  # an unknown plain name lists the valid ones
   module = _from_file(name) if as_file else _from_module(name)
-  missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
-  if missing:
-    raise ConfigError(f"algorithm {name!r} lacks {' and '.join(missing)}: a method module defines "
-                      "init(config, key, example_batch) and train_step(state, batch, key) "
-                      "(ganjax/algorithms/__init__.py lists the optional hooks)")
-  return module
+  method = vars(module).get("METHOD")
+  if not isinstance(method, Method):
+    raise ConfigError(f"algorithm {name!r} defines no METHOD: end the module with METHOD = Method(init=..., "
+                      "train_step=...) (from ganjax.algorithms.method import Method; its docstring lists the parts)")
+  return method
 
 
 def _from_module(name: str):
@@ -139,30 +131,44 @@ def _from_file(name: str):
 def _load_error(name: str, e: Exception) -> ConfigError:
   where = ""
   if not isinstance(e, SyntaxError) and e.__traceback__ is not None:  # a SyntaxError names its line itself
-    frame = traceback.extract_tb(e.__traceback__)[-1]
+    frames = traceback.extract_tb(e.__traceback__)
+    # the method's own line, not ganjax's: a record refused by `Method` names the line that built it
+    own = [f for f in frames if not os.path.realpath(f.filename).startswith(_GANJAX)]
+    frame = (own or frames)[-1]
     where = f" ({frame.filename}, line {frame.lineno})"
   return ConfigError(f"cannot load algorithm {name!r}: {type(e).__name__}: {e}{where}")
 
 
-def register(name: str, module):
-  """Adds a method (a module, or any object with the interface above) under `name`."""
-  ALGORITHMS[name] = module
+def register(name: str, method: Method):
+  """Adds a method's record under `name`."""
+  if not isinstance(method, Method):
+    raise ConfigError(f"register({name!r}, ...) takes a method's record, Method(init=..., train_step=...), "
+                      f"not {type(method).__name__}")
+  ALGORITHMS[name] = method
 
 
-def rows_per_step(method, config) -> int:
-  return method.rows_per_step(config) if hasattr(method, "rows_per_step") else config.batch_size
+def rows_per_step(method: Method, config) -> int:
+  return method.rows_per_step(config) if method.rows_per_step is not None else config.batch_size
 
 
-def check(method, config):
+def example_batch(method: Method, config, train):
+  """What init sees of the data: the method's `example_batch`, else two rows of each stream
+  (`train`: the training Source, or {stream: Source})."""
+  if method.example_batch is not None:
+    return method.example_batch(config, train)
+  return {name: t.get(np.arange(2)) for name, t in train.items()} if isinstance(train, dict) else train.get(np.arange(2))
+
+
+def check(method: Method, config):
   """The blocks the method reads are there; the method's own config errors; then those of the
   stabilizers it would be given."""
   from ganjax import stabilizers
 
-  needs = ((getattr(method, "CONFIG_BLOCK", None),) + (("gan",) if hasattr(method, "ADVERSARIAL") else ()))
+  needs = (method.config_block,) + (("gan",) if method.adversarial is not None else ())
   for block in filter(None, needs):
     if block not in config:
       raise ConfigError(f"algorithm {config.algorithm!r} reads config.{block}, which this config lacks "
                         f"(start from the method's own config file in configs/)")
-  if hasattr(method, "check"):
+  if method.check is not None:
     method.check(config)
-  stabilizers.check(config, getattr(method, "ADVERSARIAL", None), config.algorithm)
+  stabilizers.check(config, method.adversarial, config.algorithm)

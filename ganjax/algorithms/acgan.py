@@ -21,11 +21,9 @@ from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms import cgan
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player
+from ganjax.algorithms.method import Method
 
 ADVERSARIAL = stabilizers.Adversarial()
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
-example_batch = cgan.example_batch
-generate, generate_labeled, sample_grids = cgan.generate, cgan.generate_labeled, cgan.sample_grids
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
@@ -88,3 +86,6 @@ def classify(state, images):
   """D's class prediction for images (its auxiliary classifier)."""
   return jnp.argmax(state.d(images)[:, 1:], axis=-1)
 
+
+METHOD = Method(init=init, train_step=train_step, sampler=cgan.METHOD.sampler, adversarial=ADVERSARIAL,
+                example_batch=cgan.example_batch, config_block=None)  # G, its samples and data are cGAN's

@@ -14,7 +14,7 @@ networks are `ganjax.networks.autoencoder.Autoencoder` with a `model.latent_dim`
 
 Not a generative model by itself: `generate` decodes codes drawn from a diagonal Gaussian fitted to
 the codes of the training batches (running moments kept in the state), for the sample grids and
-the evaluation suite. It declares no DENSITY_DECODER: training puts no prior on the codes, so the
+the evaluation suite. Its sampler is no density decoder: training puts no prior on the codes, so the
 N(0, I) codes AIS (`ganjax.metrics.ais`) integrates over are not what the decoder was trained to
 decode, and a "log p(x)" of them would be the likelihood of no model; AIS refuses the autoencoder.
 `--mode=sample` also writes `reconstructions.png`: rows of corrupted input, reconstruction, clean input.
@@ -29,10 +29,10 @@ import optax
 
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, grad_norm, to_unit
+from ganjax.algorithms.method import Encoder, Method, Sampler
 from ganjax.errors import choose
 from ganjax.networks.autoencoder import Autoencoder
 
-CONFIG_BLOCK = "ae"  # its own config block, config.ae
 
 NOISES = ("none", "gaussian", "masking", "salt_pepper", "uniform_mix")
 
@@ -130,3 +130,7 @@ def sample_grids(state, key, test):
   noisy = corrupt(to_unit(x), cfg.ae.noise, cfg.ae.noise_level, key) * 2.0 - 1.0
   rec = _decode(state, state.ae(noisy)[0])
   return {"reconstructions": (jnp.concatenate([jnp.clip(noisy, -1, 1), rec, x]), len(x))}
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, grids=sample_grids),
+                encoder=Encoder(encode, reconstruct), evaluate=evaluate)

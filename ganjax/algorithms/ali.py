@@ -28,14 +28,13 @@ from ganjax import losses, networks, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm, init_player,
                                       mean_prob, sample_latent)
+from ganjax.algorithms.method import Encoder, Method, Sampler
 from ganjax.networks.layers import JointDiscriminator
 
-CONFIG_BLOCK = "ali"  # its own config block, config.ali
 ADVERSARIAL = stabilizers.Adversarial(generators=("g", "e"), objective=False, features=False, penalty=False, why={
     "objective": "its loss is ALI's own (Eq. 1-2, G and E on the swapped labels)",
     "features": "D scores (x, z) pairs, and G and E train jointly on them",
     "penalty": "D scores (x, z) pairs; a penalty on pairs is not implemented"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def _networks(config, shape):
@@ -111,9 +110,6 @@ def train_step(state, batch, key):
   return stab.finish(state, {"g": g, "e": e, "d": d}, metrics)
 
 
-DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
-
-
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
   return stabilizers.sampler(state)(z)
@@ -138,3 +134,8 @@ def sample_grids(state, key, test):
   rec = reconstruct(state, x)
   rows = [t for i in range(0, len(x), 10) for t in (x[i:i + 10], rec[i:i + 10])]
   return {"reconstructions": (jnp.concatenate(rows), 10)}
+
+
+METHOD = Method(init=init, train_step=train_step,
+                sampler=Sampler(generate, grids=sample_grids, density_decoder=True),
+                encoder=Encoder(encode, reconstruct), evaluate=evaluate, adversarial=ADVERSARIAL)

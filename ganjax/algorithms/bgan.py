@@ -28,13 +28,12 @@ import jax.numpy as jnp
 from ganjax import losses, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, mean_prob, sample_latent, to_unit
+from ganjax.algorithms.method import Method, Sampler
 from ganjax.errors import ConfigError
 
-CONFIG_BLOCK = "bgan"  # its own config block, config.bgan
 ADVERSARIAL = stabilizers.Adversarial(objective=False, features=False, why={
     "objective": "its generator loss is the importance-weighted policy gradient of Eq. 10",
     "features": "G's samples are discrete: no gradient reaches G through them"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def _networks(config, sample_shape):
@@ -125,3 +124,6 @@ def generate(state, key, n: int, z=None):
   k1, k2 = jax.random.split(key) if key is not None else (None, jax.random.key(0))
   z = sample_latent(k1, n, state.config.model) if z is None else z
   return draw(stabilizers.sampler(state)(z), k2, 1)[0] * 2.0 - 1.0
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate), adversarial=ADVERSARIAL)

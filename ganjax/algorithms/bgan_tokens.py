@@ -24,17 +24,14 @@ from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import bgan, gsgan, sequences
 from ganjax.algorithms.common import grad_norm, mean_prob, sample_latent
+from ganjax.algorithms.method import Method
 from ganjax.errors import ConfigError
-
-CONFIG_BLOCK = "bgan"
-example_batch = sequences.example_batch
-generate, evaluate = gsgan.generate, gsgan.evaluate  # g(x | z) drawn token by token; NLL given one z
 
 
 def check(config):
   if config.bgan.num_samples < 2:
     raise ConfigError(f"bgan.num_samples must be >= 2 (the weights are normalised over them), got {config.bgan.num_samples}")
-  if config.bgan.get("pretrain_g_steps", 0) < 0:
+  if config.bgan.pretrain_g_steps < 0:
     raise ConfigError("bgan.pretrain_g_steps must be >= 0")
   sequences.require_latent(config)
   sequences.check_phase_optimizer("bgan", config.bgan)
@@ -50,15 +47,15 @@ def sequence_log_prob(apply_fn, params, tokens, z):
 
 
 def phase(config, step: int) -> str:
-  return sequences.pretraining_phase(config.bgan.get("pretrain_g_steps", 0), step)
+  return sequences.pretraining_phase(config.bgan.pretrain_g_steps, step)
 
 
 def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg = state.config
   g, d = state.g, state.d
   if phase == sequences.ADVERSARIAL_PHASE:  # the MLE phase's Adam state: fresh (default) or carried
-    g = sequences.phase_optimizer(g, state.step, state.config.bgan.get("pretrain_g_steps", 0),
-                                  state.config.bgan.get("adversarial_optimizer", "fresh"))
+    g = sequences.phase_optimizer(g, state.step, state.config.bgan.pretrain_g_steps,
+                                  state.config.bgan.adversarial_optimizer)
   m = cfg.bgan.num_samples
   real = batch["tokens"]
   n, length = real.shape
@@ -90,3 +87,8 @@ def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   g2, d2, metrics = sequences.mle_or_adversarial(phase, g, d,
                                                  lambda q: sequences.mle_loss(g.apply_fn, q, real, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics
+
+
+METHOD = Method(init=init, train_step=train_step,
+                sampler=gsgan.METHOD.sampler, evaluate=gsgan.evaluate,  # g(x | z) drawn token by token; NLL given one z
+                phase=phase, example_batch=sequences.example_batch, check=check, config_block="bgan")

@@ -30,17 +30,16 @@ import numpy as np
 from ganjax import losses, perceptual, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, domain, grad_norm, init_player
+from ganjax.algorithms.method import Method, Translator
 from ganjax.errors import ConfigError, DataError
 from ganjax.networks.patchgan import PatchGAN
 from ganjax.networks.resnet_generator import ResnetGenerator
 
-CONFIG_BLOCK = "cartoongan"
 ADVERSARIAL = stabilizers.Adversarial(
     features=False, d_layers=False, penalty=False,
     why={"features": "the PatchGAN sows no features to match",
          "d_layers": "its discriminator is a PatchGAN (ganjax.networks.patchgan)",
          "penalty": "its PatchGAN's batch norm mixes the samples"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def check(config):
@@ -120,3 +119,7 @@ def train_step(state, batch, key):
 def translate(state, x, key):
   """G(p): photos -> cartoons (batch norm in inference mode)."""
   return stabilizers.sampler(state)(x)
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate), adversarial=ADVERSARIAL,
+                example_batch=example_batch, check=check)

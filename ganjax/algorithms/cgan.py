@@ -19,10 +19,10 @@ import numpy as np
 from ganjax import data, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, one_hot_latent, sample_latent
+from ganjax.algorithms.method import Method, Sampler
 from ganjax.networks.layers import LabelConditioned
 
 ADVERSARIAL = stabilizers.Adversarial()
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def example_batch(config, train):
@@ -112,3 +112,8 @@ def class_rows(state, key, columns: int = 10):
 
 def sample_grids(state, key, test):
   return {"classes": (class_rows(state, key), 10)}
+
+
+METHOD = Method(init=init, train_step=train_step,
+                sampler=Sampler(generate, generate_labeled=generate_labeled, grids=sample_grids),
+                adversarial=ADVERSARIAL, example_batch=example_batch, config_block=None)

@@ -42,8 +42,8 @@ def generator_network(config, sample_shape, output_activation=None):
         if m.generator == "infogan"
         else {"width": m.width} if m.generator == "resnet" else {"hidden": tuple(m.g_hidden)})
   if m.generator == "salimans":  # model.weight_init: its hidden layers' (glorot, the code's | lecun)
-    kw.update(pixel_options(m), hidden_init=m.get("weight_init", "glorot"))
-  if m.get("g_batch_norm", False):  # BiGAN's MNIST generator: batch norm in the MLP's hidden layers
+    kw.update(pixel_options(m), hidden_init=m.weight_init)
+  if m.g_batch_norm:  # BiGAN's MNIST generator: batch norm in the MLP's hidden layers
     if m.generator != "mlp":
       raise ConfigError(f"model.g_batch_norm is the MLP generator's option; model.generator={m.generator!r} "
                         "has its own normalisation")
@@ -58,9 +58,9 @@ def infogan_network_options(m, leak: bool = True, pixels: bool = False) -> dict:
   """`model.weight_init`, `model.leak` and (`pixels`: G and D) `model.pixel_range` for the `infogan`
   networks (`ganjax.networks.infogan.INITS`; the leaky ReLUs' slope; "signed" or "unit" pixels inside
   the networks, `ganjax.networks.infogan.PIXEL_RANGES`), where the config sets them (InfoGAN's do)."""
-  out = {"weight_init": m.get("weight_init", "lecun")}
+  out = {"weight_init": m.weight_init}
   if leak:
-    out["leak"] = float(m.get("leak", 0.1))
+    out["leak"] = float(m.leak)
   if pixels:
     out.update(pixel_options(m))
   return out
@@ -70,7 +70,7 @@ def pixel_options(m) -> dict:
   """`model.pixel_range` for networks that can hold their authors' [0, 1] pixels inside (InfoGAN's,
   Salimans et al.'s): {"unit_pixels": True} for "unit" (G's sigmoid, D reading (x + 1) / 2; the
   pipeline stays [-1, 1] outside them), False for "signed" (`ganjax.networks.infogan.PIXEL_RANGES`)."""
-  name = m.get("pixel_range", "signed")
+  name = m.pixel_range
   choose("model.pixel_range", name, PIXEL_RANGES)
   return {"unit_pixels": name == "unit"}
 

@@ -37,16 +37,15 @@ import numpy as np
 from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, domain, grad_norm, init_player
+from ganjax.algorithms.method import Method, Translator
 from ganjax.errors import ConfigError, DataError
 from ganjax.networks.patchgan import PatchGAN
 from ganjax.networks.resnet_generator import ResnetGenerator
 
-CONFIG_BLOCK = "cyclegan"
 ADVERSARIAL = stabilizers.Adversarial(
     generators=("g", "f"), discriminators=("d_b", "d_a"), features=False, d_layers=False,
     why={"features": "the PatchGANs sow no features to match",
          "d_layers": "its discriminators are PatchGANs (ganjax.networks.patchgan), not common.discriminator_network"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def check(config):
@@ -135,3 +134,7 @@ def translate(state, x, key):
 def translate_back(state, y, key):
   """F(b): B images -> A."""
   return stabilizers.sampler(state, "f")(y)
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate, translate_back),
+                adversarial=ADVERSARIAL, example_batch=example_batch, check=check)

@@ -39,11 +39,10 @@ from ganjax import data
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation
 from ganjax.algorithms.common import compute_dtype, grad_norm, init_player
+from ganjax.algorithms.method import Classifier, Method
 from ganjax.errors import ConfigError, choose
 from ganjax.networks.adaptation import Extractor, Head
 
-CONFIG_BLOCK = "dann"
-CLASS_MATCHING = "identity"
 DOMAIN_HIDDEN = (100,)  # G_d: fully connected 100 - 1 (Sec. 5.2, Fig. 4)
 DOMAIN_AVERAGES = {"per_stream": "Eq. 18: the source rows' mean plus the target rows' mean",
                    "pooled": "the released Caffe code: one mean over the 2n concatenated rows"}
@@ -144,3 +143,7 @@ def logits(state, x):
 
 def predict_class(state, x):
   return jnp.argmax(logits(state, x), -1)
+
+
+METHOD = Method(init=init, train_step=train_step, classifier=Classifier(predict_class),
+                example_batch=example_batch, check=check)

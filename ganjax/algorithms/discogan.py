@@ -59,12 +59,11 @@ from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import (compute_dtype, discriminator_network, domain, grad_norm, init_player, select,
                                       to_unit)
+from ganjax.algorithms.method import Method, Translator
 from ganjax.errors import ConfigError, choose
 from ganjax.networks.autoencoder import Autoencoder
 
-CONFIG_BLOCK = "discogan"
 ADVERSARIAL = stabilizers.Adversarial(generators=("g", "f"), discriminators=("d_b", "d_a"))
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 DISTANCES = {"mse": lambda x, y: jnp.mean((x - y) ** 2), "l1": lambda x, y: jnp.mean(jnp.abs(x - y))}
 WEIGHTINGS = ("sum", "rate")  # Sec. 3.2's adv + w * L_CONST | the released (1 - r) * adv + r * L_CONST
 FEATURE_DISCRIMINATORS = ("mlp", "dcgan")  # the networks that sow their hidden blocks
@@ -234,3 +233,7 @@ def translate(state, x, key):
 def translate_back(state, y, key):
   """x_BA = G_BA(x_B)."""
   return stabilizers.sampler(state, "f")(y)[0]
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate, translate_back),
+                adversarial=ADVERSARIAL, example_batch=example_batch, check=check)

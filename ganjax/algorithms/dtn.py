@@ -41,18 +41,16 @@ from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation
 from ganjax.algorithms.common import compute_dtype, grad_norm, init_player, select
+from ganjax.algorithms.method import Classifier, Method, Translator
 from ganjax.errors import ConfigError
 from ganjax.networks.adaptation import ConvDiscriminator, Decoder
 
-CONFIG_BLOCK = "dtn"
-CLASS_MATCHING = "identity"
 ADVERSARIAL = stabilizers.Adversarial(
     objective=False, features=False, penalty=False, d_layers=False,
     why={"objective": "its discriminator is DTN's three-way classifier (Eq. 2-3), not a gan.loss",
          "features": "its discriminator sows no features to match",
          "penalty": "its discriminator's batch norm mixes the samples",
          "d_layers": "its discriminator is DTN's own (ganjax.networks.adaptation)"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def check(config):
@@ -159,3 +157,8 @@ def translate(state, x, key):
 
 def predict_class(state, x):
   return jnp.argmax(state.t(x), -1)
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate),
+                classifier=Classifier(predict_class), adversarial=ADVERSARIAL, example_batch=example_batch,
+                check=check)

@@ -22,15 +22,14 @@ import jax.numpy as jnp
 from ganjax import losses, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, generator_network, grad_norm, init_player, sample_latent
+from ganjax.algorithms.method import Method, Sampler
 from ganjax.errors import ConfigError
 from ganjax.networks.autoencoder import Autoencoder
 
 _ENERGY = "D is an autoencoder whose output is an energy (Eq. 1-2, 7)"
-CONFIG_BLOCK = "ebgan"  # its own config block, config.ebgan
 ADVERSARIAL = stabilizers.Adversarial(objective=False, features=False, penalty=False, d_layers=False, why={
     "objective": f"its loss is EBGAN's margin loss; {_ENERGY}", "features": _ENERGY, "penalty": _ENERGY,
     "d_layers": "its discriminator is the autoencoder of `ganjax.networks.autoencoder`"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def _networks(config, sample_shape):
@@ -93,9 +92,10 @@ def train_step(state, batch, key):
   return stab.finish(state, {"g": g, "d": d}, metrics)
 
 
-DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
-
-
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
   return stabilizers.sampler(state)(z)
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, density_decoder=True),
+                adversarial=ADVERSARIAL)

@@ -29,9 +29,9 @@ import jax
 from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, micro_batches, sample_latent
+from ganjax.algorithms.method import Method, Sampler
 
 ADVERSARIAL = stabilizers.Adversarial(d_steps=True)
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def rows_per_step(config) -> int:
@@ -97,11 +97,12 @@ def train_step(state, batch, key):
   return stab.finish(state, {"g": g, "d": d}, {**d_metrics, "g/loss": g_loss, "g/grad_norm": grad_norm(g_grads)})
 
 
-DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
-
-
 def generate(state, key, n: int, z=None):
   """n samples from G (batch norm in inference mode; the EMA weights when `gan.ema_decay` > 0);
   pass `z` to decode given latents."""
   z = sample_latent(key, n, state.config.model) if z is None else z
   return stabilizers.sampler(state)(z)
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, density_decoder=True),
+                adversarial=ADVERSARIAL, rows_per_step=rows_per_step)

@@ -21,13 +21,12 @@ import jax.numpy as jnp
 from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import discriminator_network, generator_network, grad_norm, init_player, sample_latent
+from ganjax.algorithms.method import Method, Sampler
 from ganjax.errors import ConfigError
 
-CONFIG_BLOCK = "gman"  # its own config block, config.gman
 ADVERSARIAL = stabilizers.Adversarial(features=False, penalty=False, why={
     "features": "its N discriminators have N feature layers (feature matching is not defined for the ensemble)",
     "penalty": "a penalty on the stacked ensemble is not implemented"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,9 +97,10 @@ def train_step(state, batch, key):
   return stab.finish(state, {"g": g, "d": d}, metrics)
 
 
-DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
-
-
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
   return stabilizers.sampler(state)(z)
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, density_decoder=True),
+                adversarial=ADVERSARIAL)

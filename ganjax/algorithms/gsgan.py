@@ -28,10 +28,8 @@ from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import sequences
 from ganjax.algorithms.common import grad_norm, mean_prob, sample_latent
+from ganjax.algorithms.method import Method, Sampler
 from ganjax.errors import ConfigError
-
-CONFIG_BLOCK = "gsgan"
-example_batch = sequences.example_batch
 
 
 def check(config):
@@ -59,15 +57,15 @@ def temperature(config, step):
 
 
 def phase(config, step: int) -> str:
-  return sequences.pretraining_phase(config.gsgan.get("pretrain_steps", 0), step)
+  return sequences.pretraining_phase(config.gsgan.pretrain_steps, step)
 
 
 def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg = state.config
   g, d = state.g, state.d
   if phase == sequences.ADVERSARIAL_PHASE:  # the MLE phase's Adam state: fresh (default) or carried
-    g = sequences.phase_optimizer(g, state.step, state.config.gsgan.get("pretrain_steps", 0),
-                                  state.config.gsgan.get("adversarial_optimizer", "fresh"))
+    g = sequences.phase_optimizer(g, state.step, state.config.gsgan.pretrain_steps,
+                                  state.config.gsgan.adversarial_optimizer)
   real_ids = batch["tokens"]
   n, length = real_ids.shape
   real = sequences.one_hot(real_ids, cfg.model.vocab_size)
@@ -110,3 +108,7 @@ def evaluate(state, x, key):
   on -log p(x) / T under the latent model: a single-sample estimate, not the marginal)."""
   z = sample_latent(key, x.shape[0], state.config.model)
   return {"nll": sequences.nll(state.g.apply_fn, state.g.params, x, z)}
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate), evaluate=evaluate, phase=phase,
+                example_batch=sequences.example_batch, check=check)

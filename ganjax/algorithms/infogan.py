@@ -47,12 +47,10 @@ from ganjax import networks, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import (compute_dtype, discriminator_network, generator_network, grad_norm,
                                       infogan_network_options, init_player, sample_latent)
+from ganjax.algorithms.method import Classifier, Method, Sampler
 from ganjax.errors import ConfigError, choose
 
-CLASS_MATCHING = "hungarian"
-CONFIG_BLOCK = "info"  # its own config block, config.info
 ADVERSARIAL = stabilizers.Adversarial()
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 Q_STEPS = {"d": "Q and D's trunk descend the MI term in D's step, with D's batch of generated samples",
@@ -67,7 +65,7 @@ def _q_size(cfg):
   return cfg.info.categories + per_code * cfg.info.continuous
 
 
-def init(config, key, example_batch) -> state_lib.TrainState:
+def check(config):
   if config.info.categories < 2 or config.info.continuous < 0:
     raise ConfigError(f"info.categories must be >= 2 and info.continuous >= 0, got "
                       f"{config.info.categories}, {config.info.continuous}")
@@ -75,11 +73,14 @@ def init(config, key, example_batch) -> state_lib.TrainState:
     raise ConfigError("InfoGAN needs a discriminator with a Q head: model.discriminator='infogan'")
   choose("info.q_step", config.info.q_step, Q_STEPS)
   choose("info.continuous_variance", config.info.continuous_variance, CONTINUOUS_VARIANCES)
-  choose("model.weight_init", config.model.get("weight_init", "lecun"), networks.infogan.INITS)
+  choose("model.weight_init", config.model.weight_init, networks.infogan.INITS)
   if "q" not in config.optim:
     raise ConfigError("InfoGAN's Q head needs its optimizer: config.optim.q (e.g. the same as optim.d)")
   if config.info.q_step == "separate" and "info" not in config.optim:
     raise ConfigError("info.q_step='separate' needs the MI step's optimizer: config.optim.info")
+
+
+def init(config, key, example_batch) -> state_lib.TrainState:
   shape = example_batch["image"].shape[1:]
   g = generator_network(config, shape)
   d = discriminator_network(config)
@@ -250,3 +251,8 @@ def traversal_categories(state, key, columns: int = 10):
   z = jnp.tile(sample_latent(key, columns, cfg.model), (k, 1))
   cat = jnp.repeat(jnp.arange(k), columns)
   return stabilizers.sampler(state)(generator_input(z, cat, jnp.zeros((k * columns, cfg.info.continuous)), cfg))
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, grids=sample_grids),
+                classifier=Classifier(predict_class, matching="hungarian"), adversarial=ADVERSARIAL, check=check,
+                config_block="info")

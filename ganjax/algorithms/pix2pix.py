@@ -30,17 +30,16 @@ import numpy as np
 from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import grad_norm, init_player
+from ganjax.algorithms.method import Method, Translator
 from ganjax.errors import ConfigError, DataError
 from ganjax.networks.patchgan import PatchGAN
 from ganjax.networks.unet import UNet
 
-CONFIG_BLOCK = "pix2pix"
 ADVERSARIAL = stabilizers.Adversarial(
     features=False, d_layers=False, penalty=False,
     why={"features": "the PatchGAN sows no features to match",
          "penalty": "its PatchGAN's batch norm mixes the samples, which a per-sample gradient penalty cannot allow",
          "d_layers": "its discriminator is the PatchGAN (ganjax.networks.patchgan), not common.discriminator_network"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def check(config):
@@ -118,3 +117,7 @@ def translate(state, x, key):
     return g.apply(g.params, image[None], train=True, rngs={"dropout": jax.random.fold_in(key, i)})[0][0]
 
   return jax.vmap(one)(x, jnp.arange(x.shape[0]))
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate), adversarial=ADVERSARIAL,
+                example_batch=example_batch, check=check)

@@ -61,17 +61,15 @@ from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation
 from ganjax.algorithms.common import compute_dtype, grad_norm, init_player
+from ganjax.algorithms.method import Classifier, Method, Translator
 from ganjax.errors import ConfigError
 from ganjax.networks.adaptation import ConvDiscriminator, Head, NoiseConditioned
 
-CONFIG_BLOCK = "pixelda"
-CLASS_MATCHING = "identity"
 ADVERSARIAL = stabilizers.Adversarial(
     features=False, penalty=False, d_layers=False,
     why={"features": "its discriminator sows no features to match",
          "penalty": "its discriminator's batch norm mixes the samples",
          "d_layers": "its discriminator is PixelDA's own (ganjax.networks.adaptation)"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 DOMAINS = ("source", "target")  # T's private first layers: source images | adapted and target images
 
 
@@ -208,3 +206,8 @@ def translate(state, x, key):
 def predict_class(state, x):
   """T on target-domain images: through T_t, the first layer of the adapted images."""
   return jnp.argmax(state.t(x, domain="target"), -1)
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate),
+                classifier=Classifier(predict_class), adversarial=ADVERSARIAL, example_batch=example_batch,
+                check=check)

@@ -49,10 +49,8 @@ from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import sequences
 from ganjax.algorithms.common import grad_norm, mean_prob
+from ganjax.algorithms.method import Bench, Method, Sampler
 from ganjax.errors import ConfigError
-
-CONFIG_BLOCK = "seqgan"
-example_batch = sequences.example_batch
 
 
 PG_REDUCTIONS = ("sum", "sequence_mean", "token_mean")
@@ -62,7 +60,7 @@ def check(config):
   p = config.seqgan
   if p.num_rollouts < 1 or p.d_steps < 1 or min(p.pretrain_g_steps, p.pretrain_d_steps) < 0:
     raise ConfigError("seqgan.num_rollouts and d_steps must be >= 1, pretrain_g_steps and pretrain_d_steps >= 0")
-  if p.get("pg_reduction", "sum") not in PG_REDUCTIONS:
+  if p.pg_reduction not in PG_REDUCTIONS:
     raise ConfigError(f"seqgan.pg_reduction must be one of {', '.join(PG_REDUCTIONS)}, got {p.pg_reduction!r}")
   sequences.check_phase_optimizer("seqgan", p)
 
@@ -142,14 +140,14 @@ def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
                "d/loss": loss, "d/p_real": pr, "d/p_fake": pf}
   else:  # 3. one policy-gradient update of G with Monte Carlo action values, then d_steps D updates
     g = sequences.phase_optimizer(g, state.step, p.pretrain_g_steps + p.pretrain_d_steps,
-                                  p.get("adversarial_optimizer", "fresh"))
+                                  p.adversarial_optimizer)
     tokens = sequences.sample(g.apply_fn, g.params, jax.random.fold_in(key, 2), n, length)[0]
     q = sequences.rollout_values(g.apply_fn, g.params, lambda y: reward(d, d.params, y), jax.random.fold_in(key, 3),
                                  tokens, p.num_rollouts)
 
     def pg_loss(params):
       return policy_gradient_loss(sequences.token_log_probs(
-          sequences.teacher_forced_logits(g.apply_fn, params, tokens), tokens), q, p.get("pg_reduction", "sum"))
+          sequences.teacher_forced_logits(g.apply_fn, params, tokens), tokens), q, p.pg_reduction)
 
     loss, grads = jax.value_and_grad(pg_loss)(g.params)
     nll_before = mle_loss(g.params)
@@ -196,3 +194,8 @@ def bench_part(config):
                                     config.seqgan.num_rollouts)
 
   return "rollout", part, step_tokens(config)["rollout"]
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate), evaluate=evaluate, phase=phase,
+                rows_per_step=rows_per_step, example_batch=sequences.example_batch, check=check,
+                bench=Bench(config=bench_config, step_tokens=step_tokens, part=bench_part))

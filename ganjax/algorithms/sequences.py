@@ -51,13 +51,13 @@ def generator(config, latent: bool, init_std: float = 0.0):
 def discriminator(config, extra_outputs: int = 0):
   """`model.discriminator`: "cnn" (SeqGAN's, TextGAN's) or "lstm" (Kusner et al.'s)."""
   m = config.model
-  kind = m.get("discriminator", "cnn")
+  kind = m.discriminator
   if kind == "lstm" and not extra_outputs:
     return SequenceLSTM(vocab_size=m.vocab_size, embed_dim=m.d_embed_dim, hidden=m.d_hidden_lstm)
   if kind not in ("cnn", "lstm"):
     raise ConfigError(f"model.discriminator={kind!r}: sequence methods take 'cnn' or 'lstm'")
   return SequenceCNN(vocab_size=m.vocab_size, embed_dim=m.d_embed_dim, filter_scale=m.d_filter_scale,
-                     dropout=m.d_dropout, extra_outputs=extra_outputs, classes=m.get("d_classes", 1))
+                     dropout=m.d_dropout, extra_outputs=extra_outputs, classes=m.d_classes)
 
 
 def one_hot(tokens, vocab_size: int):
@@ -83,7 +83,7 @@ PHASE_OPTIMIZERS = ("fresh", "carried")
 
 def check_phase_optimizer(block: str, p):
   """`<block>.adversarial_optimizer`: "fresh" or "carried" (`phase_optimizer`)."""
-  if p.get("adversarial_optimizer", "fresh") not in PHASE_OPTIMIZERS:
+  if p.adversarial_optimizer not in PHASE_OPTIMIZERS:
     raise ConfigError(f"{block}.adversarial_optimizer must be one of {', '.join(PHASE_OPTIMIZERS)}, "
                       f"got {p.adversarial_optimizer!r}")
 

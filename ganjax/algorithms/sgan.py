@@ -39,13 +39,11 @@ from ganjax import data, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import (discriminator_network, generator_network, grad_norm, init_player, micro_batches,
                                      sample_latent)
+from ganjax.algorithms.method import Classifier, Method, Sampler
 from ganjax.errors import ConfigError, choose
 
-CLASS_MATCHING = "identity"
-CONFIG_BLOCK = "sgan"  # its own config block, config.sgan
 ADVERSARIAL = stabilizers.Adversarial(objective=False, why={
     "objective": "its discriminator loss is the K+1-class loss of Salimans et al. (Sec. 5)"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def labeled_indices(labels, num_labeled: int, num_classes: int, seed: int):
@@ -69,7 +67,7 @@ def example_batch(config, train):
   data.require_labels(train, "the semi-supervised GAN")
   labels = train.get(np.arange(train.size))["label"]
   out = train.get(labeled_indices(labels, config.sgan.num_labeled, config.model.num_classes, config.seed))
-  n = config.sgan.get("init_images", 0)
+  n = config.sgan.init_images
   if n:
     if n > train.size:
       raise ConfigError(f"sgan.init_images={n} is more than the {train.size} training images")
@@ -81,13 +79,13 @@ def example_batch(config, train):
 def rows_per_step(config) -> int:
   """Unlabeled rows per step: D's batch, and with `sgan.fm_batch="second"` a second one for G's
   feature matching (the released code's trainx_unl2)."""
-  return config.batch_size * (2 if config.sgan.get("fm_batch", "same") == "second" else 1)
+  return config.batch_size * (2 if config.sgan.fm_batch == "second" else 1)
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:
-  draw = config.sgan.get("labeled_draw", "replacement")
+  draw = config.sgan.labeled_draw
   choose("sgan.labeled_draw", draw, LABELED_DRAWS)
-  choose("sgan.fm_batch", config.sgan.get("fm_batch", "same"), FM_BATCHES)
+  choose("sgan.fm_batch", config.sgan.fm_batch, FM_BATCHES)
   if draw == "permutation" and config.sgan.labeled_batch > config.sgan.num_labeled:
     raise ConfigError(f"sgan.labeled_draw='permutation' needs sgan.labeled_batch={config.sgan.labeled_batch} "
                       f"<= sgan.num_labeled={config.sgan.num_labeled}")
@@ -95,7 +93,7 @@ def init(config, key, example_batch) -> state_lib.TrainState:
   g = generator_network(config, shape)
   salimans = config.model.discriminator == "salimans"  # sgan.noisy_init: its init pass sees D's noise, as the code's
   d = discriminator_network(config, num_outputs=config.model.num_classes,
-                            **({"noisy_init": bool(config.sgan.get("noisy_init", False))} if salimans else {}))
+                            **({"noisy_init": bool(config.sgan.noisy_init)} if salimans else {}))
   kg, kd = jax.random.split(key)
   players = {"g": init_player(config, "g", g, kg, jnp.zeros((2, config.model.latent_dim))),
              # Salimans et al.'s weight-normalised D: data-dependent initialisation on the labeled images
@@ -137,13 +135,13 @@ def train_step(state, batch, key):
   cfg, stab = state.config, stabilizers.Stabilizers(state, key, ADVERSARIAL)
   g, d = state.g, state.d
   unlabeled = matched = batch["image"]  # batch["label"] is never read: the labels come from extra["labeled"]
-  if cfg.sgan.get("fm_batch", "same") == "second":  # row pairs: D's unlabeled row, G's feature-matching row
+  if cfg.sgan.fm_batch == "second":  # row pairs: D's unlabeled row, G's feature-matching row
     pairs = micro_batches(batch["image"], 2)
     unlabeled, matched = pairs[:, 0], pairs[:, 1]
   n = unlabeled.shape[0]
   pool = state.extra["labeled"]
   pick = labeled_rows(jax.random.fold_in(key, 2), cfg.sgan.labeled_batch, pool["label"].shape[0],
-                      cfg.sgan.get("labeled_draw", "replacement"))
+                      cfg.sgan.labeled_draw)
   lab_x, lab_y = pool["image"][pick], pool["label"][pick]
   fake = jax.lax.stop_gradient(g.apply(g.params, sample_latent(jax.random.fold_in(key, 0), n, cfg.model))[0])
   fake = stab.fakes(fake, jax.random.fold_in(key, 4))
@@ -201,9 +199,11 @@ def predict_class(state, images):
   return jnp.argmax(state.d.apply(test_params(state), images, train=False)[0], axis=-1)
 
 
-DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
-
-
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
   return stabilizers.sampler(state)(z)
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, density_decoder=True),
+                classifier=Classifier(predict_class), adversarial=ADVERSARIAL, rows_per_step=rows_per_step,
+                example_batch=example_batch)

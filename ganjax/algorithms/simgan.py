@@ -44,19 +44,17 @@ from ganjax import stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms import adaptation
 from ganjax.algorithms.common import compute_dtype, grad_norm, init_player, micro_batches, select
+from ganjax.algorithms.method import Classifier, Method, Translator
 from ganjax.errors import ConfigError
 from ganjax.networks.adaptation import PatchDiscriminator
 from ganjax.networks.resnet_generator import ResnetGenerator
 
-CONFIG_BLOCK = "simgan"
-CLASS_MATCHING = "identity"
 ADVERSARIAL = stabilizers.Adversarial(
     generators=("r",), objective=False, features=False, penalty=False, d_layers=False,
     why={"objective": "its adversarial loss is the paper's cross-entropy summed over local patches (Eq. 2, 4)",
          "features": "its patch discriminator sows no features to match",
          "penalty": "its step has no per-sample critic to penalise",
          "d_layers": "its discriminator is SimGAN's patch network (ganjax.networks.adaptation)"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 
 
 def check(config):
@@ -164,3 +162,8 @@ def translate(state, x, key):
 
 def predict_class(state, x):
   return jnp.argmax(state.t(x), -1)
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate),
+                classifier=Classifier(predict_class), adversarial=ADVERSARIAL, rows_per_step=rows_per_step,
+                example_batch=example_batch, check=check)

@@ -41,16 +41,15 @@ import optax
 from ganjax import perceptual, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, grad_norm, init_player
+from ganjax.algorithms.method import Bench, Method, Translator
 from ganjax.errors import ConfigError, DataError, choose
 from ganjax.networks.srresnet import Discriminator, SRResNet
 
-CONFIG_BLOCK = "srgan"
 ADVERSARIAL = stabilizers.Adversarial(
     features=False, d_layers=False, penalty=False,
     why={"features": "the SRGAN discriminator sows no features to match",
          "d_layers": "its discriminator is SRGAN's own (ganjax.networks.srresnet)",
          "penalty": "its discriminator's batch norm mixes the samples"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
 MSE_PHASE, ADVERSARIAL_PHASE = "mse", "adversarial"
 VGG_FEATURE_SCALE = 1 / 12.75  # Sec. 3.2's rescaling of the VGG feature maps
 
@@ -58,7 +57,7 @@ VGG_FEATURE_SCALE = 1 / 12.75  # Sec. 3.2's rescaling of the VGG feature maps
 def check(config):
   s = config.srgan
   choose("srgan.content", s.content, {"features": 0, "pixels": 1})
-  if min(s.adversarial_weight, s.texture_weight, s.pretrain_steps, s.get("feature_scale", 0.0)) < 0:
+  if min(s.adversarial_weight, s.texture_weight, s.pretrain_steps, s.get("feature_scale", 0.0)) < 0:  # .get: see lr_drop
     raise ConfigError("srgan.adversarial_weight, texture_weight, pretrain_steps and feature_scale must be >= 0")
   drop, factor = lr_drop(config)
   if not 0 < drop <= 1 or not 0 < factor <= 1:
@@ -76,7 +75,7 @@ def uses_features(config) -> bool:
 
 def feature_scale(config) -> float:
   """s of Eq. 5: `srgan.feature_scale`, or with 0 the paper's 1/12.75 for VGG-19 and 1 for the own networks."""
-  if config.srgan.get("feature_scale", 0.0):
+  if config.srgan.get("feature_scale", 0.0):  # .get: a config written before it (see lr_drop)
     return config.srgan.feature_scale
   return VGG_FEATURE_SCALE if config.perceptual.network == "vgg19" else 1.0
 
@@ -213,3 +212,7 @@ def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
 def translate(state, x, key):
   """G(I_LR) = I_SR (batch norm in inference mode)."""
   return stabilizers.sampler(state)(x)
+
+
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate), adversarial=ADVERSARIAL,
+                phase=phase, example_batch=example_batch, check=check, bench=Bench(config=bench_config))

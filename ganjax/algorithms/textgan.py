@@ -29,11 +29,8 @@ from ganjax import losses
 from ganjax import state as state_lib
 from ganjax.algorithms import gsgan, sequences
 from ganjax.algorithms.common import grad_norm, mean_prob, sample_latent
+from ganjax.algorithms.method import Method
 from ganjax.errors import ConfigError
-
-CONFIG_BLOCK = "textgan"
-example_batch = sequences.example_batch
-generate, evaluate = gsgan.generate, gsgan.evaluate  # discrete sentences from G(z); NLL given one z
 
 
 def check(config):
@@ -65,15 +62,15 @@ def d_objective(real_out, fake_out, z_hat, z, real_f, fake_f, p):
 
 
 def phase(config, step: int) -> str:
-  return sequences.pretraining_phase(config.textgan.get("pretrain_g_steps", 0), step)
+  return sequences.pretraining_phase(config.textgan.pretrain_g_steps, step)
 
 
 def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   cfg, p = state.config, state.config.textgan
   g, d = state.g, state.d
   if phase == sequences.ADVERSARIAL_PHASE:  # the MLE phase's Adam state: fresh (default) or carried
-    g = sequences.phase_optimizer(g, state.step, state.config.textgan.get("pretrain_g_steps", 0),
-                                  state.config.textgan.get("adversarial_optimizer", "fresh"))
+    g = sequences.phase_optimizer(g, state.step, state.config.textgan.pretrain_g_steps,
+                                  state.config.textgan.adversarial_optimizer)
   real_ids = batch["tokens"]
   n, length = real_ids.shape
   real = sequences.one_hot(real_ids, cfg.model.vocab_size)
@@ -108,3 +105,8 @@ def train_step(state, batch, key, phase: str = sequences.ADVERSARIAL_PHASE):
   g2, d2, metrics = sequences.mle_or_adversarial(phase, g, d,
                                                  lambda q: sequences.mle_loss(g.apply_fn, q, real_ids, z), adversarial)
   return state.replace(step=state.step + 1, players={**state.players, "g": g2, "d": d2}), metrics
+
+
+METHOD = Method(init=init, train_step=train_step,
+                sampler=gsgan.METHOD.sampler, evaluate=gsgan.evaluate,  # discrete sentences from G(z); NLL given one z
+                phase=phase, example_batch=sequences.example_batch, check=check)

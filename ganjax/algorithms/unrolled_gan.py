@@ -22,12 +22,11 @@ import jax
 from ganjax import losses, stabilizers
 from ganjax.algorithms import gan
 from ganjax.algorithms.common import grad_norm, sample_latent
+from ganjax.algorithms.method import Method, Sampler
 from ganjax.errors import ConfigError
 
-CONFIG_BLOCK = "unrolled"  # its own config block, config.unrolled
 ADVERSARIAL = stabilizers.Adversarial(why={"d_steps": "theta_D^K unrolls D's single update per G update (Eq. 5-7)"})
-SHARDED_EXTRA = stabilizers.SHARDED_EXTRA
-init, generate, DENSITY_DECODER = gan.init, gan.generate, gan.DENSITY_DECODER
+init, generate = gan.init, gan.generate
 
 
 def check(config):
@@ -89,3 +88,7 @@ def train_step(state, batch, key):
   metrics = {"d/loss": d_loss, "d/grad_norm": grad_norm(d_grads), **d_aux, "g/loss": g_loss,
              "g/grad_norm": grad_norm(g_grads)}
   return stab.finish(state, {"g": g, "d": d_new}, metrics)
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, density_decoder=True),
+                adversarial=ADVERSARIAL, check=check, config_block="unrolled")

@@ -25,9 +25,8 @@ import jax.numpy as jnp
 from ganjax import losses, networks
 from ganjax import state as state_lib
 from ganjax.algorithms.common import compute_dtype, grad_norm, sample_latent, to_unit
+from ganjax.algorithms.method import Encoder, Likelihood, Method, Sampler
 from ganjax.errors import choose
-
-CONFIG_BLOCK = "vae"  # its own config block, config.vae
 
 
 class VAE(nn.Module):
@@ -114,9 +113,6 @@ def _decode_mean(state, z):
   return jax.nn.sigmoid(dec) * 2.0 - 1.0  # the mean image (Bernoulli means / Gaussian means) in [-1, 1]
 
 
-DENSITY_DECODER = True  # generate(state, None, n, z) is a continuous function of z ~ N(0, I) alone (ganjax.metrics.ais)
-
-
 def generate(state, key, n: int, z=None):
   z = sample_latent(key, n, state.config.model) if z is None else z
   return _decode_mean(state, z)
@@ -185,3 +181,8 @@ def evaluate(state, images, key) -> dict:
   if cfg.vae.iwae_samples:
     out["iwae"] = iwae_bound(state, x, jax.random.fold_in(key, 2), cfg.vae.iwae_samples)
   return out
+
+
+METHOD = Method(init=init, train_step=train_step, sampler=Sampler(generate, density_decoder=True),
+                encoder=Encoder(encode, reconstruct), evaluate=evaluate,
+                likelihood=Likelihood(decoder_log_likelihood, ais_targets, iwae_bound))

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from ganjax.data import augment, builtin, derived, folders, readers
+from ganjax.data import augment, builtin, derived, folders, readers, sequences
 from ganjax.data import fetch as fetch_lib
 from ganjax.data.base import Source
 from ganjax.data.pipeline import Pipeline, make
@@ -95,7 +95,7 @@ def _argument(form: str, example: str = ""):
 
 
 def _channels(cfg) -> int:
-  return int(cfg.get("channels", 0))
+  return int(cfg.channels)
 
 
 def _inner(config, name: str) -> Split:
@@ -166,8 +166,6 @@ def _text(config, arg):
 def _oracle(config, arg):
   """SeqGAN's synthetic oracle LSTM's sequences (`ganjax.data.sequences`), drawn from <seed>
   (default config.seed), {"tokens": int32}."""
-  from ganjax.data import sequences
-
   if arg and not arg.isdigit():
     raise DataError(f"oracle[:<seed>] takes the oracle's integer seed, got {config.data.name!r}")
   cfg = config.data
@@ -177,8 +175,6 @@ def _oracle(config, arg):
 
 def _grammar(config, arg):
   """Kusner et al.'s arithmetic expressions (x + - * / ( )), end-padded tokens."""
-  from ganjax.data import sequences
-
   cfg = config.data
   return _holdout(sequences.grammar(config.seed, cfg.seq_len, cfg.num_sequences), cfg.holdout)
 
@@ -186,8 +182,6 @@ def _grammar(config, arg):
 @_argument(":<path>", "corpus:/usr/share/games/fortunes")
 def _corpus(config, arg):
   """Word-level sentences of a text file or folder (fortunes, the KJV Bible), end-padded tokens."""
-  from ganjax.data import sequences
-
   cfg = config.data
   return _holdout(sequences.corpus(arg, cfg.vocab_size, cfg.seq_len, cfg.vocabulary), cfg.holdout)
 
@@ -271,7 +265,7 @@ def _mnist_m(config, arg):
 def _downsampled(config, arg):
   """Super-resolution pairs {"a": bicubic 1/data.sr_factor (4) image, "b": the image}."""
   split = _inner(config, arg)
-  factor = config.data.get("sr_factor", 4)
+  factor = config.data.sr_factor
   return Split(derived.downsampled(split.train, factor), derived.downsampled(split.test, factor))
 
 
@@ -357,12 +351,12 @@ def load(config) -> Split:
   `data.crop` / `data.flip`, training rows are cut at random (and mirrored), held-out rows at the
   centre (`ganjax.data.augment`)."""
   split = _load(config)
-  if config.data.get("swap_sides", False):
+  if config.data.swap_sides:
     if "a" not in split.train.element_spec or "b" not in split.train.element_spec:
       raise DataError(f"data.swap_sides needs paired data (rows with 'a' and 'b'); {config.data.name!r} has "
                       f"{', '.join(split.train.element_spec)}")
     split = Split(derived.swapped(split.train), derived.swapped(split.test))
-  crop, flip = int(config.data.get("crop", 0)), bool(config.data.get("flip", False))
+  crop, flip = int(config.data.crop), bool(config.data.flip)
   if crop or flip:
     split = Split(augment.augmented(split.train, crop, flip), augment.augmented(split.test, crop, flip, train=False))
   return split
@@ -390,7 +384,7 @@ def load_streams(config) -> dict:
   streams = dict(config.data.streams)
   if not streams:
     return {None: load(config)}
-  holdouts = dict(config.data.get("holdouts", {}))
+  holdouts = dict(config.data.holdouts)
   unknown = sorted(set(holdouts) - set(streams))
   if unknown:
     raise DataError(f"data.holdouts names {', '.join(unknown)}, which data.streams lacks ({', '.join(streams)})")

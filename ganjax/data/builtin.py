@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from ganjax.data.base import Source, from_arrays, resize, to_unit_range
+from ganjax.data.fetch import default_cache_dir
 from ganjax.errors import DataError
 
 
@@ -157,8 +158,6 @@ def font_digits(size: int = 10_000, image_size: int = 28, seed: int = 0) -> Sour
   frame), centred by its bounding box as MNIST's digits are, rendered at 4x and downsampled with
   antialiasing to image_size. Deterministic: `seed` (0) alone, never the run's seed. Rendered once
   (~1 min for 10,000 at 28 x 28) and cached in `<cache>/fonts/`."""
-  from ganjax.data.fetch import default_cache_dir
-
   fonts = digit_fonts()
   tag = hashlib.sha256(repr((size, image_size, seed, [os.path.basename(f) for f in fonts], "v1")).encode()).hexdigest()[:12]
   path = os.path.join(default_cache_dir(), "fonts", f"digits-{tag}.npz")

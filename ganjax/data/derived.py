@@ -11,6 +11,7 @@ import numpy as np
 
 from ganjax.data.base import Source, from_arrays, to_unit_range
 from ganjax.data.builtin import PHOTOS, photos
+from ganjax.data.fetch import default_cache_dir
 from ganjax.errors import DataError
 
 
@@ -166,8 +167,6 @@ def cartoon_patches(size: int = 32, train_patches: int = 4000, seed: int = 0) ->
 def _filtered_photos() -> tuple:
   """The photos' cartoon_filter and edge_smoothed versions, computed once (~2 s) and cached in
   `<cache>/photos/cartoon-v2.npz`."""
-  from ganjax.data.fetch import default_cache_dir
-
   path = os.path.join(default_cache_dir(), "photos", "cartoon-v2.npz")
   n = len(PHOTOS)
   try:

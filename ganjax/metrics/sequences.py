@@ -101,8 +101,8 @@ def sequence_quality(samples, split, config) -> dict:
   elif tuple(vocabulary) == data_seq.GRAMMAR_SYMBOLS:
     out.update(grammar_scores(words))
   elif vocabulary:  # word or character text: BLEU against the held-out sentences, self-BLEU
-    n = int(config.eval.get("bleu_samples", 200))
-    test = split.test.get(np.arange(min(split.test.size, int(config.eval.get("bleu_references", 1000)))))["tokens"]
+    n = int(config.eval.bleu_samples)
+    test = split.test.get(np.arange(min(split.test.size, int(config.eval.bleu_references))))["tokens"]
     references = [w for w in data_seq.decode(test, vocabulary) if w]
     for k, v in bleu(words[:n], references).items():
       out[f"sequence/bleu{k}"] = v
