@@ -131,15 +131,15 @@ def test_objective_config_errors(config_of):
   c = config_of("wgan_gp.py")
   c.model.d_batch_norm = True
   with pytest.raises(ConfigError, match="d_batch_norm=False"):
-    algorithms.check(gan, c)
+    algorithms.check(gan.METHOD, c)
   c = config_of("wgan.py")
   c.gan.real_label = 0.9
   with pytest.raises(ConfigError, match="label smoothing"):
-    algorithms.check(gan, c)
+    algorithms.check(gan.METHOD, c)
   c = config_of("gan.py")
   c.gan.penalty = "spectral"
   with pytest.raises(ConfigError, match="unknown penalty 'spectral'"):
-    algorithms.check(gan, c)
+    algorithms.check(gan.METHOD, c)
 
 
 def test_instance_noise_is_annealed_to_zero_and_reaches_both_inputs_of_d(config_of):
