@@ -111,12 +111,12 @@ def evaluate(run, step: int) -> dict:
       stages.start("reconstructions")
       rec = np.concatenate([parallel.local_copy(run.reconstruct_fn(run.state, test["image"][i:i + 500]))
                             for i in range(0, len(test["image"]), 500)])
-      classify = metrics.classifier_for(run.split, cfg)
+      classify = metrics.classifier_for(run.split, cfg, stages.show)
       out["reconstruction/class_accuracy"] = float(np.mean(classify(rec)[1].argmax(1) == test["label"]))
       out["reconstruction/class_accuracy_real"] = float(np.mean(classify(test["image"])[1].argmax(1) == test["label"]))
   if run.translate_fn is not None:  # image-to-image: A -> B (and B -> A), against the truth where there is one
     stages.start("translations")
-    out.update(translation_metrics(run, key))
+    out.update(translation_metrics(run, key, stages.show))
   if run.evaluate_fn is not None:
     stages.start("held-out metrics")
     test = run.split.test
@@ -156,7 +156,7 @@ def side_split(run, side: str):
   return None
 
 
-def translation_metrics(run, key) -> dict:
+def translation_metrics(run, key, progress: bool = False) -> dict:
   """`ganjax.metrics.translation` for A -> B (`translate`) and, where the method has it, B -> A
   (`translate_back`), each with the cycle-reconstruction error when the method translates back;
   for super-resolution (paired, smaller inputs) also bicubic upsampling's (`translation_bicubic/*`),
@@ -179,11 +179,11 @@ def translation_metrics(run, key) -> dict:
     target_name = cfg.data.streams.get(dst, "") if cfg.data.streams else cfg.data.name
     out.update(metrics.translation_quality(
         outputs, target, cfg, side=dst_key, prefix=prefix, truth=rows[dst] if paired else None,
-        labels=rows.get("label"), target_name=target_name))
+        labels=rows.get("label"), target_name=target_name, progress=progress))
     if paired and src == "a" and rows[src_key].shape[1] < outputs.shape[1]:  # super-resolution's baseline
       out.update(metrics.translation_quality(
           bicubic(rows[src_key], *outputs.shape[1:3]), target, cfg, side=dst_key, prefix="translation_bicubic",
-          truth=rows[dst], labels=rows.get("label"), target_name=target_name))
+          truth=rows[dst], labels=rows.get("label"), target_name=target_name, progress=progress))
     if back is not None:
       out[f"{prefix}/cycle_l1"] = cycle_error(apply(back, outputs, 2 << 20), rows[src_key])
   return out

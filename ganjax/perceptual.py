@@ -55,16 +55,19 @@ def check(p, layers):
     raise ConfigError(f"perceptual.network={p.network} has no layer {bad[0]!r}; its layers: {', '.join(names)}")
 
 
-def prepare(p, images, labels=None, num_classes: int = 0, cache_dir: str = "") -> dict:
-  """phi's parameters: loaded (vgg19), or the own network trained on `images` (cached)."""
+def prepare(p, images, labels=None, num_classes: int = 0, cache_dir: str = "", progress: bool = False) -> dict:
+  """phi's parameters: loaded (vgg19), or the own network trained on `images` (cached; minutes the
+  first time, so with a progress bar when `progress`, on the first process only)."""
+  progress = progress and jax.process_index() == 0
   if p.network == "vgg19":
     return vgg.load(p.vgg19_weights)
   cache_dir = cache_dir or default_cache_dir()
   if p.network == "classifier":
     if labels is None:
       raise ConfigError("perceptual.network=classifier needs labelled images; use perceptual.network=self")
-    return classifier.load_or_train(images, labels, num_classes, cache_dir, p.steps, seed=p.seed).params["params"]
-  return selfsup.load_or_train(images, cache_dir, p.steps, seed=p.seed).params["params"]["encoder"]
+    return classifier.load_or_train(images, labels, num_classes, cache_dir, p.steps, seed=p.seed,
+                                    progress=progress).params["params"]
+  return selfsup.load_or_train(images, cache_dir, p.steps, seed=p.seed, progress=progress).params["params"]["encoder"]
 
 
 def activations(network: str, params, x, layers) -> list:

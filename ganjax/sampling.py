@@ -218,7 +218,7 @@ def latent_arithmetic(run, key, pool: int = 2000, members: int = 7, noise: float
     raise ConfigError(f"sample.arithmetic={cfg.sample.arithmetic!r}: give three class labels, e.g. '7,1,3'")
   z = np.asarray(sample_latent(key, pool, cfg.model))
   x = run.generate(key, pool, z=z)
-  _, probs = metrics.classifier_for(run.split, cfg)(x)
+  _, probs = metrics.classifier_for(run.split, cfg, cfg.progress and jax.process_index() == 0)(x)
   means, rows = [], []
   for g in groups:
     conf = np.where(probs.argmax(1) == g, probs[:, g], -1.0)

@@ -1,3 +1,5 @@
+import types
+
 import numpy as np
 import pytest
 
@@ -236,3 +238,31 @@ def test_translation_psnr_and_ssim_follow_the_stated_protocol(height, width, win
             np.mean([structural_similarity(t[i], o[i], data_range=2.0, channel_axis=-1, win_size=window,
                                            full=True)[1].mean() for i in range(4)])]  # border windows in
   assert min(abs(v - expected) for v in others) > 0.005, others
+
+
+def test_feature_networks_trained_on_the_way_show_their_progress(monkeypatch):
+  """A feature network trained for a loss (SRGAN's, CartoonGAN's phi) or for a metric (the dataset
+  classifier behind reconstructions' class accuracy) takes minutes the first time: the caller's
+  progress flag reaches the trainer, whose bar names what it trains."""
+  import ml_collections
+
+  from ganjax import perceptual
+  from ganjax.metrics import classifier as classifier_lib
+  from ganjax.metrics import quality, selfsup
+
+  seen = []
+  fake = lambda *a, progress=False, **k: seen.append(progress) or types.SimpleNamespace(  # noqa: E731
+      params={"params": {"encoder": {}}})
+  monkeypatch.setattr(classifier_lib, "load_or_train", fake)
+  monkeypatch.setattr(selfsup, "load_or_train", fake)
+  p = ml_collections.ConfigDict({"network": "classifier", "steps": 3, "seed": 0})
+  images, labels = np.zeros((4, 8, 8, 1), np.float32), np.arange(4) % 2
+  for show in (True, False):
+    perceptual.prepare(p, images, labels, 2, "/nonexistent", progress=show)
+  p.network = "self"
+  perceptual.prepare(p, images, None, 0, "/nonexistent", progress=True)
+  split = types.SimpleNamespace(train=types.SimpleNamespace(size=4, num_classes=2,
+                                                            get=lambda idx: {"image": images[idx], "label": labels[idx]}))
+  config = ml_collections.ConfigDict({"eval": {"cache_dir": "/nonexistent", "classifier_steps": 3}})
+  quality.classifier_for(split, config, progress=True)
+  assert seen == [True, False, True, True]

@@ -59,7 +59,7 @@ def example_batch(config, train):
                     f"data.streams.b ({config.data.streams.b!r} has {', '.join(b.element_spec)}): e.g. cartoon")
   rows = {"a": train["a"].get(np.arange(2)), "b": b.get(np.arange(2))}
   photos = domain(train["a"].get(np.arange(min(train["a"].size, 20_000))), "a")
-  return {**rows, "phi": perceptual.prepare(config.perceptual, photos, None, 0, config.eval.cache_dir)}
+  return {**rows, "phi": perceptual.prepare(config.perceptual, photos, None, 0, config.eval.cache_dir, config.progress)}
 
 
 def init(config, key, example_batch) -> state_lib.TrainState:

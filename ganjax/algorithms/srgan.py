@@ -101,7 +101,8 @@ def example_batch(config, train):
   if not uses_features(config):
     return rows
   hr = train.get(np.arange(min(train.size, 20_000)))
-  phi = perceptual.prepare(config.perceptual, hr["b"], hr.get("label"), train.num_classes, config.eval.cache_dir)
+  phi = perceptual.prepare(config.perceptual, hr["b"], hr.get("label"), train.num_classes, config.eval.cache_dir,
+                           config.progress)
   return {**rows, "phi": phi}
 
 

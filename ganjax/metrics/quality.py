@@ -43,13 +43,13 @@ def _take(src, n: int, offset: int = 0) -> dict:
   return src.get(np.arange(offset, offset + n))
 
 
-def classifier_for(split, config):
-  """The dataset's feature classifier (trained on up to 20,000 training images, cached): a function
-  images -> (features, class probabilities)."""
+def classifier_for(split, config, progress: bool = False):
+  """The dataset's feature classifier (trained on up to 20,000 training images, cached, with a
+  progress bar when `progress`): a function images -> (features, class probabilities)."""
   train = _take(split.train, 20_000)
   cache = config.eval.cache_dir or default_cache_dir()
   return classifier_lib.load_or_train(train["image"], train["label"], split.train.num_classes, cache,
-                                      config.eval.classifier_steps, seed=0)
+                                      config.eval.classifier_steps, seed=0, progress=progress)
 
 
 def class_accuracy(pred, labels, matching: str = "identity"):

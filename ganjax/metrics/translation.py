@@ -49,7 +49,7 @@ def pixel_metrics(outputs, targets) -> dict:
 
 
 def translation_quality(outputs, target, config, side: str = "b", prefix: str = "translation", truth=None,
-                        labels=None, target_name: str = "") -> dict:
+                        labels=None, target_name: str = "", progress: bool = False) -> dict:
   """`outputs`: translations of held-out input-domain rows into the target domain, whose data is
   the Split `target` with its images under `side`. `truth`: the outputs' known partners (paired
   data), for the pixel metrics; `labels`: the inputs' labels, which with a ground truth hold for
@@ -64,7 +64,7 @@ def translation_quality(outputs, target, config, side: str = "b", prefix: str = 
     real = truth
   else:
     real = target.test.get(np.arange(min(len(outputs), target.test.size)))[side]
-  space = quality.feature_space(target, config, key=side)
+  space = quality.feature_space(target, config, progress, key=side)
   out[f"{prefix}/features"] = space.name
   real_f, gen_f = space.features(real), space.features(outputs)
   ref = quality.real_reference(target.train, len(outputs), key=side)
