@@ -139,16 +139,22 @@ def folder(directory, image_size: int = 0, channels: int = 0) -> Source:
   return from_arrays("folder", arrays, len(classes) if labelled else 0)
 
 
+def _image_files(directory, kind: str, layout: str = ""):
+  """(the folder, its image files sorted by name); a folder that is missing or holds no image is one line."""
+  directory = pathlib.Path(os.path.expanduser(str(directory)))
+  if not directory.is_dir():
+    raise DataError(f"{kind}: {directory} is not a directory{layout}")
+  files = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+  if not files:
+    raise DataError(f"{kind}: no images in {directory}")
+  return directory, files
+
+
 def aligned(directory, image_size: int = 0, channels: int = 0) -> Source:
   """pix2pix's own layout (facades, maps, edges2shoes): every image holds the A and B images side
   by side, A on the left; examples are {"a": left half, "b": right half}, each resized to
   image_size x image_size when > 0."""
-  directory = pathlib.Path(os.path.expanduser(str(directory)))
-  if not directory.is_dir():
-    raise DataError(f"aligned: {directory} is not a directory")
-  files = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-  if not files:
-    raise DataError(f"aligned: no images in {directory}")
+  directory, files = _image_files(directory, "aligned")
   pairs = read_images(files, 0, "aligned", channels)
   if pairs[0].shape[1] % 2:
     raise DataError(f"aligned: {files[0]} is {pairs[0].shape[1]} pixels wide, not two halves side by side")
@@ -162,12 +168,7 @@ def aligned(directory, image_size: int = 0, channels: int = 0) -> Source:
 
 def one_side(directory, side: str, image_size: int = 0, channels: int = 0) -> Source:
   """One domain of CycleGAN's unpaired layout: the images of `directory` as {side: image}."""
-  directory = pathlib.Path(os.path.expanduser(str(directory)))
-  if not directory.is_dir():
-    raise DataError(f"unaligned: {directory} is not a directory (the layout is trainA/, trainB/, testA/, testB/)")
-  files = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-  if not files:
-    raise DataError(f"unaligned: no images in {directory}")
+  directory, files = _image_files(directory, "unaligned", " (the layout is trainA/, trainB/, testA/, testB/)")
   images = read_images(files, image_size, "unaligned", channels)
   return from_arrays(f"unaligned:{directory.name}", {side: to_unit_range(np.stack(images))})
 
