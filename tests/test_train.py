@@ -477,7 +477,7 @@ def test_latent_arithmetic_decodes_mean_a_minus_b_plus_c(tmp_path, config_of, mo
   train.train(c, tmp_path)
   c.sample.arithmetic = "3,1,4"
   # A stand-in classifier: sample i is of class i % 10, with confidence growing with i.
-  def fake_classifier(split, config):
+  def fake_classifier(split, config, progress=False):
     def net(x):
       n = len(x)
       probs = np.full((n, 10), 0.0)
