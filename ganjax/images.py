@@ -105,12 +105,25 @@ def series_grid(windows, ncol: int = 0, cell=(120, 60)) -> np.ndarray:
   return np.asarray(img)
 
 
-def render(samples, reference=None, ncol: int = 0) -> np.ndarray:
-  """Whatever a generator produced -> an uint8 picture: a grid for images, a scatter for 2-D
-  points, small line plots for (N, T, C) time series."""
-  samples = np.asarray(samples)
-  if samples.ndim == 2 and samples.shape[1] == 2:
-    return scatter(samples, reference)
-  if samples.ndim == 3:
-    return series_grid(samples, ncol)
-  return grid(samples, ncol)
+# How a generator's samples of each kind of data (`ganjax.data.KINDS`; for pairs and unpaired domains,
+# one side's images) are drawn: (draw(samples, reference, ncol), whether the picture is a grid of
+# tiles in rows and columns, as interpolations and a translation's input | output rows need).
+# `reference()` gives training rows to draw beneath (the scatter's grey points). Kinds without a
+# drawing (tokens) are written as text.
+DRAW = {
+    "images": (lambda samples, reference, ncol: grid(samples, ncol), True),
+    "series": (lambda samples, reference, ncol: series_grid(samples, ncol), True),
+    "points": (lambda samples, reference, ncol: scatter(samples, reference()), False),
+    "pairs": (lambda samples, reference, ncol: grid(samples, ncol), True),  # one side's images
+    "domain": (lambda samples, reference, ncol: grid(samples, ncol), True),
+}
+
+
+def draw(kind: str, samples, reference=lambda: None, ncol: int = 0) -> np.ndarray:
+  """Samples of data kind `kind` as an uint8 picture (`DRAW`)."""
+  return DRAW[kind][0](np.asarray(samples), reference, ncol)
+
+
+def in_rows(kind: str) -> bool:
+  """Whether samples of `kind` are drawn as tiles in rows (images, series), not as one plot."""
+  return kind in DRAW and DRAW[kind][1]

@@ -15,7 +15,7 @@ from ganjax.algorithms.common import sample_latent
 from ganjax.data import base, derived, folders
 from ganjax.data.sequences import to_text
 from ganjax.errors import CheckpointError, ConfigError, DataError, GanjaxError
-from ganjax.evaluation import side_split
+from ganjax.evaluators import domain_split
 from ganjax.run import Run
 from ganjax.state import SAMPLE_KEY
 from ganjax.workdir import config_of_workdir
@@ -48,19 +48,19 @@ def translations(run, key, n: int = 8) -> tuple:
   reconstruction), without the target on unpaired data -- then, for those methods, the same rows
   for n B images (B -> A). A grey input is shown in the output's channels, a smaller one enlarged."""
   def rows(fn, back, src, dst, salt):
-    split, src_key = side_split(run, src)
+    split, src_key = domain_split(run, src)
     test = split.test.get(np.arange(min(n, split.test.size)))
     x = test[src_key]
     out = parallel.local_copy(fn(run.state, x, jax.random.fold_in(key, salt)))
     cols = [x, out]
     if back is not None:
       cols.append(parallel.local_copy(back(run.state, out, jax.random.fold_in(key, salt + 1))))
-    if dst in test:
+    if split.test.paired:  # the rows hold their partners: the target
       cols.append(test[dst])
     return [shown_like(v, out) for v in cols]
 
   blocks = [rows(run.translate_fn, run.translate_back_fn, "a", "b", 0)]
-  if run.translate_back_fn is not None and side_split(run, "b") is not None:
+  if run.translate_back_fn is not None and domain_split(run, "b") is not None:
     blocks.append(rows(run.translate_back_fn, run.translate_fn, "b", "a", 2))
   ncol = max(len(b) for b in blocks)
   pictures = []
@@ -72,13 +72,13 @@ def translations(run, key, n: int = 8) -> tuple:
 
 
 def translation_picture(run, key, n: int = 8) -> np.ndarray:
-  """`translations` as one grid; for 2-D points (DiscoGAN's mixtures) a scatter of n * 100 mapped
-  A points over the B training points."""
-  (src, src_key), (dst, dst_key) = side_split(run, "a"), side_split(run, "b")
-  if len(src.test.element_spec[src_key][0]) == 1:
+  """`translations` as one grid; into data not drawn in rows (DiscoGAN's 2-D mixtures) n * 100
+  mapped A points drawn as the B domain's data is, over its training rows."""
+  (src, src_key), (dst, dst_key) = domain_split(run, "a"), domain_split(run, "b")
+  if not images.in_rows(dst.train.kind):
     x = src.test.get(np.arange(min(100 * n, src.test.size)))[src_key]
     mapped = parallel.local_copy(run.translate_fn(run.state, x, key))
-    return images.render(mapped, dst.train.get(np.arange(min(2000, dst.train.size)))[dst_key])
+    return images.draw(dst.train.kind, mapped, lambda: dst.train.get(np.arange(min(2000, dst.train.size)))[dst_key])
   rows, ncol = translations(run, key, n)
   return images.grid(rows, ncol=ncol)
 
@@ -91,11 +91,11 @@ def compare_translations(workdirs, n: int = 8) -> np.ndarray:
   inputs, cols, target = None, [], None
   for wd in workdirs:
     run, translate, _ = trained_translator(config_of_workdir(wd), wd)
-    split, key = side_split(run, "a")
+    split, key = domain_split(run, "a")
     test = split.test.get(np.arange(min(n, split.test.size)))
     if inputs is not None and (test[key].shape != inputs.shape or not np.array_equal(test[key], inputs)):
       raise ConfigError(f"{wd} holds other held-out inputs than {workdirs[0]}: compare runs on the same data")
-    inputs, target = test[key], test.get("b", target)
+    inputs, target = test[key], test["b"] if split.test.paired else target
     cols.append(parallel.local_copy(translate(run.state, inputs, jax.random.fold_in(run.base_key, SAMPLE_KEY))))
     run.checkpoints.close()
   h, w, c = cols[0].shape[1:]
@@ -108,15 +108,23 @@ def compare_translations(workdirs, n: int = 8) -> np.ndarray:
   return np.repeat(np.repeat(picture, zoom, 0), zoom, 1)
 
 
-def is_tokens(run) -> bool:
-  return "tokens" in run.split.train.element_spec
+def drawn(run) -> bool:
+  """Whether the run's samples are drawn as a picture (`images.DRAW`), or written as text (tokens)."""
+  return run.split.train.kind in images.DRAW
+
+
+def draw_samples(run, samples) -> np.ndarray:
+  train = run.split.train
+  return images.draw(train.kind, samples, lambda: train.get(np.arange(min(2000, train.size)))[train.key])
 
 
 def sequences_text(run, samples) -> str:
-  """Generated token sequences as text, one per line, decoded with the data's vocabulary (grammar
-  symbols joined, words with spaces, up to the end symbol; the oracle's ids as numbers)."""
-  vocabulary = run.split.train.vocabulary or tuple(str(i) for i in range(int(np.max(samples)) + 1))
-  return "".join(line + "\n" for line in to_text(samples, vocabulary))
+  """Generated token sequences as text, one per line, decoded with the data's vocabulary and joined by
+  its separator (characters and grammar symbols without one, words with spaces, up to the end
+  symbol; the oracle's ids as numbers)."""
+  train = run.split.train
+  vocabulary = train.vocabulary or tuple(str(i) for i in range(int(np.max(samples)) + 1))
+  return "".join(line + "\n" for line in to_text(samples, vocabulary, train.separator))
 
 
 def _write_text(path, text):
@@ -131,7 +139,7 @@ def write_samples(run, step: int, writer=None, n: int = 0):
   input | output | target rows; for token sequences samples/step_<step>.txt, one per line."""
   n = n or run.config.sample.num
   key = jax.random.fold_in(jax.random.fold_in(run.base_key, SAMPLE_KEY), step)
-  if run.generate_fn is not None and is_tokens(run):
+  if run.generate_fn is not None and not drawn(run):
     samples = run.generate(key, n)
     text = sequences_text(run, samples)
     _write_text(os.path.join(run.workdir, "samples", f"step_{step:08d}.txt"), text)
@@ -142,8 +150,7 @@ def write_samples(run, step: int, writer=None, n: int = 0):
     samples = picture = translation_picture(run, key)
   else:
     samples = run.generate(key, n)
-    ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
-    picture = images.render(samples, ref)
+    picture = draw_samples(run, samples)
   if jax.process_index() == 0:
     os.makedirs(os.path.join(run.workdir, "samples"), exist_ok=True)
     images.save_png(os.path.join(run.workdir, "samples", f"step_{step:08d}.png"), picture,
@@ -163,22 +170,21 @@ def sample(config, workdir, num: int = 0) -> dict:
   key = jax.random.fold_in(run.base_key, SAMPLE_KEY)
   paths, out_pictures = {}, {}
   samples = run.generate(key, num or cfg.sample.num) if run.generate_fn is not None else None
-  if samples is not None and is_tokens(run):
+  if samples is not None and not drawn(run):
     path = os.path.join(run.workdir, "samples.txt")
     _write_text(path, sequences_text(run, samples))
     run.checkpoints.close()
     return {"samples": path}
   if samples is not None:
-    ref = run.split.train.get(np.arange(min(2000, run.split.train.size)))["image"] if samples.ndim == 2 else None
     paths["samples"] = os.path.join(run.workdir, "samples.png")
-    out_pictures["samples"] = images.render(samples, ref)
-  if samples is not None and samples.ndim == 4:
+    out_pictures["samples"] = draw_samples(run, samples)
+  if samples is not None and images.in_rows(run.split.train.kind):
     rows, steps = cfg.sample.interpolation_rows, cfg.sample.interpolation_steps
     ends = sample_latent(jax.random.fold_in(key, 1), 2 * rows, cfg.model)
     t = np.linspace(0.0, 1.0, steps)[None, :, None]
     z = (1 - t) * np.asarray(ends[:rows])[:, None] + t * np.asarray(ends[rows:])[:, None]
     strip = run.generate(key, rows * steps, z=z.reshape(rows * steps, -1))
-    out_pictures["interpolation"] = images.grid(strip, ncol=steps)
+    out_pictures["interpolation"] = images.draw(run.split.train.kind, strip, ncol=steps)
     paths["interpolation"] = os.path.join(run.workdir, "interpolation.png")
   if cfg.sample.arithmetic:  # Radford et al. 2015, Sec. 6.3: mean z of A - B + C
     out_pictures["arithmetic"] = images.grid(latent_arithmetic(run, jax.random.fold_in(key, 3)), ncol=8)
@@ -189,7 +195,7 @@ def sample(config, workdir, num: int = 0) -> dict:
   if run.method.sampler is not None and run.method.sampler.grids is not None:  # rows per class, traversals, ...
     grids = run.method.sampler.grids(run.state, jax.random.fold_in(key, 2), run.split.test)
     for name, (pictures, ncol) in grids.items():
-      out_pictures[name] = images.render(parallel.local_copy(pictures), ncol=ncol)
+      out_pictures[name] = images.draw(run.split.train.kind, parallel.local_copy(pictures), ncol=ncol)
       paths[name] = os.path.join(run.workdir, f"{name}.png")
   run.checkpoints.close()
   if not paths:
@@ -253,7 +259,7 @@ def translate_files(config, workdir, input_path: str, output_dir: str, direction
   if not files:
     raise DataError(f"translate: no images ({', '.join(sorted(folders.IMAGE_SUFFIXES))}) in {src}")
   run, fn, side = trained_translator(config, workdir, direction)
-  split, key_ = side_split(run, side)
+  split, key_ = domain_split(run, side)
   (h, w, c), _ = split.train.element_spec[key_]
   x, converted = [], {}
   for p in files:

@@ -249,8 +249,8 @@ def test_the_target_only_bound_does_read_the_target_labels(config_of):
 
 def test_bad_streams_stop_with_one_line(config_of):
   c = config_of("dann.py")
-  grey = base.from_arrays("grey", {"image": np.zeros((4, 8, 8, 1), np.float32), "label": np.zeros(4, np.int32)}, 10)
-  colour = base.from_arrays("colour", {"image": np.zeros((4, 8, 8, 3), np.float32)})
+  grey = base.from_arrays("grey", {"image": np.zeros((4, 8, 8, 1), np.float32), "label": np.zeros(4, np.int32)}, 10, kind="images")
+  colour = base.from_arrays("colour", {"image": np.zeros((4, 8, 8, 3), np.float32)}, kind="images")
   with pytest.raises(DataError, match=r"one shape: .* gives \(8, 8, 1\), .* gives \(8, 8, 3\)"):
     adaptation.example_batch(c, {"source": grey, "target": colour}, "dann")
   with pytest.raises(DataError, match="has no labels, but dann"):

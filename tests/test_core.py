@@ -11,7 +11,7 @@ import optax
 import pytest
 from flax import linen as nn
 
-from ganjax import algorithms, checkpoint, images, parallel, stabilizers
+from ganjax import algorithms, checkpoint, data, images, parallel, stabilizers
 from ganjax import state as state_lib
 from ganjax.algorithms.method import Classifier, Method, Sampler
 from ganjax.errors import CheckpointError, ConfigError
@@ -110,8 +110,11 @@ def test_images():
   g = images.grid(x, ncol=2)
   assert g.shape == (3 * 5 + 1, 2 * 4 + 1, 1) and g.dtype == np.uint8
   np.testing.assert_array_equal(images.to_uint8(np.array([-1.0, 0.0, 1.0])), [0, 128, 255])
-  s = images.render(np.zeros((10, 2)), reference=np.ones((10, 2)))
+  s = images.draw("points", np.zeros((10, 2)), reference=lambda: np.ones((10, 2)))
   assert s.shape == (400, 400, 3)
+  assert images.draw("images", x, ncol=2).shape == g.shape
+  assert images.in_rows("images") and images.in_rows("series") and not images.in_rows("points")
+  assert not images.in_rows("tokens") and set(images.DRAW) < set(data.KINDS)  # tokens are text
 
 
 def test_metric_writer(tmp_path):

@@ -295,7 +295,7 @@ def test_unknown_name_and_bad_holdout():
 def test_a_new_kind_of_data_is_one_registry_entry(monkeypatch):
   """SOURCES alone decides which names load: an entry is a factory(config, argument) -> Split, and
   derived kinds (downsampled:) take it as their inner data."""
-  ramp = from_arrays("ramp", {"image": np.linspace(-1, 1, 10 * 16, dtype=np.float32).reshape(10, 4, 4, 1)})
+  ramp = from_arrays("ramp", {"image": np.linspace(-1, 1, 10 * 16, dtype=np.float32).reshape(10, 4, 4, 1)}, kind="images")
 
   def ramps(config, arg):
     return data.Split(ramp, ramp)
@@ -310,7 +310,7 @@ def test_a_new_kind_of_data_is_one_registry_entry(monkeypatch):
 
 
 def test_batch_larger_than_dataset():
-  src = from_arrays("small", {"image": np.zeros((10, 2), np.float32)})
+  src = from_arrays("small", {"image": np.zeros((10, 2), np.float32)}, kind="points")
   with pytest.raises(DataError, match="batch_size=16 is larger than the dataset small"):
     data.make(src, 16, seed=0)
 
@@ -338,7 +338,7 @@ def test_processes_slice_the_same_global_batch():
 
 
 def test_epochs_are_reshuffled_and_cover_everything():
-  src = from_arrays("r", {"image": np.arange(12, dtype=np.float32)[:, None]})
+  src = from_arrays("r", {"image": np.arange(12, dtype=np.float32)[:, None]}, kind="points")
   p = data.make(src, 4, seed=0)
   epoch1 = np.concatenate([next(p)["image"][:, 0] for _ in range(3)])
   epoch2 = np.concatenate([next(p)["image"][:, 0] for _ in range(3)])
@@ -444,7 +444,30 @@ def test_tfds_not_prepared_says_how(tmp_path):
 
 
 def test_missing_labels_name_the_field():
-  src = from_arrays("unlabelled", {"image": np.zeros((4, 2, 2, 1), np.float32)})
+  src = from_arrays("unlabelled", {"image": np.zeros((4, 2, 2, 1), np.float32)}, kind="images")
   with pytest.raises(DataError, match="unlabelled has no labels, but the metric classifier needs them \\(field 'label'\\)"):
     data.require_labels(src, "the metric classifier")
   data.require_labels(builtin.digits(), "anything")
+
+
+def test_data_made_from_the_config_alone_is_built_once_and_files_are_read_each_time(tmp_path):
+  """Bundled, synthetic and derived-from-such data are built once per process for one (data config,
+  seed); another field or seed builds them again, and a folder is read again (it may have changed)."""
+  from PIL import Image
+
+  edges = cfg("edges:digits", image_size=8)
+  first = data.load(edges)
+  assert data.load(edges) is first and data.load(cfg("edges:digits", image_size=8)) is first
+  assert data.load(cfg("edges:digits", image_size=8, edge_sigma=2.0)) is not first
+  ring = cfg("ring8")
+  other_seed = cfg("ring8")
+  other_seed.seed = 1
+  assert data.load(ring) is data.load(ring)
+  assert not np.array_equal(data.load(other_seed).train.get(np.arange(5))["image"],
+                            data.load(ring).train.get(np.arange(5))["image"])
+  for i in range(5):
+    Image.fromarray(np.full((4, 4), i, np.uint8)).save(tmp_path / f"{i}.png")
+  folder = cfg(f"folder:{tmp_path}", holdout=1)
+  assert data.load(folder).train.size == 4
+  Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "5.png")
+  assert data.load(folder).train.size == 5

@@ -159,7 +159,7 @@ def test_real_reference_is_a_random_subset_of_the_whole_training_split():
   from ganjax import metrics
   from ganjax.data.base import from_arrays
 
-  train = from_arrays("t", {"image": np.arange(1000, dtype=np.float32).reshape(1000, 1, 1, 1)})
+  train = from_arrays("t", {"image": np.arange(1000, dtype=np.float32).reshape(1000, 1, 1, 1)}, kind="images")
   ref = metrics.real_reference(train, 100)[:, 0, 0, 0]
   assert len(np.unique(ref)) == 100 and ref.max() > 500  # drawn from all of it, not rows 0..99
   np.testing.assert_array_equal(ref, metrics.real_reference(train, 100)[:, 0, 0, 0])  # seeded

@@ -199,9 +199,29 @@ def test_bgan_tokens_loss_is_eq10_with_sequence_log_probabilities():
   np.testing.assert_allclose(float(ours), loss, rtol=1e-5)
 
 
+def test_samples_are_written_with_their_sources_separator(tmp_path):
+  """Characters (`text:`) and grammar symbols are joined as they are, words (`corpus:`) with spaces."""
+  import types
+
+  from ganjax import sampling
+  from ganjax.data import readers
+
+  path = tmp_path / "t.txt"
+  path.write_text("the cat sat on the mat. " * 8, encoding="utf-8")
+  src = readers.text_windows(path, window=8, stride=4)
+  lines = sampling.sequences_text(types.SimpleNamespace(split=types.SimpleNamespace(train=src)),
+                                  src.get(np.arange(2))["tokens"]).splitlines()
+  assert lines == ["the cat ", "cat sat "]  # the file's own characters, not "t h e   c a t"
+  corpus = data_seq.corpus(str(ROOT / "tests" / "data" / "corpus.txt"), length=12)
+  words = data_seq.decode(corpus.get(np.arange(1))["tokens"], corpus.vocabulary)[0]
+  text = sampling.sequences_text(types.SimpleNamespace(split=types.SimpleNamespace(train=corpus)),
+                                 corpus.get(np.arange(1))["tokens"])
+  assert text == " ".join(words) + "\n" and data_seq.grammar(0, 13, 5).separator == ""
+
+
 def test_grammar_data_is_valid_and_the_parser_rejects_invalid_strings():
   src = data_seq.grammar(0, 13, 300)
-  strings = data_seq.to_text(src.get(np.arange(300))["tokens"], src.vocabulary)
+  strings = data_seq.to_text(src.get(np.arange(300))["tokens"], src.vocabulary, src.separator)
   assert all(1 <= len(s) <= 12 for s in strings)
   scores = seq_metrics.grammar_scores(strings)
   assert scores["sequence/valid_fraction"] == 1.0 and scores["sequence/distinct_valid"] == len(set(strings))

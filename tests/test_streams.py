@@ -219,7 +219,7 @@ def test_random_crop_and_flip_cut_both_sides_alike_and_do_not_depend_on_processe
   pos = np.arange(12 * 12, dtype=np.float32).reshape(1, 12, 12, 1) / 1000  # every pixel's value is its place
   a = np.repeat(pos, n, 0) + np.arange(n, dtype=np.float32)[:, None, None, None]
   halve = lambda x: x.reshape(len(x), x.shape[1] // 2, 2, x.shape[2] // 2, 2, 1).mean((2, 4))  # noqa: E731
-  src = from_arrays("ramp", {"a": a, "b": -a, "small": halve(a)})
+  src = from_arrays("ramp", {"a": a, "b": -a, "small": halve(a)}, kind="pairs")
   train, test = augment.augmented(src, 8, True), augment.augmented(src, 8, True, train=False)
   assert train.element_spec["a"][0] == (8, 8, 1) and train.element_spec["small"][0] == (4, 4, 1)
   whole = data.make(train, 8, 0)

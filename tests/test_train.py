@@ -15,7 +15,7 @@ import pytest
 import golden
 import test_golden
 from tiny import CONFIGS, ROOT
-from ganjax import algorithms, checkpoint, data, evaluation, sampling, train
+from ganjax import algorithms, checkpoint, data, evaluation, evaluators, sampling, train
 from ganjax.run import Run
 from ganjax.state import SAMPLE_KEY
 from ganjax.errors import CheckpointError, ConfigError, DataError, DivergenceError
@@ -61,11 +61,13 @@ def assert_fraction(value, n):
 
 
 def held_out(c):
-  """A stand-in for the run as `evaluation.prediction_sets` and `side_split` read it: its streams' splits."""
+  """A stand-in for the run as `evaluators.prediction_sets` and `domain_split` read it: its method and
+  its streams' splits."""
   import types
 
   splits = data.load_streams(c)
-  return types.SimpleNamespace(splits=splits, split=next(iter(splits.values())))
+  return types.SimpleNamespace(splits=splits, split=next(iter(splits.values())), single=list(splits) == [None],
+                               method=algorithms.get(c.algorithm))
 
 
 def _bicubic_baseline(c, result):
@@ -132,7 +134,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
     assert sorted(os.listdir(tmp_path / "samples")) == ["step_00000002.png", "step_00000004.png"]
   else:  # a classifier (DANN): no pictures, its accuracies at evaluation
     assert not os.path.exists(tmp_path / "samples")
-    for prefix, test, _ in evaluation.prediction_sets(held_out(c)):  # over each domain's held-out images
+    for prefix, test, _ in evaluators.prediction_sets(held_out(c)):  # over each domain's held-out images
       assert_fraction(result_of(tmp_path)[f"{prefix}test_accuracy"], test.size)
     with pytest.raises(ConfigError, match="draws nothing"):
       sampling.sample(c, tmp_path)
@@ -150,7 +152,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
         continue
       assert np.isfinite(result[f"{side}/fid"])
       src, dst = ("a", "b") if side == "translation" else ("b", "a")
-      (source, _), (target, _) = evaluation.side_split(held_out(c), src), evaluation.side_split(held_out(c), dst)
+      (source, _), (target, _) = evaluators.domain_split(held_out(c), src), evaluators.domain_split(held_out(c), dst)
       n = min(source.test.size, c.eval.num_samples)  # the held-out inputs translated
       n_real = n if dst in source.test.element_spec else min(n, target.test.size)  # their partners, or B's own
       if "source" not in c.data.streams or f"{side}/l1" in result:  # (unpaired domains: no ground truth)
@@ -167,7 +169,7 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
       assert result["translation/fid_real_reference"] < result["translation/fid"]
       _translate_mode_runs_on_a_file_and_a_folder(c, tmp_path)
     if "source" in c.data.streams:  # domain adaptation: the task classifier on both domains, source | adapted rows
-      sets = evaluation.prediction_sets(held_out(c))
+      sets = evaluators.prediction_sets(held_out(c))
       assert [prefix for prefix, _, _ in sets] == ["source/", "target/"]
       for prefix, test, _ in sets:
         assert_fraction(result[f"{prefix}test_accuracy"], test.size)
@@ -180,7 +182,9 @@ def test_every_config_trains_and_writes_its_outputs(tmp_path, config_of, name, a
       paths = sampling.translate_files(c, tmp_path, str(tmp_path / "samples"), str(tmp_path / "back"), "BtoA")
       assert len(paths) == 2 and np.asarray(Image.open(paths[0])).shape == (8, 8, 3)  # B -> A
     return
-  assert 0 <= result["seconds/samples"] <= elapsed  # every stage reports its own time
+  seconds = [v for k, v in result.items() if k.startswith("seconds/")]  # every stage reports its own time
+  assert seconds and all(0 <= v <= elapsed for v in seconds)
+  assert ("seconds/samples" in result) == (c.data.name != "signals")  # drawn once, for the metrics that score them
   n_test = data.load(c).test.size
   if c.data.name in ("ring8", "grid25"):
     assert result["modes_covered"] == int(result["modes_covered"]) <= result["modes_total"] == 8

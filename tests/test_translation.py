@@ -242,7 +242,7 @@ def test_translate_mode_converts_inputs_as_the_released_loader_and_says_so(tmp_p
                         state=None, checkpoints=SimpleNamespace(close=lambda: None))
   monkeypatch.setattr(sampling, "trained_translator", lambda config, workdir, direction: (run, lambda s, x, k: x, "a"))
   spec = SimpleNamespace(train=SimpleNamespace(element_spec={"a": ((8, 8, 1), np.float32)}))
-  monkeypatch.setattr(sampling, "side_split", lambda run, side: (spec, "a"))
+  monkeypatch.setattr(sampling, "domain_split", lambda run, side: (spec, "a"))
   paths = sampling.translate_files(None, tmp_path, str(tmp_path / "in"), str(tmp_path / "out"))
   assert capsys.readouterr().out.strip().splitlines() == [
       "translate: converted 3 of 4 images to the model's 8 x 8 grey input (RGB, then luma, bicubic resize): "

@@ -6,8 +6,9 @@ Every method reads two named streams, `data.streams.source` (labelled) and `data
 stream of paired rows (`blend:<data>`, `mnist_m`: {"a": digit, "b": its MNIST-M blend}) gives its
 "a" side as the source domain and its "b" side as the target domain, so both streams can name the
 same data, each shuffled on its own (Ganin et al. build MNIST-M from MNIST's own training digits);
-a single-domain stream gives its "image"s (`common.domain`). Evaluation scores the task classifier
-(`predict_class`) on each stream's held-out rows of its own domain: `target/test_accuracy`, the
+a single-domain stream gives its "image"s (`common.domain`). The methods' records name the two
+streams (`Classifier(..., streams=STREAMS)`, `Translator(..., streams=STREAMS)`), so evaluation scores
+the task classifier on each stream's held-out rows of its own domain: `target/test_accuracy`, the
 figure of the papers' tables, and `source/test_accuracy`.
 """
 
@@ -72,18 +73,3 @@ def task_loss(logits, labels):
 
 def accuracy(logits, labels):
   return jnp.mean(jnp.argmax(logits, -1) == labels)
-
-
-def prediction_sets(run):
-  """[(metric prefix, held-out Source, image key)] the task classifier is scored on: each stream's
-  own domain for the two streams of a domain-adaptation run."""
-  if sorted(run.splits) != sorted(STREAMS):
-    return []
-  out = []
-  for stream in STREAMS:
-    test = run.splits[stream].test
-    key = SIDES[stream] if SIDES[stream] in test.element_spec else "image"
-    if test.has_labels and key in test.element_spec:
-      out.append((f"{stream}/", test, key))
-  return out
-

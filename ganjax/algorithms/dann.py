@@ -145,5 +145,5 @@ def predict_class(state, x):
   return jnp.argmax(logits(state, x), -1)
 
 
-METHOD = Method(init=init, train_step=train_step, classifier=Classifier(predict_class),
+METHOD = Method(init=init, train_step=train_step, classifier=Classifier(predict_class, streams=adaptation.STREAMS),
                 example_batch=example_batch, check=check)

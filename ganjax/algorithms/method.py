@@ -71,6 +71,13 @@ def _functions(record, required=(), optional=()):
       raise ConfigError(f"{type(record).__name__}.{name} must be a function, got {value!r}")
 
 
+def _streams(record, *counts):
+  value = record.streams
+  if not (isinstance(value, tuple) and len(value) in counts and all(isinstance(n, str) and n for n in value)):
+    raise ConfigError(f"{type(record).__name__}.streams must be a tuple of {' or '.join(map(str, counts))} stream "
+                      f"names, got {value!r}")
+
+
 @_record
 class Sampler:
   """The method draws samples: sample grids, sample-quality metrics, --mode=sample.
@@ -102,30 +109,38 @@ class Translator:
   translate(state, x, key) -> A images translated to B
   translate_back(state, y, key) -> B images translated to A (CycleGAN's F): scored the same way,
     with the cycle reconstructions; --mode=translate --direction=BtoA
+  streams: the names of the streams (`data.streams`) that give domain A and domain B when the data
+    come as two streams; one stream of pairs holds both (`ganjax.data.side_key`)
   """
 
   translate: Callable
   translate_back: Optional[Callable] = None
+  streams: tuple = ("a", "b")
 
   def __post_init__(self):
     _functions(self, ("translate",), ("translate_back",))
+    _streams(self, 2)
 
 
 @_record
 class Classifier:
-  """The method predicts classes: evaluation scores them on the held-out labels (with streams
-  "source" and "target", on each domain's: source/ and target/test_accuracy).
+  """The method predicts classes: evaluation scores them on the held-out labels (domain adaptation:
+  on each domain's, source/ and target/test_accuracy).
 
   predict_class(state, x) -> (B,) class ids
   matching: "identity" (test_accuracy) | "hungarian" (cluster_accuracy: the best one-to-one map of
     its clusters to the labels, for unsupervised codes)
+  streams: () -- scored on the held-out images of the one stream -- or the names of the streams
+    whose own domains (A, then B: `ganjax.data.side_key`) it is scored on, each as "<stream>/"
   """
 
   predict_class: Callable
   matching: str = "identity"
+  streams: tuple = ()
 
   def __post_init__(self):
     _functions(self, ("predict_class",))
+    _streams(self, 0, 2)
     if self.matching not in CLASS_MATCHINGS:
       raise ConfigError(f"Classifier.matching must be one of {', '.join(CLASS_MATCHINGS)}, got {self.matching!r}")
 

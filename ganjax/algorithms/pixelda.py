@@ -208,6 +208,6 @@ def predict_class(state, x):
   return jnp.argmax(state.t(x, domain="target"), -1)
 
 
-METHOD = Method(init=init, train_step=train_step, translator=Translator(translate),
-                classifier=Classifier(predict_class), adversarial=ADVERSARIAL, example_batch=example_batch,
-                check=check)
+METHOD = Method(init=init, train_step=train_step, translator=Translator(translate, streams=adaptation.STREAMS),
+                classifier=Classifier(predict_class, streams=adaptation.STREAMS), adversarial=ADVERSARIAL,
+                example_batch=example_batch, check=check)

@@ -9,17 +9,18 @@ data), `sequences` (token sequences), `augment` (crops and flips) and `fetch` (d
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 
 import numpy as np
 
 from ganjax.data import augment, builtin, derived, folders, readers, sequences
 from ganjax.data import fetch as fetch_lib
-from ganjax.data.base import Source
+from ganjax.data.base import KINDS, Source, like, side_key
 from ganjax.data.pipeline import Pipeline, make
 from ganjax.errors import DataError
 
-__all__ = ["Source", "Split", "SOURCES", "load", "load_streams", "make", "Pipeline", "require_labels"]
+__all__ = ["KINDS", "Source", "Split", "side_key", "SOURCES", "load", "load_streams", "make", "Pipeline", "require_labels"]
 
 
 @dataclasses.dataclass
@@ -49,16 +50,14 @@ def _holdout(src: Source, holdout, random: bool = False) -> Split:
   n_train = src.size - n_test
   if not random:
     def part(offset, size, tag):
-      return Source(f"{src.name}[{tag}]", size, lambda idx: src.get(np.asarray(idx) + offset),
-                    src.element_spec, src.num_classes, vocabulary=src.vocabulary)
+      return like(src, f"{src.name}[{tag}]", size, lambda idx: src.get(np.asarray(idx) + offset))
 
     return Split(part(0, n_train, "train"), part(n_train, n_test, "test"))
   test = held_out_indices(src, n_test)
   train = np.setdiff1d(np.arange(src.size), test)
 
   def subset(indices, tag):
-    return Source(f"{src.name}[{tag}]", len(indices), lambda idx: src.get(indices[np.asarray(idx)]),
-                  src.element_spec, src.num_classes, vocabulary=src.vocabulary)
+    return like(src, f"{src.name}[{tag}]", len(indices), lambda idx: src.get(indices[np.asarray(idx)]))
 
   return Split(subset(train, "train"), subset(test, "test"))
 
@@ -94,6 +93,20 @@ def _argument(form: str, example: str = ""):
   return declare
 
 
+def _from_config(factory_or_inner=None):
+  """Declares a factory whose data depend on the config alone (`config.data`, `config.seed`): bundled
+  and synthetic data, or with "inner" data derived from the data its argument names when those do.
+  `_load` builds such data once per process (`_BUILT`): a notebook or a test session that builds
+  several runs on the same data reuses it. Data read from files is read again each time."""
+  def declare(factory, inner=False):
+    factory.from_config = "inner" if inner else "always"
+    return factory
+
+  if callable(factory_or_inner):
+    return declare(factory_or_inner)
+  return lambda factory: declare(factory, inner=factory_or_inner == "inner")
+
+
 def _channels(cfg) -> int:
   return int(cfg.channels)
 
@@ -105,11 +118,13 @@ def _inner(config, name: str) -> Split:
   return _load(c)
 
 
+@_from_config
 def _digits(config, arg):
   """scikit-learn's bundled 8x8 digits (the offline default), with labels."""
   return _holdout(builtin.digits(config.data.image_size), config.data.holdout)
 
 
+@_from_config
 @_argument("[:<count>]")
 def _fonts(config, arg):
   """10,000 (or count) synthetic digits drawn with matplotlib's TrueType fonts (SimGAN's synthetic
@@ -119,12 +134,14 @@ def _fonts(config, arg):
   return _holdout(builtin.font_digits(int(arg or 10_000), config.data.image_size or 28), config.data.holdout)
 
 
+@_from_config
 def _mixture(config, arg):
   """2-D Gaussian mixtures: ring8 (Metz et al. 2016), grid25 (Srivastava et al. 2017)."""
   kind = config.data.name.partition(":")[0]
   return _holdout(builtin.mixture(kind, config.seed, std=config.data.mixture_std), config.data.holdout)
 
 
+@_from_config
 def _signals(config, arg):
   """Synthetic 2-channel time series of 4 families (sine, square, sawtooth, burst)."""
   return _holdout(builtin.signals(config.seed, length=config.data.window), config.data.holdout)
@@ -162,6 +179,7 @@ def _text(config, arg):
   return _holdout(readers.text_windows(arg, config.data.window, config.data.window_stride), config.data.holdout)
 
 
+@_from_config
 @_argument("[:<seed>]")
 def _oracle(config, arg):
   """SeqGAN's synthetic oracle LSTM's sequences (`ganjax.data.sequences`), drawn from <seed>
@@ -173,6 +191,7 @@ def _oracle(config, arg):
                   cfg.holdout)
 
 
+@_from_config
 def _grammar(config, arg):
   """Kusner et al.'s arithmetic expressions (x + - * / ( )), end-padded tokens."""
   cfg = config.data
@@ -228,6 +247,7 @@ def _edges_of(config, inner: str) -> Split:
   return Split(derived.edge_pairs(split.train, sigma), derived.edge_pairs(split.test, sigma))
 
 
+@_from_config("inner")
 @_argument(":<data name>", "edges:digits")
 def _edges(config, arg):
   """pix2pix's edges -> image pairs of any image data: {"a": Canny edges, "b": image}."""
@@ -249,6 +269,7 @@ def _blend_of(config, inner: str) -> Split:
   return Split(derived.blend_pairs(split.train), derived.blend_pairs(split.test))
 
 
+@_from_config("inner")
 @_argument(":<data name>", "blend:digits")
 def _blend(config, arg):
   """MNIST-M (Ganin et al. 2016) from any grey images: {"a": the digit (3 channels), "b": it blended
@@ -261,6 +282,7 @@ def _mnist_m(config, arg):
   return _blend_of(config, "mnist")
 
 
+@_from_config("inner")
 @_argument(":<data name>", "downsampled:fashion_mnist")
 def _downsampled(config, arg):
   """Super-resolution pairs {"a": bicubic 1/data.sr_factor (4) image, "b": the image}."""
@@ -269,12 +291,14 @@ def _downsampled(config, arg):
   return Split(derived.downsampled(split.train, factor), derived.downsampled(split.test, factor))
 
 
+@_from_config
 def _photos(config, arg):
   """data.image_size (32) patches of the photos shipped with scikit-image and scikit-learn; the
   held-out split is the tiles of one photo (chelsea) never trained on."""
   return Split(*derived.photo_patches(config.data.image_size or 32))
 
 
+@_from_config
 def _cartoon(config, arg):
   """Photo -> cartoon pairs of `photos` patches: {"a": photo, "b": a non-learned cartoon filter's
   output (bilateral smoothing, colour quantisation, dark edges), "b_smooth": that with its edges
@@ -352,9 +376,9 @@ def load(config) -> Split:
   centre (`ganjax.data.augment`)."""
   split = _load(config)
   if config.data.swap_sides:
-    if "a" not in split.train.element_spec or "b" not in split.train.element_spec:
-      raise DataError(f"data.swap_sides needs paired data (rows with 'a' and 'b'); {config.data.name!r} has "
-                      f"{', '.join(split.train.element_spec)}")
+    if split.train.kind != "pairs":
+      raise DataError(f"data.swap_sides needs paired data (rows with 'a' and 'b'); {config.data.name!r} holds "
+                      f"{split.train.kind} ({', '.join(split.train.element_spec)})")
     split = Split(derived.swapped(split.train), derived.swapped(split.test))
   crop, flip = int(config.data.crop), bool(config.data.flip)
   if crop or flip:
@@ -373,7 +397,23 @@ def _load(config) -> Split:
     raise DataError(f"data.name {name!r}: {kind} takes no argument")
   if not arg and form.startswith(":"):
     raise DataError(f"data.name {name!r} lacks its argument: {kind}{form}, e.g. {factory.example}")
-  return factory(config, arg)
+  if not _depends_on_config_alone(name):
+    return factory(config, arg)
+  key = (json.dumps(config.data.to_dict(), sort_keys=True, default=str), int(config.seed))
+  if key not in _BUILT:
+    _BUILT[key] = factory(config, arg)
+    while len(_BUILT) > _BUILT_MAX:
+      _BUILT.pop(next(iter(_BUILT)))
+  return _BUILT[key]
+
+
+_BUILT, _BUILT_MAX = {}, 16  # (config.data, config.seed) -> Split of data that depend on the config alone
+
+
+def _depends_on_config_alone(name: str) -> bool:
+  kind, _, arg = name.partition(":")
+  how = getattr(SOURCES.get(kind), "from_config", None)
+  return how == "always" or (how == "inner" and _depends_on_config_alone(arg))
 
 
 def load_streams(config) -> dict:

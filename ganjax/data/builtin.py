@@ -21,7 +21,7 @@ def digits(image_size: int = 0) -> Source:
 
   d = load_digits()
   images = to_unit_range(d.images[..., None], 16.0)
-  return from_arrays("digits", {"image": resize(images, image_size), "label": d.target.astype(np.int32)}, 10)
+  return from_arrays("digits", {"image": resize(images, image_size), "label": d.target.astype(np.int32)}, 10, kind="images")
 
 
 # Each mode's standard deviation, as the papers' code draws them: Metz et al. 2016's ring (radius 2,
@@ -58,7 +58,7 @@ def mixture(name: str, seed: int, size: int = 100_000, std: float = 0.0) -> Sour
   rng = np.random.default_rng(seed)
   label = rng.integers(0, len(centers), size).astype(np.int32)
   x = centers[label] + np.float32(mixture_std(name, std)) * rng.standard_normal((size, 2)).astype(np.float32)
-  return from_arrays(name, {"image": x.astype(np.float32), "label": label}, len(centers))
+  return from_arrays(name, {"image": x.astype(np.float32), "label": label}, len(centers), kind="points")
 
 
 SIGNAL_FAMILIES = ("sine", "square", "sawtooth", "burst")
@@ -91,7 +91,8 @@ def signals(seed: int, size: int = 12_000, length: int = 64, channels: int = 2) 
 
   chans = [wave(t)] + [gain * wave(t - delay) for _ in range(channels - 1)]
   x = amp * np.stack(chans, axis=-1) + 0.05 * rng.standard_normal((size, length, channels))
-  return from_arrays("signals", {"image": np.clip(x, -1, 1).astype(np.float32), "label": label}, len(SIGNAL_FAMILIES))
+  return from_arrays("signals", {"image": np.clip(x, -1, 1).astype(np.float32), "label": label}, len(SIGNAL_FAMILIES),
+                     kind="series")
 
 
 PHOTOS = ("astronaut", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "china", "flower",
@@ -171,7 +172,7 @@ def font_digits(size: int = 10_000, image_size: int = 28, seed: int = 0) -> Sour
     np.savez(tmp, image=out, label=labels)
     os.replace(tmp, path)
   out.setflags(write=False)
-  return from_arrays("fonts", {"image": out, "label": labels}, 10)
+  return from_arrays("fonts", {"image": out, "label": labels}, 10, kind="images")
 
 
 def _render_digits(fonts, size: int, image_size: int, seed: int):

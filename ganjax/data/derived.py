@@ -17,8 +17,8 @@ from ganjax.errors import DataError
 
 def _all_rows(src: Source, what: str) -> dict:
   """Every row of an image source, which a derived source processes at once."""
-  if "image" not in src.element_spec:
-    raise DataError(f"{what}: {src.name} has no 'image' rows (its rows hold {', '.join(src.element_spec)})")
+  if src.kind != "images":
+    raise DataError(f"{what}: {src.name} holds {src.kind}, not images (its rows hold {', '.join(src.element_spec)})")
   return src.get(np.arange(src.size))
 
 
@@ -37,7 +37,7 @@ def edge_pairs(src: Source, sigma: float = 1.0) -> Source:
   arrays = {"a": np.where(edges, 1.0, -1.0).astype(np.float32), "b": images}
   if "label" in batch:
     arrays["label"] = batch["label"]
-  return from_arrays(f"edges:{src.name}", arrays, src.num_classes, official_test=src.official_test)
+  return from_arrays(f"edges:{src.name}", arrays, src.num_classes, official_test=src.official_test, kind="pairs")
 
 
 def blend_pairs(src: Source, seed: int = 0) -> Source:
@@ -65,7 +65,7 @@ def blend_pairs(src: Source, seed: int = 0) -> Source:
   arrays = {"a": np.repeat(images, 3, -1), "b": (blend * 2.0 - 1.0).astype(np.float32)}
   if "label" in batch:
     arrays["label"] = batch["label"]
-  return from_arrays(f"blend:{src.name}", arrays, src.num_classes, official_test=src.official_test)
+  return from_arrays(f"blend:{src.name}", arrays, src.num_classes, official_test=src.official_test, kind="pairs")
 
 
 def bicubic(images: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -94,13 +94,14 @@ def downsampled(src: Source, factor: int = 4) -> Source:
   arrays = {"a": bicubic(images, h // factor, w // factor), "b": images}
   if "label" in batch:
     arrays["label"] = batch["label"]
-  return from_arrays(f"downsampled:{src.name}", arrays, src.num_classes, official_test=src.official_test)
+  return from_arrays(f"downsampled:{src.name}", arrays, src.num_classes, official_test=src.official_test,
+                     kind="pairs")
 
 
 HELD_OUT_PHOTO = "chelsea"
 
 
-def _patches(layers: dict, size: int, train_patches: int, seed: int, name: str) -> tuple:
+def _patches(layers: dict, size: int, train_patches: int, seed: int, name: str, kind: str) -> tuple:
   """(train, test) Sources of size x size patches cut at the same places from every version of
   the photos in `layers` ({key: [one HWC uint8 array per photo of PHOTOS]}): `train_patches` random
   crops of every photo but one, and the held-out photo (`HELD_OUT_PHOTO`) cut into its
@@ -120,13 +121,13 @@ def _patches(layers: dict, size: int, train_patches: int, seed: int, name: str) 
     rows, cols = p.shape[0] // size, p.shape[1] // size
     tiles[k] = p[:rows * size, :cols * size].reshape(rows, size, cols, size, 3).transpose(0, 2, 1, 3, 4).reshape(
         -1, size, size, 3)
-  return (from_arrays(f"{name}[train]", {k: to_unit_range(v) for k, v in crops.items()}),
-          from_arrays(f"{name}[{HELD_OUT_PHOTO}]", {k: to_unit_range(v) for k, v in tiles.items()}))
+  return (from_arrays(f"{name}[train]", {k: to_unit_range(v) for k, v in crops.items()}, kind=kind),
+          from_arrays(f"{name}[{HELD_OUT_PHOTO}]", {k: to_unit_range(v) for k, v in tiles.items()}, kind=kind))
 
 
 def photo_patches(size: int = 32, train_patches: int = 4000, seed: int = 0) -> tuple:
   """(train, test) Sources of size x size colour patches {"image"} of the photos (`_patches`)."""
-  return _patches({"image": photos()}, size, train_patches, seed, "photos")
+  return _patches({"image": photos()}, size, train_patches, seed, "photos", "images")
 
 
 def cartoon_filter(photo: np.ndarray, levels: int = 6) -> np.ndarray:
@@ -161,7 +162,7 @@ def cartoon_patches(size: int = 32, train_patches: int = 4000, seed: int = 0) ->
   photo's `cartoon_filter`, "b_smooth": of its `edge_smoothed` version}, cut as `_patches` does."""
   pool = photos()
   cartoons, smoothed = _filtered_photos()
-  return _patches({"a": pool, "b": cartoons, "b_smooth": smoothed}, size, train_patches, seed, "cartoon")
+  return _patches({"a": pool, "b": cartoons, "b_smooth": smoothed}, size, train_patches, seed, "cartoon", "pairs")
 
 
 def _filtered_photos() -> tuple:
@@ -187,4 +188,5 @@ def swapped(src: Source) -> Source:
   """Paired rows with "a" and "b" exchanged."""
   swap = {"a": "b", "b": "a"}
   return Source(f"{src.name}[swapped]", src.size, lambda idx: {swap.get(k, k): v for k, v in src.get(idx).items()},
-                {swap.get(k, k): v for k, v in src.element_spec.items()}, src.num_classes, src.official_test)
+                {swap.get(k, k): v for k, v in src.element_spec.items()}, src.num_classes, src.official_test,
+                kind=src.kind)

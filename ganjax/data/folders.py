@@ -136,7 +136,7 @@ def folder(directory, image_size: int = 0, channels: int = 0) -> Source:
   if labelled:
     index = {c: i for i, c in enumerate(classes)}
     arrays["label"] = np.array([index[p.parent.relative_to(directory).as_posix()] for p in files], np.int32)
-  return from_arrays("folder", arrays, len(classes) if labelled else 0)
+  return from_arrays("folder", arrays, len(classes) if labelled else 0, kind="images")
 
 
 def _image_files(directory, kind: str, layout: str = ""):
@@ -163,14 +163,14 @@ def aligned(directory, image_size: int = 0, channels: int = 0) -> Source:
   for side, cut in (("a", slice(0, half)), ("b", slice(half, None))):
     x = to_unit_range(np.stack([p[:, cut] for p in pairs]))
     out[side] = resize(x, image_size)
-  return from_arrays("aligned", out)
+  return from_arrays("aligned", out, kind="pairs")
 
 
 def one_side(directory, side: str, image_size: int = 0, channels: int = 0) -> Source:
   """One domain of CycleGAN's unpaired layout: the images of `directory` as {side: image}."""
   directory, files = _image_files(directory, "unaligned", " (the layout is trainA/, trainB/, testA/, testB/)")
   images = read_images(files, image_size, "unaligned", channels)
-  return from_arrays(f"unaligned:{directory.name}", {side: to_unit_range(np.stack(images))})
+  return from_arrays(f"unaligned:{directory.name}", {side: to_unit_range(np.stack(images))}, kind="domain")
 
 
 def paired_folders(directory, image_size: int = 0, channels: int = 0) -> Source:
@@ -192,4 +192,4 @@ def paired_folders(directory, image_size: int = 0, channels: int = 0) -> Source:
   arrays = {side: to_unit_range(np.stack(read_images([sides[side][n] for n in names], image_size, f"paired ({side})",
                                                      channels)))
             for side in ("a", "b")}
-  return from_arrays("paired", arrays)
+  return from_arrays("paired", arrays, kind="pairs")

@@ -86,7 +86,8 @@ def idx(directory, image_size: int = 0, name: str = "idx") -> Source:
     arrays["label"] = np.concatenate(labels).astype(np.int32)
   has_train = any(not p.name.startswith("t10k") for p in files)
   official = sum(len(x) for p, x in zip(files, images) if p.name.startswith("t10k")) if has_train else 0
-  return from_arrays(name, arrays, int(arrays["label"].max()) + 1 if "label" in arrays else 0, official_test=official)
+  return from_arrays(name, arrays, int(arrays["label"].max()) + 1 if "label" in arrays else 0, official_test=official,
+                     kind="images")
 
 
 def csv_windows(path, window: int = 64, stride: int = 0) -> Source:
@@ -130,7 +131,7 @@ def csv_windows(path, window: int = 64, stride: int = 0) -> Source:
     labels = table[starts, label_col].astype(np.int32)
     arrays["label"] = labels
     num_classes = int(labels.max()) + 1
-  return from_arrays(f"csv:{path.name}", arrays, num_classes)
+  return from_arrays(f"csv:{path.name}", arrays, num_classes, kind="series")
 
 
 def text_windows(path, window: int = 64, stride: int = 0) -> Source:
@@ -149,7 +150,7 @@ def text_windows(path, window: int = 64, stride: int = 0) -> Source:
   ids = np.fromiter((index[ch] for ch in text), np.int32, len(text))
   starts = np.arange(0, len(ids) - window + 1, stride or max(1, window // 2))
   return from_arrays(f"text:{path.name}", {"tokens": np.stack([ids[s:s + window] for s in starts])},
-                     vocabulary=vocabulary)
+                     vocabulary=vocabulary, separator="", kind="tokens")
 
 
 def tfds_source(name: str, split: str, data_dir: Optional[str], image_size: int = 0) -> Source:
@@ -195,4 +196,4 @@ def tfds_source(name: str, split: str, data_dir: Optional[str], image_size: int 
 
   example = get(np.array([0]))
   spec = {k: (v.shape[1:], v.dtype) for k, v in example.items()}
-  return Source(f"tfds:{name}:{split}", len(src), get, spec, num_classes)
+  return Source(f"tfds:{name}:{split}", len(src), get, spec, num_classes, kind="images")

@@ -65,7 +65,7 @@ def oracle(seed: int, vocab_size: int = 5000, length: int = 20, num: int = 10_00
   key = jax.random.fold_in(jax.random.key(seed), 1)
   toks = np.concatenate([np.asarray(draw(params, jax.random.fold_in(key, i))) for i in range(-(-total // 1000))])[:total]
   return from_arrays(f"oracle:{seed}", {"tokens": toks.astype(np.int32)}, official_test=num // 5,
-                     vocabulary=tuple(str(i) for i in range(vocab_size)))
+                     vocabulary=tuple(str(i) for i in range(vocab_size)), kind="tokens")
 
 
 def _expression(rng, depth: int = 0) -> str:
@@ -100,7 +100,7 @@ def grammar(seed: int, length: int = 15, num: int = 10_000) -> Source:
     if len(e) <= length - 1:
       rows[i, :len(e)] = [index[ch] for ch in e]
       i += 1
-  return from_arrays("grammar", {"tokens": rows}, vocabulary=GRAMMAR_SYMBOLS)
+  return from_arrays("grammar", {"tokens": rows}, vocabulary=GRAMMAR_SYMBOLS, separator="", kind="tokens")
 
 
 @functools.lru_cache(maxsize=1)
@@ -172,7 +172,7 @@ def corpus(path: str, vocab_size: int = 5000, length: int = 20, vocabulary_file:
   rows = np.zeros((len(sentences), length), np.int32)
   for i, s in enumerate(sentences):
     rows[i, :len(s)] = [index[w] for w in s]
-  return from_arrays(f"corpus:{p.name}", {"tokens": rows}, vocabulary=vocabulary)
+  return from_arrays(f"corpus:{p.name}", {"tokens": rows}, vocabulary=vocabulary, kind="tokens")
 
 
 def decode(tokens, vocabulary, stop_at_end: bool = True) -> list:
@@ -189,7 +189,7 @@ def decode(tokens, vocabulary, stop_at_end: bool = True) -> list:
   return out
 
 
-def to_text(tokens, vocabulary) -> list:
-  """Decoded rows as strings: grammar symbols joined without spaces, words with spaces."""
-  sep = "" if tuple(vocabulary) == GRAMMAR_SYMBOLS else " "
-  return [sep.join(w) for w in decode(tokens, vocabulary)]
+def to_text(tokens, vocabulary, separator: str = " ") -> list:
+  """Decoded rows as strings, their symbols joined by `separator` (a source's own: "" for characters
+  and grammar symbols, a space for words and the oracle's ids)."""
+  return [separator.join(w) for w in decode(tokens, vocabulary)]

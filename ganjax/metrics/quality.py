@@ -1,6 +1,6 @@
-"""`sample_quality(...)` and the other metrics `ganjax.evaluation` reports, as one flat dict.
+"""`sample_quality(...)` and the image metrics `ganjax.evaluators` reports, as one flat dict (the 2-D
+mixtures' mode metrics are `ganjax.metrics.modes`').
 
-- 2-D mixtures (`ring8`, `grid25`): VEEGAN's modes covered and high-quality fraction.
 - Image data, labelled or not: in the run's feature space (`ganjax.metrics.features`: the dataset
   classifier for labelled data, a self-supervised encoder trained on the images otherwise; named
   by `features`), the FID of generated samples against the held-out images, KID (± its std over
@@ -35,7 +35,6 @@ from ganjax.metrics import classifier as classifier_lib
 from ganjax.metrics import features as features_lib
 from ganjax.metrics import fid as fid_lib
 from ganjax.metrics import sets
-from ganjax.metrics.modes import mode_metrics
 
 
 def _take(src, n: int, offset: int = 0) -> dict:
@@ -117,14 +116,9 @@ def compare(real_f, fake_f, ref_f, config, prefix: str = "", progress: bool = Fa
 
 
 def sample_quality(samples, split, config, labels=None, progress: bool = False) -> dict:
-  """Metrics of generated `samples` (numpy, as the data) against the dataset `split`; `labels`:
+  """Metrics of generated images `samples` (numpy, as the data) against the dataset `split`; `labels`:
   the classes a conditional generator was asked for. `features` names the feature space of the
   unprefixed metrics; `inception_*` are in Inception-v3 features."""
-  name = config.data.name
-  if name in ("ring8", "grid25"):
-    return mode_metrics(samples, name, config.data.mixture_std)
-  if np.ndim(samples) != 4:
-    return {}
   train = _take(split.train, 20_000)
   test = _take(split.test, split.test.size)
   t = time.perf_counter()

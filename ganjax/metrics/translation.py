@@ -49,15 +49,13 @@ def pixel_metrics(outputs, targets) -> dict:
 
 
 def translation_quality(outputs, target, config, side: str = "b", prefix: str = "translation", truth=None,
-                        labels=None, target_name: str = "", progress: bool = False) -> dict:
+                        labels=None, progress: bool = False) -> dict:
   """`outputs`: translations of held-out input-domain rows into the target domain, whose data is
   the Split `target` with its images under `side`. `truth`: the outputs' known partners (paired
   data), for the pixel metrics; `labels`: the inputs' labels, which with a ground truth hold for
-  the partners too (the class accuracy), and on a mixture are the source modes. The FIDs compare against the partners, or without them `target`'s held-out
-  images, in the target domain's feature space trained on `target.train`. Translations into a 2-D
-  mixture (`target_name` ring8 | grid25) get its mode metrics instead. Keys are `<prefix>/...`."""
-  if target_name in ("ring8", "grid25"):
-    return {f"{prefix}/{k}": v for k, v in mixture_mapping(outputs, target_name, labels, config.data.mixture_std).items()}
+  the partners too (the class accuracy). The FIDs compare against the partners, or without them
+  `target`'s held-out images, in the target domain's feature space trained on `target.train` (a map
+  into 2-D points is `mixture_mapping`'s). Keys are `<prefix>/...`."""
   out = {}
   if truth is not None:
     out.update({f"{prefix}/{k.split('/')[1]}": v for k, v in pixel_metrics(outputs, truth).items()})
