@@ -16,11 +16,12 @@ import shutil
 import tempfile
 
 import jax
+import ml_collections
 import numpy as np
 
 from ganjax import algorithms, base_config, checkpoint, data, metrics, parallel, xla
 from ganjax.errors import CheckpointError, ConfigError
-from ganjax.state import INIT_KEY, STEP_KEY
+from ganjax.state import INIT_KEY, STEP_KEY, Same
 from ganjax.workdir import config_of_workdir
 
 
@@ -35,6 +36,24 @@ def validate(config):
     if not 0.0 <= start <= 1.0:
       raise ConfigError(f"config.optim.{name}.lr_decay_start must be a fraction of num_steps in [0, 1], got {start}")
   algorithms.check(algorithms.get(config.algorithm), config)
+
+
+def _init_of(method, config):
+  """`method.init` bound to (a private copy of) `config`, the same function object for equal configs,
+  so that a second run of one config in the process finds its init traced and compiled."""
+  try:
+    key = (Same(method), ml_collections.FrozenConfigDict(config))
+    hash(key)
+  except TypeError:  # a field that cannot be hashed: this run's own init
+    return functools.partial(method.init, config.copy_and_resolve_references())
+  if key not in _INITS:
+    _INITS[key] = functools.partial(method.init, config.copy_and_resolve_references())
+    while len(_INITS) > 16:
+      _INITS.pop(next(iter(_INITS)))
+  return _INITS[key]
+
+
+_INITS = {}
 
 
 class Run:
@@ -60,7 +79,7 @@ class Run:
     self.step_key = jax.random.fold_in(self.base_key, STEP_KEY)  # step t uses fold_in(step_key, t)
     trains = self.split.train if self.single else {name: s.train for name, s in self.splits.items()}
     example = algorithms.example_batch(self.method, config, trains)  # what init sees of the data
-    init = functools.partial(self.method.init, config)
+    init = _init_of(self.method, config)
     init_key = jax.random.fold_in(self.base_key, INIT_KEY)
     self.state_sharding = parallel.state_shardings(jax.eval_shape(init, init_key, example), self.mesh,
                                                    self.method.sharded_extra)

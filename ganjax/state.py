@@ -9,6 +9,8 @@ neither parameters nor optimizer state (a replay buffer, an EMA copy); it is che
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any, Callable
 
 import flax
@@ -25,6 +27,36 @@ from ganjax.networks.layers import commit_power_iteration
 INIT_KEY, STEP_KEY, SAMPLE_KEY, EVAL_KEY = 0, 1, 2, 3
 
 
+@dataclasses.dataclass(frozen=True)
+class ModuleApply:
+  """`module.apply`, equal to another `ModuleApply` of an equal module (flax modules compare by their
+  fields). A player's static fields are part of the jitted programs' cache keys: with `module.apply`
+  (a bound method, equal only to itself) two runs of one config in one process traced and compiled
+  every program twice; with this, and the optimizers `optimizer` returns once per setting, they
+  share them (`ganjax.run.Run`, the loop's step)."""
+
+  module: Any
+
+  def __call__(self, *args, **kw):
+    return self.module.apply(*args, **kw)
+
+
+class Same:
+  """A hashable key part that is equal only to a `Same` of the very same object (which it keeps
+  alive): a method's record in the caches of jitted functions."""
+
+  __slots__ = ("value",)
+
+  def __init__(self, value):
+    self.value = value
+
+  def __eq__(self, other):
+    return isinstance(other, Same) and other.value is self.value
+
+  def __hash__(self):
+    return id(self.value)
+
+
 @flax.struct.dataclass
 class Player:
   params: Any
@@ -39,7 +71,7 @@ class Player:
     variables = dict(variables)
     params = variables.pop("params")
     return cls(params=params, model_state=variables, opt_state=tx.init(params),
-               apply_fn=apply_fn or module.apply, tx=tx)
+               apply_fn=apply_fn or ModuleApply(module), tx=tx)
 
   def apply(self, params, *args, model_state=None, train: bool = True, **kw):
     """Runs the network; returns (output, new model_state). Batch norm uses batch statistics and
@@ -95,7 +127,20 @@ def create(config, players: dict, extra: dict | None = None) -> TrainState:
                     config=ml_collections.FrozenConfigDict(config))
 
 
+_OPTIMIZERS = {}  # (the optimizer block, num_steps) -> its transformation, built once per process
+
+
 def optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
+  """`make_optimizer`'s transformation, the same object for the same settings, so that the players of
+  two runs of one config compare equal and share their compiled programs (`ModuleApply`)."""
+  cfg = base_config.complete_optimizer(cfg)
+  key = (json.dumps(cfg.to_dict(), sort_keys=True, default=str), int(num_steps))
+  if key not in _OPTIMIZERS:
+    _OPTIMIZERS[key] = make_optimizer(cfg, num_steps)
+  return _OPTIMIZERS[key]
+
+
+def make_optimizer(cfg, num_steps: int = 0) -> optax.GradientTransformation:
   """One player's optax transformation from `config.optim.<player>`; with `lr_decay_start` = s < 1
   (and the run's `num_steps`) the learning rate is constant for the first s * num_steps updates and
   then decays linearly to 0 at num_steps (CycleGAN's schedule: s = 0.5); with `anneal_alpha` = a > 0

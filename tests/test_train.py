@@ -245,11 +245,17 @@ def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
 
 
 def test_step_compiles_once(tmp_path, config_of, monkeypatch):
+  """Once in a run, and once in the process for two runs of one config (another workdir, a fresh copy
+  of the config): the second finds its step traced and compiled (`state.ModuleApply`, the optimizers
+  built once), and trains bitwise as the first."""
   gan = algorithms.get("gan")  # the loop reads the record: the counted step goes into a copy of it
   monkeypatch.setitem(algorithms.ALGORITHMS, "gan",
                       dataclasses.replace(gan, train_step=chex.assert_max_traces(gan.train_step, n=1)))
   c = config_of("dcgan.py", steps=6)
-  train.train(c, tmp_path)
+  first = train.train(c, tmp_path / "a")
+  second = train.train(c.copy_and_resolve_references(), tmp_path / "b")
+  chex.assert_trees_all_equal(first.players, second.players)
+  assert first.g.apply_fn == second.g.apply_fn and first.g.tx is second.g.tx
 
 
 def test_divergence_stops_naming_step_and_player_and_keeps_the_last_good_checkpoint(tmp_path, config_of):
