@@ -16,12 +16,11 @@ import shutil
 import tempfile
 
 import jax
-import ml_collections
 import numpy as np
 
 from ganjax import algorithms, base_config, checkpoint, data, metrics, parallel, xla
 from ganjax.errors import CheckpointError, ConfigError
-from ganjax.state import INIT_KEY, STEP_KEY, Same
+from ganjax.state import INIT_KEY, STEP_KEY, Same, frozen
 from ganjax.workdir import config_of_workdir
 
 
@@ -42,7 +41,7 @@ def _init_of(method, config):
   """`method.init` bound to (a private copy of) `config`, the same function object for equal configs,
   so that a second run of one config in the process finds its init traced and compiled."""
   try:
-    key = (Same(method), ml_collections.FrozenConfigDict(config))
+    key = (Same(method), frozen(config))
     hash(key)
   except TypeError:  # a field that cannot be hashed: this run's own init
     return functools.partial(method.init, config.copy_and_resolve_references())

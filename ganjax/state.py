@@ -123,8 +123,15 @@ class TrainState:
 
 
 def create(config, players: dict, extra: dict | None = None) -> TrainState:
-  return TrainState(step=jnp.zeros((), jnp.int32), players=players, extra=extra or {},
-                    config=ml_collections.FrozenConfigDict(config))
+  return TrainState(step=jnp.zeros((), jnp.int32), players=players, extra=extra or {}, config=frozen(config))
+
+
+def frozen(config) -> ml_collections.FrozenConfigDict:
+  """`config` frozen from a private copy. A FrozenConfigDict compares and hashes through the ConfigDict
+  it was made from, so one made from a config that is changed afterwards would compare equal to the
+  changed config's (tested): as a static field of the state, part of every jitted program's cache
+  key, it must not."""
+  return ml_collections.FrozenConfigDict(config.copy_and_resolve_references())
 
 
 _OPTIMIZERS = {}  # (the optimizer block, num_steps) -> its transformation, built once per process

@@ -207,3 +207,15 @@ def test_every_registered_method_is_a_valid_record_naming_a_config_block_of_its_
   for name, method in algorithms.ALGORITHMS.items():
     assert isinstance(method, Method) and dataclasses.replace(method) == method, name  # checked again, unchanged
     assert (method.adversarial is not None) == (method.sharded_extra == stabilizers.SHARDED_EXTRA), name
+
+
+def test_a_states_config_is_frozen_from_a_copy():
+  """A FrozenConfigDict compares through the ConfigDict it was made from; the state's must not follow
+  that config's later changes, or two runs' programs would share a cache key (`state.frozen`)."""
+  from ganjax import base_config
+
+  c = base_config.get_config()
+  before = state_lib.frozen(c)
+  c.optim.g.lr = 0.5
+  assert before.optim.g.lr != 0.5 and before != state_lib.frozen(c)
+  assert before == state_lib.frozen(base_config.get_config())
