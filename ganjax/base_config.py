@@ -53,6 +53,12 @@ def argument(config_file: str, arg, valid=()):
   return arg
 
 
+# What only the loop, evaluation and sampling read: left out of the config a train state carries
+# (`ganjax.state.frozen`), so that runs differing only in these share their compiled programs.
+LOOP_FIELDS = ("log_every", "sample_every", "checkpoint_every", "eval_every", "eval_start", "keep_checkpoints", "progress",
+               "compilation_cache", "eval", "sample")
+
+
 def get_config():
   c = ml_collections.ConfigDict()
   c.algorithm = "gan"  # ganjax.algorithms.ALGORITHMS (gan | cgan | vae | ...), a module (pkg.my_gan) or a .py file

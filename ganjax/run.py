@@ -20,7 +20,7 @@ import numpy as np
 
 from ganjax import algorithms, base_config, checkpoint, data, metrics, parallel, xla
 from ganjax.errors import CheckpointError, ConfigError
-from ganjax.state import INIT_KEY, STEP_KEY, Same, frozen
+from ganjax.state import INIT_KEY, STEP_KEY, Same, frozen, step_config
 from ganjax.workdir import config_of_workdir
 
 
@@ -38,15 +38,16 @@ def validate(config):
 
 
 def _init_of(method, config):
-  """`method.init` bound to (a private copy of) `config`, the same function object for equal configs,
-  so that a second run of one config in the process finds its init traced and compiled."""
+  """`method.init` bound to (a private copy of) `config` without the loop's fields, the same function
+  object for configs equal but for those, so that a second run of one config in the process finds its
+  init traced and compiled."""
   try:
     key = (Same(method), frozen(config))
     hash(key)
   except TypeError:  # a field that cannot be hashed: this run's own init
-    return functools.partial(method.init, config.copy_and_resolve_references())
+    return functools.partial(method.init, step_config(config))
   if key not in _INITS:
-    _INITS[key] = functools.partial(method.init, config.copy_and_resolve_references())
+    _INITS[key] = functools.partial(method.init, step_config(config))
     while len(_INITS) > 16:
       _INITS.pop(next(iter(_INITS)))
   return _INITS[key]

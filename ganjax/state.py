@@ -109,7 +109,8 @@ class TrainState:
   step: jax.Array
   players: dict
   extra: dict
-  # The frozen config the state was built from: a method's hyperparameters, read inside train_step.
+  # The frozen config the state was built from, less the loop's own fields (`frozen`): a method's
+  # hyperparameters, read inside train_step.
   config: Any = flax.struct.field(pytree_node=False)
 
   def __getattr__(self, name):  # state.g, state.d, ... read the players by name
@@ -127,11 +128,23 @@ def create(config, players: dict, extra: dict | None = None) -> TrainState:
 
 
 def frozen(config) -> ml_collections.FrozenConfigDict:
-  """`config` frozen from a private copy. A FrozenConfigDict compares and hashes through the ConfigDict
-  it was made from, so one made from a config that is changed afterwards would compare equal to the
-  changed config's (tested): as a static field of the state, part of every jitted program's cache
-  key, it must not."""
-  return ml_collections.FrozenConfigDict(config.copy_and_resolve_references())
+  """`config` frozen from a private copy, without `base_config.LOOP_FIELDS`. As a static field of the
+  state it is part of every jitted program's cache key: runs that differ only in what the loop,
+  evaluation and sampling read (how often to log, sample, save or evaluate; how many samples) share
+  their traced and compiled programs, and a method's step cannot read those fields. The copy: a
+  FrozenConfigDict compares and hashes through the ConfigDict it was made from, so one made from a
+  config that is changed afterwards would compare equal to the changed config's (tested)."""
+  return ml_collections.FrozenConfigDict(step_config(config))
+
+
+def step_config(config) -> ml_collections.ConfigDict:
+  """A copy of `config` without `base_config.LOOP_FIELDS`: what a method's init and steps read."""
+  config = config.copy_and_resolve_references()
+  with config.unlocked():
+    for field in base_config.LOOP_FIELDS:
+      if field in config:
+        del config[field]
+  return config
 
 
 _OPTIMIZERS = {}  # (the optimizer block, num_steps) -> its transformation, built once per process

@@ -29,3 +29,26 @@ from tiny import CONFIGS, ROOT, load_config, tiny  # noqa: E402,F401
 @pytest.fixture
 def config_of():
   return lambda name, arg=None, steps=4: tiny(load_config(name, arg), steps)
+
+
+def _config_of(item):
+  """The config file a test trains: its `config` mark's, or a parametrized test's (`dcgan.py` of
+  `[dcgan.py-None]`, of `gan.py+replay`); None for the rest."""
+  mark = item.get_closest_marker("config")
+  if mark is not None:
+    return mark.args[0]
+  for value in (item.callspec.params.values() if hasattr(item, "callspec") else ()):
+    if isinstance(value, str) and value.split("+")[0].split(":")[0] in CONFIGS:
+      return value.split("+")[0].split(":")[0]
+  return None
+
+
+def pytest_collection_modifyitems(items):
+  """Each config's parametrized tests side by side, at the place of its first one: a worker takes a
+  contiguous run of tests, so one config's tests mostly land in one process and share its traced and
+  compiled programs (`ganjax.state.frozen`, `ganjax.train.make_step_fn`)."""
+  first = {}
+  for i, item in enumerate(items):
+    first.setdefault(_config_of(item), i)
+  place = {id(item): (first[_config_of(item)] if _config_of(item) else i, i) for i, item in enumerate(items)}
+  items.sort(key=lambda item: place[id(item)])

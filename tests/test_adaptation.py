@@ -19,6 +19,7 @@ from test_translation import loop_step
 from tiny import load_config
 
 
+@pytest.mark.config("dann.py")
 def test_dann_update_is_the_papers_saddle_point_step(config_of, tmp_path):
   """Eq. 13-15 on Eq. 18's E = L_y - lambda L_d, with L_y the source rows' mean cross-entropy and L_d
   the source rows' mean logistic loss plus the target rows' mean (n = n' = batch_size):

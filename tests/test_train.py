@@ -15,7 +15,7 @@ import pytest
 import golden
 import test_golden
 from tiny import CONFIGS, ROOT
-from ganjax import algorithms, checkpoint, data, evaluation, evaluators, sampling, train
+from ganjax import algorithms, base_config, checkpoint, data, evaluation, evaluators, sampling, train
 from ganjax.run import Run
 from ganjax.state import SAMPLE_KEY
 from ganjax.errors import CheckpointError, ConfigError, DataError, DivergenceError
@@ -246,14 +246,18 @@ def test_sigterm_then_resume_is_bitwise_identical(tmp_path, config_of, name):
 
 def test_step_compiles_once(tmp_path, config_of, monkeypatch):
   """Once in a run, and once in the process for two runs of one config (another workdir, a fresh copy
-  of the config): the second finds its step traced and compiled (`state.ModuleApply`, the optimizers
-  built once), and trains bitwise as the first."""
+  of the config, other loop settings: how often to log and sample): the second finds its step traced
+  and compiled (`state.ModuleApply`, the optimizers built once, the loop's fields left out of the
+  state's config), and trains bitwise as the first."""
   gan = algorithms.get("gan")  # the loop reads the record: the counted step goes into a copy of it
   monkeypatch.setitem(algorithms.ALGORITHMS, "gan",
                       dataclasses.replace(gan, train_step=chex.assert_max_traces(gan.train_step, n=1)))
   c = config_of("dcgan.py", steps=6)
   first = train.train(c, tmp_path / "a")
-  second = train.train(c.copy_and_resolve_references(), tmp_path / "b")
+  other = c.copy_and_resolve_references()
+  other.log_every, other.sample_every, other.eval.num_samples = 3, 3, 32
+  second = train.train(other, tmp_path / "b")
+  assert not set(base_config.LOOP_FIELDS) & set(second.config)  # what a step cannot read
   chex.assert_trees_all_equal(first.players, second.players)
   assert first.g.apply_fn == second.g.apply_fn and first.g.tx is second.g.tx
 

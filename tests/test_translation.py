@@ -29,6 +29,7 @@ def loop_step(c, workdir):
   fns = {}
 
   def step(state, batch):
+    state = jax.device_put(state, run.state_sharding)  # as the loop's (an uncommitted step array: another program)
     phase = train.phase_of(run.method, c, int(state.step))
     if phase not in fns:
       fns[phase] = train.make_step_fn(run.method, run.mesh, run.state_sharding, xla.compiler_options(c), phase)
@@ -142,6 +143,7 @@ def tiny_config(config_of, name, *arg):
   return c
 
 
+@pytest.mark.config("pix2pix.py")
 def test_generator_objective_is_eq_4_and_d_objective_is_halved(config_of, tmp_path):
   c = tiny_config(config_of, "pix2pix.py")
   run, step = loop_step(c, tmp_path)
@@ -253,6 +255,7 @@ def test_translate_mode_converts_inputs_as_the_released_loader_and_says_so(tmp_p
 
 
 
+@pytest.mark.config("cyclegan.py")
 def test_cyclegan_objective_is_eq_3_with_identity_loss_and_halved_lsgan_d(config_of, tmp_path):
   """Zhu et al. 2017, Eq. 1-3 and Sec. 5.2, recomputed from the four players' outputs:
   (D_B(G(a)) - 1)^2 + (D_A(F(b)) - 1)^2 + 10 (|F(G(a)) - a| + |G(F(b)) - b|) + 5 (|G(b) - b| + |F(a) - a|);
@@ -317,6 +320,7 @@ def test_weight_decay_adds_w_theta_to_the_gradient_of_weights_only():
     state.optimizer(cfg)
 
 
+@pytest.mark.config("discogan.py")
 def test_discogan_objective_is_sec_3_2s_l_g_and_l_d(config_of, tmp_path):
   """Kim et al. 2017, Sec. 3.2, recomputed from the players: L_D_B = -log D_B(x_B) - log(1 - D_B(x_AB));
   L_G = -log D_B(x_AB) - log D_A(x_BA) + ||x_ABA - x_A||^2 + ||x_BAB - x_B||^2 (MSE), after D's update;
@@ -355,6 +359,7 @@ def test_mixture_mapping_counts_the_target_modes_source_modes_go_to():
   assert far["distinct_targets"] == 1 and far["high_quality_fraction"] == 0 and far["modes_covered"] == 0
 
 
+@pytest.mark.config("srgan.py")
 def test_srgan_perceptual_loss_is_eq_3_in_the_classifiers_own_features(config_of, tmp_path):
   """Ledig et al. 2017, Eq. 3-6: after the MSE initialisation, l_SR = mean (phi(I_HR) - phi(G(I_LR)))^2
   + 1e-3 * -log D(G(I_LR)), with phi the trained classifier's third convolution after ReLU, read from
@@ -377,15 +382,19 @@ def test_srgan_perceptual_loss_is_eq_3_in_the_classifiers_own_features(config_of
   assert not np.allclose(leaves(new.d.params)[0], leaves(s.d.params)[0])  # D's first update
   lr, hr = np.asarray(batch["a"]), np.asarray(batch["b"])
   assert lr.shape[1] * 4 == hr.shape[1]  # 4x bicubic down-sampling
-  sr = s.g.apply(s.g.params, lr)[0]
+  # the networks run jitted, one program each (their weights passed in, not captured as constants)
+  sr = jax.jit(lambda p, x: s.g.apply(p, x)[0])(s.g.params, lr)
   classifier = Classifier(10)
 
-  def phi(x):
-    _, state = classifier.apply({"params": s.extra["phi"]}, x, capture_intermediates=True, mutable=["intermediates"])
-    return np.asarray(jax.nn.relu(state["intermediates"]["Conv_2"]["__call__"][0]), np.float64)
+  @jax.jit
+  def conv3(params, x):
+    _, state = classifier.apply({"params": params}, x, capture_intermediates=True, mutable=["intermediates"])
+    return state["intermediates"]["Conv_2"]["__call__"][0]
 
+  phi = lambda x: np.maximum(np.asarray(conv3(s.extra["phi"], x), np.float64), 0.0)  # noqa: E731  (after ReLU)
   content = np.mean((phi(hr) - phi(sr)) ** 2)
-  adversarial = np.mean(np.logaddexp(0.0, -np.asarray(new.d.apply(new.d.params, sr)[0], np.float64)))
+  d_out = jax.jit(lambda p, x: new.d.apply(p, x)[0])(new.d.params, sr)
+  adversarial = np.mean(np.logaddexp(0.0, -np.asarray(d_out, np.float64)))
   np.testing.assert_allclose(float(m["g/content"]), content, rtol=1e-4)
   np.testing.assert_allclose(float(m["g/loss"]), content + 1e-3 * adversarial, rtol=1e-4)
   assert float(m["g/mse"]) == pytest.approx(float(np.mean((np.asarray(sr) - hr) ** 2)), rel=1e-4)
@@ -554,6 +563,7 @@ def test_vgg19_equals_torchvisions_with_the_same_random_weights(tmp_path):
   np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * float(np.abs(ref).max()))
 
 
+@pytest.mark.config("cartoongan.py")
 def test_cartoongan_edge_promoting_loss_and_initialization_phase(config_of, tmp_path):
   """Chen et al. 2018, Eq. 1-3 and Sec. 3.3: during the initialization phase D is untouched and G's
   loss is omega * L_con; then D's is -log D(c) - log(1 - D(e)) - log(1 - D(G(p))) (edge-smoothed
