@@ -20,7 +20,7 @@ import numpy as np
 
 from ganjax import algorithms, base_config, checkpoint, data, metrics, parallel, xla
 from ganjax.errors import CheckpointError, ConfigError
-from ganjax.state import INIT_KEY, STEP_KEY, Same, frozen, step_config
+from ganjax.state import INIT_KEY, STEP_KEY, Same, frozen, remember, step_config
 from ganjax.workdir import config_of_workdir
 
 
@@ -46,11 +46,7 @@ def _init_of(method, config):
     hash(key)
   except TypeError:  # a field that cannot be hashed: this run's own init
     return functools.partial(method.init, step_config(config))
-  if key not in _INITS:
-    _INITS[key] = functools.partial(method.init, step_config(config))
-    while len(_INITS) > 16:
-      _INITS.pop(next(iter(_INITS)))
-  return _INITS[key]
+  return remember(_INITS, key, lambda: functools.partial(method.init, step_config(config)))
 
 
 _INITS = {}

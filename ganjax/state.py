@@ -57,6 +57,16 @@ class Same:
     return id(self.value)
 
 
+def remember(cache: dict, key, make: Callable[[], Any], limit: int = 16):
+  """`cache[key]`, made by `make()` the first time; the oldest entries go beyond `limit` (the jitted
+  steps and inits a process keeps for later runs of the same config)."""
+  if key not in cache:
+    cache[key] = make()
+    while len(cache) > limit:
+      cache.pop(next(iter(cache)))
+  return cache[key]
+
+
 @flax.struct.dataclass
 class Player:
   params: Any

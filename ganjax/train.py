@@ -27,7 +27,7 @@ import numpy as np
 from ganjax import evaluation, parallel, sampling, xla
 from ganjax.errors import DivergenceError
 from ganjax.run import Run
-from ganjax.state import Same
+from ganjax.state import Same, remember
 from ganjax.writers import MetricWriter
 
 
@@ -46,23 +46,21 @@ def make_step_fn(method, mesh, state_sharding=None, options: Optional[dict] = No
   ss = rep if state_sharding is None else state_sharding
   leaves, treedef = jax.tree.flatten(ss)
   key = (Same(method), phase, mesh, treedef, tuple(leaves), bs, tuple(sorted((options or {}).items())))
-  if key not in _STEP_FNS:  # one jitted function per (method, phase, shardings, options) in a process
-    def step(state, batch, step_key):
-      key = jax.random.fold_in(step_key, state.step)
-      if phase is not None:
-        return method.train_step(state, batch, key, phase)
-      return method.train_step(state, batch, key)
 
-    _STEP_FNS[key] = jax.jit(step, in_shardings=(ss, bs, rep), out_shardings=(ss, rep), donate_argnums=0,
-                             compiler_options=options)
-    while len(_STEP_FNS) > _STEP_FNS_MAX:
-      _STEP_FNS.pop(next(iter(_STEP_FNS)))
-  return _STEP_FNS[key]
+  def step(state, batch, step_key):
+    key = jax.random.fold_in(step_key, state.step)
+    if phase is not None:
+      return method.train_step(state, batch, key, phase)
+    return method.train_step(state, batch, key)
+
+  # one jitted function per (method, phase, shardings, options) in a process
+  return remember(_STEP_FNS, key, lambda: jax.jit(step, in_shardings=(ss, bs, rep), out_shardings=(ss, rep),
+                                                  donate_argnums=0, compiler_options=options))
 
 
 # The jitted steps made last: a second run of the same config in the process (resuming, a notebook,
 # a test session) finds its step traced and compiled (`ganjax.state.ModuleApply`).
-_STEP_FNS, _STEP_FNS_MAX = {}, 16
+_STEP_FNS = {}
 
 
 class Interrupted(Exception):

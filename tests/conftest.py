@@ -47,8 +47,8 @@ def pytest_collection_modifyitems(items):
   """Each config's parametrized tests side by side, at the place of its first one: a worker takes a
   contiguous run of tests, so one config's tests mostly land in one process and share its traced and
   compiled programs (`ganjax.state.frozen`, `ganjax.train.make_step_fn`)."""
-  first = {}
-  for i, item in enumerate(items):
-    first.setdefault(_config_of(item), i)
-  place = {id(item): (first[_config_of(item)] if _config_of(item) else i, i) for i, item in enumerate(items)}
+  names, first = [_config_of(item) for item in items], {}
+  for i, name in enumerate(names):
+    first.setdefault(name, i)
+  place = {id(item): (first[name] if name else i, i) for i, (item, name) in enumerate(zip(items, names))}
   items.sort(key=lambda item: place[id(item)])
