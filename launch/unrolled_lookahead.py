@@ -43,12 +43,12 @@ def lookahead(workdir: str, lr_scale: float = 1.0, batch: int = 512, ks=(0, 1, 5
     c = ml_collections.ConfigDict(cfg.to_dict())
     c.unrolled.steps = k
     st = state.replace(config=ml_collections.FrozenConfigDict(c))
-    stab = stabilizers.Stabilizers(st, key, unrolled_gan.ADVERSARIAL)
     z_d = sample_latent(jax.random.fold_in(k_d, 0), batch, c.model)
     z = sample_latent(jax.random.fold_in(key, 1), batch, c.model)
 
-    def measure(g_params, st=st, stab=stab, z_d=z_d, z=z):  # eager: XLA takes minutes to compile K = 50
-      fake = st.g.apply(g_params, z_d, train=True)[0]
+    def measure(st, real, z_d, z):  # the state an argument: its weights are not baked into the program
+      stab = stabilizers.Stabilizers(st, key, unrolled_gan.ADVERSARIAL)
+      fake = st.g.apply(st.g.params, z_d, train=True)[0]
       grad = jax.grad(lambda p: unrolled_gan.generator_objective(stab, st.g, st.d, p, real, z_d, fake, z, key, k_d)[0])
 
       def d_loss(params, model_state):
@@ -57,9 +57,10 @@ def lookahead(workdir: str, lr_scale: float = 1.0, batch: int = 512, ks=(0, 1, 5
 
       d_k = unrolled_gan.unroll(st.d, d_loss, stab.config.unrolled.steps, lambda p, gr, ms: stab.update("d", p, gr, ms))
       p_fake = lambda d: jnp.mean(jax.nn.sigmoid(d.apply(d.params, fake, train=True)[0]))  # noqa: E731
-      return grad(g_params), d_k.params, p_fake(st.d), p_fake(d_k)
+      return grad(st.g.params), d_k.params, p_fake(st.d), p_fake(d_k)
 
-    grads, d_k_params, p_d, p_d_k = measure(st.g.params)
+    # up to 10 unrolled steps one compiled program; more run op by op (XLA takes minutes to compile 50)
+    grads, d_k_params, p_d, p_d_k = (jax.jit(measure) if k <= 10 else measure)(st, real, z_d, z)
     grad = flat(grads)
     g0 = grad if g0 is None else g0
     before, after = flat(st.d.params), flat(d_k_params)

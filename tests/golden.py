@@ -39,7 +39,7 @@ VARIANTS = {
     "gan_replay_smooth": ("gan.py", {"gan.replay_size": 16, "gan.real_label": 0.9}),
     "dcgan_mbd_fm": ("dcgan.py", {"gan.minibatch_features": (4, 3), "gan.g_objective": "feature_matching"}),
     "dcgan_vbn_d": ("dcgan.py", {"gan.d_virtual_batch_norm": 4}),
-    "wgan_clip_dsteps": ("wgan.py", {}),
+    "wgan_clip_dsteps": ("wgan.py", {"gan.d_steps": 5}),
     "wgan_gp_r1": ("wgan_gp.py", {"gan.penalty": "r1"}),
     "gan_sn": ("gan.py", {"gan.spectral_norm": True}),
     "unrolled": ("unrolled_gan.py", {"unrolled.steps": 5}),  # recorded as gan.py:ring8 with unrolled_steps=5 and Metz's rates
