@@ -64,12 +64,13 @@ def test_dae_step_reconstructs_the_clean_input_from_the_corrupted_one(config_of,
   assert samples.shape == (5, 8, 8, 1) and float(jnp.abs(samples).max()) <= 1.0
 
 
+@pytest.mark.config("dae.py")
 def test_dae_sample_mode_shows_corrupted_reconstructed_and_clean_rows(tmp_path, config_of):
   from PIL import Image
 
   from ganjax import train
 
-  c = config_of("dae.py", steps=1)
+  c = config_of("dae.py")  # the all-configs test's tiny run: its compiled programs
   train.train(c, tmp_path)
   paths = sampling.sample(c, tmp_path)
   assert Image.open(paths["reconstructions"]).size == (4 * (10 * 9 + 1), 4 * (3 * 9 + 1))

@@ -48,20 +48,21 @@ def test_ais_agrees_with_the_iwae_estimate_on_a_vae(config_of):
   assert float(jnp.mean(estimate)) > float(jnp.mean(elbo[0] - elbo[1]))
 
 
+@pytest.mark.config("vae.py")
 def test_ais_of_a_trained_workdir_writes_ais_json(tmp_path, config_of):
   import json
 
   from ganjax import train
 
   for name in ("gan.py", "vae.py"):
-    c = config_of(name, steps=2)
+    c = config_of(name)
     train.train(c, tmp_path / name)
     result = likelihood.evaluate_workdir(c, tmp_path / name, num_images=4, steps=5, chains=2, batch=2)
     assert result["num_images"] == 4 and np.isfinite(result["log_likelihood"])
     assert result["observation_model"] == ("model" if name == "vae.py" else "gaussian(sigma=0.1)")
     assert json.load(open(tmp_path / name / "ais.json"))["per_image"] == result["per_image"]
   # a VAE under the GANs' Gaussian model (its decoder mean), and its IWAE bound on the same images
-  c = config_of("vae.py", steps=2)
+  c = config_of("vae.py")
   gauss = likelihood.evaluate_workdir(c, tmp_path / "vae.py", num_images=2, steps=5, chains=2, batch=2,
                                       observation="gaussian", sigma=0.2)
   assert gauss["observation_model"] == "gaussian(sigma=0.2)"
@@ -72,7 +73,7 @@ def test_ais_of_a_trained_workdir_writes_ais_json(tmp_path, config_of):
   assert np.isfinite(both["iwae_log_likelihood"])
   np.testing.assert_allclose(both["ais_minus_iwae"], both["log_likelihood"] - both["iwae_log_likelihood"], atol=1e-3)
   with pytest.raises(ValueError, match="iwae_samples"):
-    likelihood.evaluate_workdir(config_of("gan.py", steps=2), tmp_path / "gan.py", num_images=2, steps=5, chains=2,
+    likelihood.evaluate_workdir(config_of("gan.py"), tmp_path / "gan.py", num_images=2, steps=5, chains=2,
                                 iwae_samples=10)
 
 

@@ -526,7 +526,7 @@ def test_ali_d_scores_the_encoder_and_generator_pairs_and_e_learns_through_d(con
     ("timeseries_infogan.py", {"traversal_c1": None}),
 ])
 def test_sample_mode_writes_the_method_pictures(tmp_path, config_of, name, pictures):
-  c = config_of(name, steps=1)
+  c = config_of(name)  # the all-configs test's tiny run: its compiled programs
   train.train(c, tmp_path)
   paths = sampling.sample(c, tmp_path)
   for picture, grid in pictures.items():
@@ -583,6 +583,7 @@ def test_label_conditioned_layer_appends_label_maps():
 
 
 
+@pytest.mark.config("timeseries_infogan.py")
 def test_infogan_codes_diagnostic_on_a_trained_run(tmp_path, config_of):
   """launch/infogan_codes.py on a tiny time-series InfoGAN: the code's accuracy equals the evaluation's
   cluster_accuracy, the nuisance is each window's dominant frequency, one entry per category."""
@@ -590,7 +591,7 @@ def test_infogan_codes_diagnostic_on_a_trained_run(tmp_path, config_of):
 
   from tiny import ROOT
 
-  c = config_of("timeseries_infogan.py", steps=2)
+  c = config_of("timeseries_infogan.py")
   c.eval_every = 0
   train.train(c, tmp_path)
   spec = importlib.util.spec_from_file_location("codes", ROOT / "launch" / "infogan_codes.py")
@@ -603,7 +604,7 @@ def test_infogan_codes_diagnostic_on_a_trained_run(tmp_path, config_of):
   # the frequency estimate: a pure 3-cycle sine has its peak at FFT bin 3
   t = np.arange(64) / 64
   assert codes.nuisance(np.sin(2 * np.pi * 3 * t)[None, :, None])[1][0] == 3
-  # the objective where training ended: the tiny run logged one training row (step 2)
+  # the objective where training ended: the last training row the tiny run logged (step 4)
   row = [json.loads(r) for r in open(tmp_path / "metrics.jsonl") if "q/categorical_ce" in r][-1]
   np.testing.assert_allclose(out["objective_at_end"]["mi_bound_categorical"], np.log(4) - row["q/categorical_ce"], rtol=1e-6)
   # on a written log: the mean over the last tenth of the training rows (evaluation rows skipped),

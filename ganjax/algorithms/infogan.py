@@ -38,6 +38,8 @@ one row per category, one column per value of c_j from -2 to 2, the noise and ot
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -225,6 +227,7 @@ def predict_class(state, images):
   return jnp.argmax(q_logits(state, images)[:, :state.config.info.categories], axis=-1)
 
 
+@functools.partial(jax.jit, static_argnums=2)  # one program per code (op by op: ~50 small compiles)
 def traversal(state, key, code: int, values):
   """One row per category, one column per value of continuous code `code`; the noise and the other
   continuous codes (0) are the same everywhere: (K * len(values), ...)."""
@@ -245,6 +248,7 @@ def sample_grids(state, key, test):
   return grids
 
 
+@functools.partial(jax.jit, static_argnums=2)
 def traversal_categories(state, key, columns: int = 10):
   cfg = state.config
   k = cfg.info.categories
