@@ -32,11 +32,11 @@ def main(argv=None):
   a = p.parse_args(argv)
 
   with run_at_step(a.workdir, a.step) as (run, step):  # the workdir untouched
-    g = run.state.g
+    g = jax.device_get(run.state.g)  # on one device, as D's parameters (one program each)
     train_tok = run.split.train.get(np.arange(run.split.train.size))["tokens"]
     test_tok = jnp.asarray(run.split.test.get(np.arange(run.split.test.size))["tokens"])
   d = sequences.discriminator(run.config)
-  params = d.init(jax.random.key(1), jnp.asarray(train_tok[:2]))
+  params = jax.jit(d.init)(jax.random.key(1), jnp.asarray(train_tok[:2]))
   opt = optax.adam(a.lr)
   opt_state = opt.init(params)
   l2 = run.config.seqgan.d_l2
@@ -48,16 +48,17 @@ def main(argv=None):
     return (0.5 * (jnp.mean(jax.nn.softplus(-ro)) + jnp.mean(jax.nn.softplus(fo)))
             + l2 * 0.5 * (jnp.sum(w["kernel"]**2) + jnp.sum(w["bias"]**2)))
 
+  # G's weights and the held-out sequences are arguments of the programs, not constants compiled into them
   @jax.jit
-  def update(params, opt_state, real, key):
-    fake = sequences.sample(g.apply_fn, g.params, key, real.shape[0], real.shape[1])[0]
+  def update(params, opt_state, g_params, real, key):
+    fake = sequences.sample(g.apply_fn, g_params, key, real.shape[0], real.shape[1])[0]
     loss, grads = jax.value_and_grad(loss_fn)(params, real, fake, key)
     updates, opt_state = opt.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
 
   @jax.jit
-  def held_out(params, key):
-    fake = sequences.sample(g.apply_fn, g.params, key, test_tok.shape[0], test_tok.shape[1])[0]
+  def held_out(params, g_params, test_tok, key):
+    fake = sequences.sample(g.apply_fn, g_params, key, test_tok.shape[0], test_tok.shape[1])[0]
     ro, fo = d.apply(params, test_tok)[0], d.apply(params, fake)[0]
     return (jnp.mean(ro > 0) + jnp.mean(fo < 0)) / 2, jnp.mean(jax.nn.sigmoid(ro)), jnp.mean(jax.nn.sigmoid(fo))
 
@@ -67,9 +68,9 @@ def main(argv=None):
   rng, t0 = np.random.default_rng(0), time.perf_counter()
   for i in range(1, a.steps + 1):
     real = jnp.asarray(train_tok[rng.integers(0, len(train_tok), run.config.batch_size)])
-    params, opt_state, loss = update(params, opt_state, real, jax.random.key(i))
+    params, opt_state, loss = update(params, opt_state, g.params, real, jax.random.key(i))
     if i % a.every == 0:
-      acc, pr, pf = held_out(params, jax.random.key(10**6 + i))
+      acc, pr, pf = held_out(params, g.params, test_tok, jax.random.key(10**6 + i))
       print(f"| {i} | {time.perf_counter() - t0:.0f} | {float(loss):.3f} | {float(acc):.3f} | {float(pr):.3f} | {float(pf):.3f} |",
             flush=True)
 

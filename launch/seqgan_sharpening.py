@@ -20,6 +20,7 @@ Nothing in WORKDIR is changed. Prints one JSON object (and writes it to --json).
 """
 
 import argparse
+import functools
 import json
 
 import jax
@@ -44,7 +45,7 @@ def main(argv=None):
   a = p.parse_args(argv)
 
   with run_at_step(a.workdir, a.step) as (run, _):  # the workdir untouched
-    config, g = run.config, run.state.g
+    config, g = run.config, jax.device_get(run.state.g)  # on one device, as the fresh optimizer state (one program each)
     test = jnp.asarray(run.split.test.get(np.arange(run.split.test.size))["tokens"])
   seed, vocab, length = seq_metrics.oracle_seed(config), config.model.vocab_size, config.model.seq_len
   n = config.batch_size
@@ -55,13 +56,19 @@ def main(argv=None):
       return out if method is not None else (out[0], out[1] / tau)
     return apply
 
+  # one program per temperature, the weights its arguments (not constants compiled into a program per call)
+  @functools.partial(jax.jit, static_argnums=2)
+  def draw(params, key, tau):
+    return sequences.sample(tempered(tau), params, key, 1000, length)
+
+  @functools.partial(jax.jit, static_argnums=2)
+  def held_out_nll(params, test, tau):
+    return jnp.mean(sequences.nll(tempered(tau), params, test))
+
   def measure(params, key, tau=1.0):
-    apply = tempered(tau)
-    draw = jax.jit(lambda k: sequences.sample(apply, params, k, 1000, length))
-    toks, logps = zip(*(draw(jax.random.fold_in(key, i)) for i in range(a.samples // 1000)))
+    toks, logps = zip(*(draw(params, jax.random.fold_in(key, i), tau) for i in range(a.samples // 1000)))
     toks = np.concatenate([np.asarray(t) for t in toks])
-    nll_test = float(jnp.mean(sequences.nll(apply, params, test)))
-    return {"nll_oracle": seq_metrics.oracle_nll(toks, seed, vocab), "nll_test": nll_test,
+    return {"nll_oracle": seq_metrics.oracle_nll(toks, seed, vocab), "nll_test": float(held_out_nll(params, test, tau)),
             "entropy": float(-np.mean(np.concatenate([np.asarray(lp) for lp in logps])))}
 
   out = {"workdir": a.workdir, "step": a.step, "reward": a.reward, "temperature": {}}
@@ -69,18 +76,18 @@ def main(argv=None):
     out["temperature"][str(tau)] = measure(g.params, jax.random.key(7), tau)
     print(f"temperature {tau}: {out['temperature'][str(tau)]}", flush=True)
 
-  def pg_run(player, reduction):
-    @jax.jit
-    def update(player, key):
-      tokens = sequences.sample(player.apply_fn, player.params, key, n, length)[0]
-      q = jnp.full(tokens.shape, a.reward)
-      loss = lambda prm: seqgan.policy_gradient_loss(  # noqa: E731
-          sequences.token_log_probs(sequences.teacher_forced_logits(player.apply_fn, prm, tokens), tokens), q, reduction)
-      return player.update(jax.grad(loss)(player.params))
+  @functools.partial(jax.jit, static_argnums=2)
+  def update(player, key, reduction):
+    tokens = sequences.sample(player.apply_fn, player.params, key, n, length)[0]
+    q = jnp.full(tokens.shape, a.reward)
+    loss = lambda prm: seqgan.policy_gradient_loss(  # noqa: E731
+        sequences.token_log_probs(sequences.teacher_forced_logits(player.apply_fn, prm, tokens), tokens), q, reduction)
+    return player.update(jax.grad(loss)(player.params))
 
+  def pg_run(player, reduction):
     curve = [{"update": 0, **measure(player.params, jax.random.key(11))}]
     for i in range(1, a.steps + 1):
-      player = update(player, jax.random.key(1000 + i))
+      player = update(player, jax.random.key(1000 + i), reduction)
       if i % a.every == 0:
         curve.append({"update": i, **measure(player.params, jax.random.key(11 + i))})
         print(f"  {i}: {curve[-1]}", flush=True)

@@ -74,7 +74,7 @@ def test_all_allowed_stabilizers_compose_with_the_method(config_of, config):
                          leaves(new.players[name].params)):
       np.testing.assert_allclose(e, DECAY * old + (1 - DECAY) * p, rtol=1e-5, atol=1e-7)
   if method.sampler is not None:  # samples come from the EMA weights
-    generate = method.sampler.generate
+    generate = jax.jit(method.sampler.generate, static_argnums=2)  # (op by op: a compile per operation)
     with_ema = generate(new, jax.random.key(2), 4)
     swapped = new.with_players(**{gen: new.players[gen].replace(params=new.extra["g_ema"])})
     np.testing.assert_allclose(with_ema, generate(swapped.replace(extra={**new.extra, "g_ema": new.extra["g_ema"]}),
