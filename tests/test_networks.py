@@ -270,12 +270,17 @@ def nn_avg_pool(x):
   return x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2] // 2, 2, x.shape[3]).mean(axis=(2, 4))
 
 
+def jit_init(module, key, x):
+  """module.init(key, x, train=False) as one jitted program (op by op: one compile per operation)."""
+  return jax.jit(lambda k, x: module.init(k, x, train=False))(key, x)
+
+
 def test_infogan_networks_take_the_authors_initialisation_and_slope():
   """weight_init="normal" is openai/InfoGAN's custom_ops: kernels N(0, 0.02^2), zero biases, batch-norm
   scales N(1, 0.02^2); "lecun" keeps Flax's defaults; "torch" PyTorch's; `leak` is the leaky ReLUs' slope."""
   x = jax.random.normal(jax.random.key(0), (64, 8, 8, 1))
   d_normal = networks.discriminator("infogan", width=16, fc_width=256, weight_init="normal", leak=0.01)
-  v = d_normal.init(jax.random.key(1), x, train=False)["params"]
+  v = jit_init(d_normal, jax.random.key(1), x)["params"]
   for path, leaf in jax.tree_util.tree_flatten_with_path(v)[0]:
     name, leaf = jax.tree_util.keystr(path), np.asarray(leaf)
     if "kernel" in name and leaf.size >= 1000:
@@ -285,21 +290,22 @@ def test_infogan_networks_take_the_authors_initialisation_and_slope():
     elif "scale" in name:
       assert 0.9 < leaf.min() and leaf.max() < 1.1 and 0.01 < leaf.std() < 0.03, name
   d_lecun = networks.discriminator("infogan", width=16, fc_width=256)
-  kernel = np.asarray(d_lecun.init(jax.random.key(1), x, train=False)["params"]["Dense_0"]["kernel"])
+  kernel = np.asarray(jit_init(d_lecun, jax.random.key(1), x)["params"]["Dense_0"]["kernel"])
   assert abs(kernel.std() * np.sqrt(kernel.shape[0]) - 1.0) < 0.05  # variance 1/fan_in
   # D's FC features are leaky_relu(batch norm(...)) with unit-scale batch norm in training: their
   # negative part is about -slope * 3 at the smallest
   for leak, lo, hi in ((0.01, -0.06, -0.01), (0.1, -0.6, -0.15)):
     d = networks.discriminator("infogan", width=16, fc_width=256, leak=leak)
-    _, inter = d.apply(d.init(jax.random.key(1), x, train=False), x, train=True, mutable=["batch_stats", "intermediates"])
+    _, inter = jax.jit(lambda v, x: d.apply(v, x, train=True, mutable=["batch_stats", "intermediates"]))(
+        jit_init(d, jax.random.key(1), x), x)
     smallest = float(np.min(inter["intermediates"]["features"][0]))
     assert lo < smallest < hi, (leak, smallest)
   # "torch": PyTorch's defaults, U(+-1/sqrt(fan)) kernels and biases (a transposed convolution's fan
   # is out_channels * 16, as torch computes it)
   g = networks.generator("infogan", out_shape=(8, 8, 1), width=16, fc_width=256, weight_init="torch")
-  gv = g.init(jax.random.key(2), jnp.zeros((2, 12)), train=False)["params"]
-  dv = networks.discriminator("infogan", width=16, fc_width=256, weight_init="torch").init(
-      jax.random.key(1), x, train=False)["params"]
+  gv = jit_init(g, jax.random.key(2), jnp.zeros((2, 12)))["params"]
+  dv = jit_init(networks.discriminator("infogan", width=16, fc_width=256, weight_init="torch"),
+              jax.random.key(1), x)["params"]
   for leaf, fan in ((gv["Dense_0"]["kernel"], 12), (gv["Dense_0"]["bias"], 12), (gv["ConvTranspose_1"]["kernel"], 1 * 16),
                     (gv["ConvTranspose_0"]["bias"], 16 * 16), (dv["Conv_0"]["kernel"], 1 * 16),
                     (dv["Dense_0"]["kernel"], 32 * 2 * 2), (dv["Dense_0"]["bias"], 32 * 2 * 2), (dv["Dense_1"]["kernel"], 256)):
@@ -320,14 +326,15 @@ def test_infogan_unit_pixels_are_the_authors_sigmoid_and_zero_background():
   z = jax.random.normal(jax.random.key(0), (4, 12))
   kw = dict(out_shape=(8, 8, 1), width=8, fc_width=32)
   signed, unit = networks.generator("infogan", **kw), networks.generator("infogan", unit_pixels=True, **kw)
-  v = signed.init(jax.random.key(1), z, train=False)
-  a = np.arctanh(np.clip(np.asarray(signed.apply(v, z, train=False), np.float64), -1 + 1e-7, 1 - 1e-7))  # G's last pre-activation
-  np.testing.assert_allclose(unit.apply(v, z, train=False), 2 / (1 + np.exp(-a)) - 1, atol=1e-5)
+  apply = lambda m, v, x: jax.jit(lambda v, x: m.apply(v, x, train=False))(v, x)  # noqa: E731  (one program each)
+  v = jit_init(signed, jax.random.key(1), z)
+  a = np.arctanh(np.clip(np.asarray(apply(signed, v, z), np.float64), -1 + 1e-7, 1 - 1e-7))  # G's last pre-activation
+  np.testing.assert_allclose(apply(unit, v, z), 2 / (1 + np.exp(-a)) - 1, atol=1e-5)
   x = jax.random.uniform(jax.random.key(2), (4, 8, 8, 1), minval=-1, maxval=1)
   d_signed = networks.discriminator("infogan", width=8, fc_width=32)
   d_unit = networks.discriminator("infogan", width=8, fc_width=32, unit_pixels=True)
-  dv = d_signed.init(jax.random.key(3), x, train=False)
-  np.testing.assert_allclose(d_unit.apply(dv, x, train=False), d_signed.apply(dv, (x + 1) / 2, train=False), rtol=1e-6)
+  dv = jit_init(d_signed, jax.random.key(3), x)
+  np.testing.assert_allclose(apply(d_unit, dv, x), apply(d_signed, dv, (x + 1) / 2), rtol=1e-6)
   c = ml_collections.ConfigDict({"weight_init": "normal", "pixel_range": "unit", "leak": 0.1})
   assert common.infogan_network_options(c, pixels=True)["unit_pixels"] is True
   assert "unit_pixels" not in common.infogan_network_options(c)  # Q's head reads D's features, not pixels

@@ -106,8 +106,9 @@ def test_unet_decoder_convolutions_take_relu_of_the_skip_concatenation():
 
   net = UNet(1, width=2, dropout_layers=0)
   x = jax.random.normal(jax.random.key(0), (2, 8, 8, 1))
-  v = net.init(jax.random.key(1), x)
-  _, st = net.apply(v, x, train=True, capture_intermediates=True, mutable=["intermediates", "batch_stats"])
+  v = jax.jit(net.init)(jax.random.key(1), x)  # jitted: one program, not one per operation
+  _, st = jax.jit(lambda v, x: net.apply(v, x, train=True, capture_intermediates=True,
+                                         mutable=["intermediates", "batch_stats"]))(v, x)
   out = {k: np.asarray(t["__call__"][0], np.float64) for k, t in st["intermediates"].items() if k != "__call__"}
   p = v["params"]
   dn = ("NHWC", "HWIO", "NHWC")
