@@ -7,6 +7,11 @@ from ganjax import networks
 from ganjax.errors import ConfigError
 
 
+def jit_init(module, key, x):
+  """module.init(key, x, train=False) as one jitted program (op by op: one compile per operation)."""
+  return jax.jit(lambda k, x: module.init(k, x, train=False))(key, x)
+
+
 @pytest.mark.parametrize("name,kw", [("mlp", {"hidden": (8,)}), ("dcgan", {"width": 4})])
 @pytest.mark.parametrize("shape", [(8, 8, 1), (32, 32, 3)])
 def test_generators_discriminators_encoders_shapes(name, kw, shape):
@@ -31,8 +36,7 @@ def test_generators_discriminators_encoders_shapes(name, kw, shape):
 def test_dcgan_follows_radford_et_al():
   g = networks.generator("dcgan", out_shape=(32, 32, 1), width=8)
   z = jnp.zeros((2, 10))
-  init = lambda m, x, key: jax.jit(m.init, static_argnames="train")(jax.random.key(key), x, train=False)  # noqa: E731
-  v = init(g, z, 0)
+  v = jit_init(g, jax.random.key(0), z)
   assert "batch_stats" in v  # batch norm in G
   kinds = jax.tree_util.tree_map_with_path(lambda p, x: p, v["params"])
   names = {p[0].key for p in jax.tree.leaves(kinds, is_leaf=lambda x: isinstance(x, tuple))}
@@ -268,11 +272,6 @@ def test_resnet_players_are_residual_and_scale_with_the_image(size, blocks):
 
 def nn_avg_pool(x):
   return x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2] // 2, 2, x.shape[3]).mean(axis=(2, 4))
-
-
-def jit_init(module, key, x):
-  """module.init(key, x, train=False) as one jitted program (op by op: one compile per operation)."""
-  return jax.jit(lambda k, x: module.init(k, x, train=False))(key, x)
 
 
 def test_infogan_networks_take_the_authors_initialisation_and_slope():
