@@ -183,7 +183,9 @@ def _train(config, workdir, hooks, preemption):
       return
     host = jax.device_get(history)
     check_finite(host, last_saved, ckpts.directory)
-    means = {k: float(np.mean([h[1][k] for h in host])) for k in host[-1][1]}
+    # each metric's mean over the steps that report it: a method's phases report their own metrics
+    keys = dict.fromkeys(k for _, values in host for k in values)
+    means = {k: float(np.mean([values[k] for _, values in host if k in values])) for k in keys}
     now = time.perf_counter()
     means["steps_per_sec"] = (step - last_log_step) / max(now - last_log_time, 1e-9)
     writer.scalars(step, means)

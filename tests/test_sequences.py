@@ -2,6 +2,7 @@
 the rollouts, the relaxations, the token sources and their metrics, and bad input."""
 
 import itertools
+import json
 import os
 
 import jax
@@ -335,6 +336,19 @@ def test_seqgan_phases_compile_once_each_and_resume_bitwise_across_them(tmp_path
   c.checkpoint_every = 100
   straight = train.train(c, tmp_path / "straight")
   assert traced == ["pretrain_g", "pretrain_d", "adversarial"]  # traced once per phase
+  # each phase reports its own metrics; a logged row averages each over the steps that report it
+  every = c.copy_and_resolve_references()
+  every.log_every = 1  # a loop field: the same programs
+  train.train(every, tmp_path / "every")
+  read = lambda w: {r["step"]: r for r in map(json.loads, open(tmp_path / w / "metrics.jsonl"))}  # noqa: E731
+  per_step, rows = read("every"), read("straight")
+  mle, d, adversarial = ({"g/loss", "g/nll", "g/grad_norm"}, {"g/nll", "d/loss", "d/p_real", "d/p_fake"},
+                         {"g/loss", "g/nll", "g/reward", "g/grad_norm", "d/loss", "d/p_real", "d/p_fake"})
+  assert [set(per_step[s]) - {"step", "steps_per_sec"} for s in range(1, 5)] == [mle, d, adversarial, adversarial]
+  for end in (2, 4):
+    assert set(rows[end]) - {"step", "steps_per_sec"} == set().union(*(per_step[s] for s in (end - 1, end))) - {"step", "steps_per_sec"}
+    for k in set(rows[end]) - {"step", "steps_per_sec"}:
+      assert rows[end][k] == pytest.approx(np.mean([per_step[s][k] for s in (end - 1, end) if k in per_step[s]]), rel=1e-6)
   stop = lambda s, state: s == 2 and os.kill(os.getpid(), __import__("signal").SIGTERM)  # noqa: E731
   assert int(train.train(c, tmp_path / "resumed", hooks=[stop]).step) == 2
   resumed = train.train(c, tmp_path / "resumed")

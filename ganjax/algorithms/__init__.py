@@ -28,8 +28,8 @@ module or file. Everything a method may offer, each part None when it lacks it:
       adversarial=None,                # stabilizers.Adversarial(...): the `gan` block's stabilizers
                                        #   apply as far as it declares (stabilizers.check)
       phase=None,                      # (config, step) -> hashable: one program per phase, called as
-                                       #   train_step(state, batch, key, phase); every phase returns
-                                       #   the same metric keys (zeros where a phase has none)
+                                       #   train_step(state, batch, key, phase); each phase returns
+                                       #   its own metrics (logged as means over the steps reporting them)
       rows_per_step=None,              # (config) -> rows per stream and step (default batch_size)
       example_batch=None,              # (config, train) -> what init sees (default: two rows each)
       check=None,                      # (config): its config errors, before anything is built

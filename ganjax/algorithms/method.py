@@ -214,9 +214,9 @@ class Method:
     apply as far as it declares (`stabilizers.check`)
   phase(config, step) -> hashable: training phases (pre-training, then adversarial training): the
     loop compiles one program per phase and calls train_step(state, batch, key, phase) with the
-    phase a Python value. Every phase must return the same metric keys (the loop averages and
-    checks them across phases): a phase without a metric reports it as zero
-    (`sequences.mle_or_adversarial`)
+    phase a Python value. Each phase returns its own metrics: the loop logs each metric's mean over
+    the steps of the logging window that report it (`sequences.mle_or_adversarial`: g/nll alone in
+    the MLE phase)
   rows_per_step(config) -> int: data rows one step reads per stream (default config.batch_size)
   example_batch(config, train) -> batch: what init sees of the data (default: two rows of each
     stream); `train` is the training Source, or {stream: Source}

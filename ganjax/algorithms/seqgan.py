@@ -120,7 +120,6 @@ def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
   n, length = batch["tokens"].shape[0] // p.d_steps, batch["tokens"].shape[1]
   reals = batch["tokens"].reshape((p.d_steps, n, length))  # one minibatch of data per D update
   real = reals[0]
-  zero = jnp.zeros(())
 
   def mle_loss(params):
     return sequences.mle_loss(g.apply_fn, params, real)
@@ -132,12 +131,10 @@ def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
 
   if phase == PRETRAIN_G:  # 1. MLE
     loss, grads = jax.value_and_grad(mle_loss)(g.params)
-    g, metrics = g.update(grads), {"g/loss": loss, "g/nll": loss, "g/reward": zero, "g/grad_norm": grad_norm(grads),
-                                   "d/loss": zero, "d/p_real": zero, "d/p_fake": zero}
+    g, metrics = g.update(grads), {"g/loss": loss, "g/nll": loss, "g/grad_norm": grad_norm(grads)}
   elif phase == PRETRAIN_D:  # 2. D on data vs fresh samples
     d, (loss, pr, pf) = d_update(d, jax.random.fold_in(key, 1), real)
-    metrics = {"g/loss": zero, "g/nll": mle_loss(g.params), "g/reward": zero, "g/grad_norm": zero,
-               "d/loss": loss, "d/p_real": pr, "d/p_fake": pf}
+    metrics = {"g/nll": mle_loss(g.params), "d/loss": loss, "d/p_real": pr, "d/p_fake": pf}
   else:  # 3. one policy-gradient update of G with Monte Carlo action values, then d_steps D updates
     g = sequences.phase_optimizer(g, state.step, p.pretrain_g_steps + p.pretrain_d_steps,
                                   p.adversarial_optimizer)

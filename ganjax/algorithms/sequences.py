@@ -98,15 +98,12 @@ def phase_optimizer(g, step, first_adversarial_step: int, how: str):
 
 def mle_or_adversarial(phase: str, g, d, mle_loss_fn, adversarial):
   """One step of a method with MLE pre-training of G (`phase` a Python value: one compiled program
-  per phase): an MLE update of G with D untouched, or `adversarial(None)` -> (g, d, metrics). The MLE
-  step reports the adversarial step's metrics as zeros, but g/nll."""
+  per phase): an MLE update of G with D untouched, reporting g/nll alone, or `adversarial(None)` ->
+  (g, d, metrics)."""
   if phase == ADVERSARIAL_PHASE:
     return adversarial(None)
   nll_value, grads = jax.value_and_grad(mle_loss_fn)(g.params)
-  shapes = jax.eval_shape(adversarial, None)[2]
-  metrics = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
-  metrics["g/nll"] = nll_value
-  return g.update(grads), d, metrics
+  return g.update(grads), d, {"g/nll": nll_value}
 
 
 def init_players(config, key, d_module, d_example, latent: bool = True):

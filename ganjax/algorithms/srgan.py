@@ -199,10 +199,9 @@ def train_step(state, batch, key, phase: str = ADVERSARIAL_PHASE):
   adversarial_phase = phase == ADVERSARIAL_PHASE
   if adversarial_phase:
     d, metrics = d_update(stab, d, hr, sr, key)
-  else:  # D waits for the adversarial phase, its stabilizers with it; its metrics (and l_SR's terms) read 0
+  else:  # D waits for the adversarial phase, its stabilizers with it: G's MSE metrics alone
     stab.waits("d")
-    shapes = jax.eval_shape(lambda *args: train_step(*args, ADVERSARIAL_PHASE)[1], state, batch, key)
-    metrics = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
+    metrics = {}
   (g_loss, (g_ms, g_aux)), g_grads = jax.value_and_grad(
       lambda p: g_objective(state, stab, p, g_ms, d, lr, hr, key, adversarial_phase), has_aux=True)(g.params)
   g = stab.update("g", g, g_grads, g_ms)
