@@ -77,15 +77,16 @@ class Run:
     example = algorithms.example_batch(self.method, config, trains)  # what init sees of the data
     init = _init_of(self.method, config)
     init_key = jax.random.fold_in(self.base_key, INIT_KEY)
-    self.state_sharding = parallel.state_shardings(jax.eval_shape(init, init_key, example), self.mesh,
-                                                   self.method.sharded_extra)
-    self.state = jax.jit(init, out_shardings=self.state_sharding)(init_key, example)
+    shapes = jax.eval_shape(init, init_key, example)
+    self.state_sharding = parallel.state_shardings(shapes, self.mesh, self.method.sharded_extra)
     self.checkpoints = checkpoint.Checkpointer(os.path.join(self.workdir, "checkpoints"),
                                                config.keep_checkpoints)
     self.restored_step = None
-    if restore and self.checkpoints.latest_step() is not None:
-      self.state = self.checkpoints.restore(checkpoint.abstract(self.state, self.state_sharding), self.iterators())
+    if restore and self.checkpoints.latest_step() is not None:  # restored into init's shapes: init never runs
+      self.state = self.checkpoints.restore(checkpoint.abstract(shapes, self.state_sharding), self.iterators())
       self.restored_step = int(self.state.step)
+    else:
+      self.state = jax.jit(init, out_shardings=self.state_sharding)(init_key, example)
 
     # Jitted once per run; outputs replicated, read back from each process's own copy.
     def jitted(fn, static=(), options=None):
