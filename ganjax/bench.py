@@ -229,7 +229,7 @@ def main(argv):
     result = benchmark(_CONFIG.value, _STEPS.value, _REPEATS.value, _WARMUP.value)
   if _REFERENCE.value == "torch" and not _AB.value:
     try:
-      from ganjax import bench_torch
+      from ganjax.tools import bench_torch
     except ImportError:
       raise app.UsageError("--reference=torch needs PyTorch: pip install torch") from None
     import jax

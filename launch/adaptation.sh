@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains and evaluates the README's domain-adaptation table (every method and both bounds on three
-# domain pairs, 3 seeds), then prints it (`python -m ganjax.report adaptation`). Each run is one named
+# domain pairs, 3 seeds), then prints it (`python -m ganjax.tools.report adaptation`). Each run is one named
 # job <method>_<pair>_s<seed>; finished jobs (eval.json present) are skipped, so rerunning resumes.
 #
 #   launch/adaptation.sh [MNIST_DIR]                    # default ../shared/data/mnist15k (13,000 / 2,000)
@@ -59,5 +59,5 @@ finish || status=1
 for w in "$out"/dann_target_only_digits_mnist_s*; do  # the fonts pair's upper bound: the same MNIST run
   [ -d "$w" ] && ln -sfn "$w" "$out/$(basename "$w" | sed 's/digits_mnist/fonts_mnist/')"
 done
-python3 -m ganjax.report adaptation "$out" || status=1
+python3 -m ganjax.tools.report adaptation "$out" || status=1
 exit "$status"

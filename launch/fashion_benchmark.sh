@@ -4,7 +4,7 @@
 # the two conditional ones, each with its own config's networks and settings, all at 32x32 (one
 # classifier feature space), one budget of generator steps, 3 seeds; each run is evaluated on the 10,000
 # test images with the whole metric suite (10,000 samples); then the table
-# (python -m ganjax.report benchmark). Finished runs (eval.json) are skipped and each run saves a
+# (python -m ganjax.tools.report benchmark). Finished runs (eval.json) are skipped and each run saves a
 # checkpoint every quarter of its steps: rerunning the same command resumes an interrupted table.
 #
 #   launch/fashion_benchmark.sh                          # the CPU budget (BUDGET=cpu): on 2 cores about 2.5 h
@@ -43,5 +43,5 @@ for m in $methods; do
 done
 status=0
 finish || status=1
-python3 -m ganjax.report benchmark "$out"
+python3 -m ganjax.tools.report benchmark "$out"
 exit "$status"

@@ -65,11 +65,11 @@ for j in $jobs_wanted; do  # AIS reads the trained runs, so it comes after them
   [ -n "$src" ] && [ -f "$out/$src/eval.json" ] || continue
   grep -qs '"log_likelihood"' "$LOGS/$j.log" && continue  # done already
   # shellcheck disable=SC2046,SC2086
-  job "$j" python3 -m ganjax.likelihood --config="$(conf_of "$src")" --workdir="$out/$src" \
+  job "$j" python3 -m ganjax.tools.likelihood --config="$(conf_of "$src")" --workdir="$out/$src" \
     $(sed 's/--config=[^ ]* //' <<<"${cmd[$src]}") --num_images="${AIS_IMAGES:-100}" $extra
 done
 finish || status=1
 done_dirs=$(ls -d "$out"/*/eval.json 2>/dev/null | xargs -r -n1 dirname)
 # shellcheck disable=SC2086
-[ -n "$done_dirs" ] && python3 -m ganjax.report evals $done_dirs
+[ -n "$done_dirs" ] && python3 -m ganjax.tools.report evals $done_dirs
 exit "$status"

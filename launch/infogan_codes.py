@@ -24,7 +24,8 @@ import sys
 
 import numpy as np
 
-from ganjax import metrics, report, stabilizers
+from ganjax import metrics, stabilizers
+from ganjax.tools import report
 from ganjax.algorithms import infogan
 from ganjax.run import Run
 from ganjax.workdir import config_of_workdir

@@ -2,7 +2,7 @@
 same metric, to tell whether a difference in cluster accuracy comes from the recipe or from the
 implementation (the PyTorch reference it was compared with is not in the repository).
 
-The networks are `ganjax.bench_torch`'s mirror of `ganjax.networks.infogan` (the paper's Table 1)
+The networks are `ganjax.tools.bench_torch`'s mirror of `ganjax.networks.infogan` (the paper's Table 1)
 and the step its plain-PyTorch InfoGAN step (`bench_torch.infogan_trainer`, which the bench times),
 from the config's settings: `info.q_step` (d: Q and D's trunk descend the MI term in D's step, G in
 G's; g: Q with G in G's step; separate: a third update), `info.lambda_*`,
@@ -30,7 +30,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from ganjax import data, metrics
-from ganjax.bench_torch import infogan_trainer, init_weights
+from ganjax.tools.bench_torch import infogan_trainer, init_weights
 
 config_flags.DEFINE_config_file("config", "configs/infogan.py", "an InfoGAN config")
 flags.DEFINE_enum("init", "torch", ["torch", "flax", "normal"], "the weights' initialisation")

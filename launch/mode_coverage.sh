@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's mode-coverage table: ring8 / grid25, the plain GAN and each stabilizer against mode
-# collapse, several seeds, then a mean +- std table (python -m ganjax.report modes).
+# collapse, several seeds, then a mean +- std table (python -m ganjax.tools.report modes).
 #
 #   launch/mode_coverage.sh                       # all variants, seeds 0 1 2, both datasets
 #   STEPS=5000 LR=1e-3 SEEDS="0 1 2" DATASETS="ring8" VARIANTS="gan unrolled5" OUT=/tmp/modes launch/mode_coverage.sh
@@ -60,5 +60,5 @@ for data in $datasets; do
 done
 status=0
 finish || status=1
-python3 -m ganjax.report modes "$out"
+python3 -m ganjax.tools.report modes "$out"
 exit "$status"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains and evaluates the README's discrete-sequence figures, then prints them
-# (`python -m ganjax.report sequences`). Each run is one named job; finished jobs (eval.json present)
+# (`python -m ganjax.tools.report sequences`). Each run is one named job; finished jobs (eval.json present)
 # are skipped, so rerunning resumes.
 #   launch/sequences.sh                                  # every job, one after another
 #   JOBS="seqgan_oracle_s0 mle_oracle_s0" OUT=/tmp/seq launch/sequences.sh
@@ -63,4 +63,4 @@ for j in ${JOBS:-${order[*]}}; do
   job "$j" python3 -m ganjax.main --workdir="$out/$j" ${cmd[$j]} $C ${EXTRA:-}
 done
 finish
-python3 -m ganjax.report sequences "$out"
+python3 -m ganjax.tools.report sequences "$out"

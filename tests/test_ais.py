@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import likelihood
+from ganjax.tools import likelihood
 from ganjax.algorithms import vae
 from ganjax.data import builtin
 from ganjax.metrics import ais

@@ -58,7 +58,7 @@ def test_seqgan_benchmark_times_the_adversarial_step_and_its_rollouts(config_of)
 
 def test_torch_reference_times_the_same_step(config_of):
   pytest.importorskip("torch")  # optional: `pip install -e '.[bench]'`
-  from ganjax import bench_torch
+  from ganjax.tools import bench_torch
 
   for name, shape in (("gan.py", (8, 8, 1)), ("dcgan.py", (8, 8, 1)), ("vae.py", (8, 8, 1)), ("infogan.py", (8, 8, 1)),
                       ("sngan.py", (8, 8, 1)), ("dann.py", (28, 28, 3)), ("simgan.py", (8, 8, 1)), ("seqgan.py", (8,))):
@@ -76,7 +76,7 @@ def test_torch_references_have_the_adaptation_networks_parameter_counts():
   from torch import nn
   import torch
 
-  from ganjax import bench_torch
+  from ganjax.tools import bench_torch
   from ganjax.networks import adaptation, resnet_generator
   from tiny import load_config
 

@@ -631,7 +631,7 @@ def test_infogan_torch_reference_trains_and_scores_the_same_split(tmp_path):
   from tiny import ROOT, load_config
 
   from ganjax import networks
-  from ganjax.bench_torch import _infogan, init_weights
+  from ganjax.tools.bench_torch import _infogan, init_weights
 
   out = tmp_path / "curve.jsonl"
   subprocess.run([sys.executable, str(ROOT / "launch" / "infogan_torch.py"), "--config=configs/infogan.py",

@@ -1,4 +1,4 @@
-"""python -m ganjax.report: the README's tables and plot from finished workdirs."""
+"""python -m ganjax.tools.report: the README's tables and plot from finished workdirs."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from ganjax import report
+from ganjax.tools import report
 from ganjax.errors import GanjaxError
 
 

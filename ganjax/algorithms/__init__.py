@@ -16,7 +16,7 @@ module or file. Everything a method may offer, each part None when it lacks it:
                       generate_labeled=None,   # (state, key, n) -> (samples, labels): class accuracy
                       grids=None,              # (state, key, test) -> {name: (images, columns)}
                       density_decoder=False),  # generate(state, None, n, z) a continuous map of
-                                               #   z ~ N(0, I) alone: AIS applies (ganjax.likelihood)
+                                               #   z ~ N(0, I) alone: AIS applies (ganjax.tools.likelihood)
       translator=Translator(translate,         # (state, x, key): A -> B, scored against the pairs
                             translate_back=None),  # (state, y, key): B -> A, with cycle errors
       classifier=Classifier(predict_class,     # (state, x) -> classes, scored on held-out labels

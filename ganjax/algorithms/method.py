@@ -87,7 +87,7 @@ class Sampler:
   grids(state, key, test) -> {name: (images, columns)}: its own pictures of --mode=sample (rows per
     class, code traversals, reconstructions)
   density_decoder: generate(state, None, n, z) is a continuous map of z ~ N(0, I) alone, N(0, I)
-    the prior it was trained under: AIS log-likelihoods apply (`ganjax.likelihood`)
+    the prior it was trained under: AIS log-likelihoods apply (`ganjax.tools.likelihood`)
   """
 
   generate: Callable
@@ -162,7 +162,7 @@ class Encoder:
 
 @_record
 class Likelihood:
-  """The model's own observation model p(x | z), for the AIS tool (`ganjax.likelihood`); without
+  """The model's own observation model p(x | z), for the AIS tool (`ganjax.tools.likelihood`); without
   one, AIS puts a density decoder's samples under a Gaussian.
 
   decoder_log_likelihood(state, z, x) -> log p(x | z) for latents (S, B, D) and targets x

@@ -11,7 +11,7 @@ stochastic lower bound in expectation. Observation models: a model's own decoder
 in as `log_likelihood`, or for GAN generators a Gaussian p(x | z) = N(x; G(z), sigma^2 I)
 (`gaussian_observation`; Wu et al. Sec. 4).
 
-A trained workdir is scored by `ganjax.likelihood` (`python -m ganjax.likelihood --config=CONFIG
+A trained workdir is scored by `ganjax.tools.likelihood` (`python -m ganjax.tools.likelihood --config=CONFIG
 --workdir=DIR`), which builds its run.
 """
 

@@ -1,25 +1,25 @@
 """Tables and plots for the README's results, from finished workdirs (nothing is trained here).
 
-  python -m ganjax.report modes DIR          # DIR/<data>_<variant>_s<seed>/eval.json -> mean +- std table
-  python -m ganjax.report evals [--keys=fid,kid,...] WORKDIR...   # one row per workdir: its eval.json
-  python -m ganjax.report seeds [--keys=...] WORKDIR...   # one row: mean +- std (and each value) over runs
-  python -m ganjax.report adaptation DIR     # DIR/<method>_<pair>_s<seed>/eval.json -> target accuracy table
+  python -m ganjax.tools.report modes DIR          # DIR/<data>_<variant>_s<seed>/eval.json -> mean +- std table
+  python -m ganjax.tools.report evals [--keys=fid,kid,...] WORKDIR...   # one row per workdir: its eval.json
+  python -m ganjax.tools.report seeds [--keys=...] WORKDIR...   # one row: mean +- std (and each value) over runs
+  python -m ganjax.tools.report adaptation DIR     # DIR/<method>_<pair>_s<seed>/eval.json -> target accuracy table
       # with the source-only / target-only bounds (dann_source_only_<pair>, dann_target_only_<pair>) and
       # the fraction of the gap between them each method closes
-  python -m ganjax.report translations --png=PATH WORKDIR...
+  python -m ganjax.tools.report translations --png=PATH WORKDIR...
       # trained image-to-image runs side by side on the same held-out inputs: input | (bicubic) |
       # each run's output | target, rebuilt from each workdir's config.json and checkpoint
-  python -m ganjax.report sequences DIR [--png=PATH]
+  python -m ganjax.tools.report sequences DIR [--png=PATH]
       # launch/sequences.sh's runs: SeqGAN vs MLE on the oracle over seeds (NLL_oracle, NLL_test, the
       # difference per seed) and the NLL_oracle curve over the adversarial steps (--png), the
       # Gumbel-softmax GAN vs MLE on the grammar, TextGAN / BGAN vs MLE on the corpus, with samples
-  python -m ganjax.report benchmark DIR [--keys=...]
+  python -m ganjax.tools.report benchmark DIR [--keys=...]
       # DIR/<method>_s<seed>/eval.json (launch/fashion_benchmark.sh) -> one row per method: mean +- std
       # over its seeds of each metric, then every seed's FID
-  python -m ganjax.report curve --key=cluster_accuracy [--reach=0.95] WORKDIR...
+  python -m ganjax.tools.report curve --key=cluster_accuracy [--reach=0.95] WORKDIR...
       # time to quality: each run's eval rows of metrics.jsonl (step, training seconds, the metric) and
       # the first evaluation where the metric reaches --reach
-  python -m ganjax.report wgan_curve WORKDIR [--png=PATH]
+  python -m ganjax.tools.report wgan_curve WORKDIR [--png=PATH]
       # the critic's Wasserstein estimate (metrics.jsonl) against classifier FID (eval/fid rows, written
       # when the run had --config.eval_every > 0): a table, their Pearson correlation, and a PNG plot.
 """

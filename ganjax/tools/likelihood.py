@@ -9,8 +9,8 @@ under -- are accepted: a label- or code-conditioned generator (cGAN, AC-GAN, Inf
 samples (the discrete BGAN) or a decoder without a prior on its codes (the plain and denoising
 autoencoder) give no such p(x).
 
-  python -m ganjax.likelihood --config=configs/vae.py --workdir=/tmp/vae_mnist --num_images=100 --iwae_samples=5000
-  python -m ganjax.likelihood --config=configs/dcgan.py --workdir=/tmp/dcgan_mnist --num_images=100 --sigma=0.1
+  python -m ganjax.tools.likelihood --config=configs/vae.py --workdir=/tmp/vae_mnist --num_images=100 --iwae_samples=5000
+  python -m ganjax.tools.likelihood --config=configs/dcgan.py --workdir=/tmp/dcgan_mnist --num_images=100 --sigma=0.1
 writes `ais.json` (per-image estimates, their mean and the standard error over images) to the workdir,
 or to `ais_<observation>.json` with `--observation=gaussian`. With `--iwae_samples=k` a VAE's IWAE bound
 L_k is computed on the very same (binarised) images: the check that AIS and IWAE agree.
