@@ -453,7 +453,7 @@ def test_sgan_torch_port_initialises_as_weight_normalisation_says_and_trains(tmp
   out = tmp_path / "curve.jsonl"
   subprocess.run([sys.executable, str(ROOT / "launch" / "sgan_torch.py"), "--config=configs/sgan.py",
                   "--config.batch_size=20", "--config.num_steps=2", "--eval_every=1", f"--out={out}"],
-                 cwd=ROOT, check=True, capture_output=True)
+                 cwd=ROOT, check=True, capture_output=True, timeout=600)
   rows = [json.loads(line) for line in out.read_text().splitlines()]
   assert [r["step"] for r in rows] == [1, 2] and rows[1]["train_seconds"] >= rows[0]["train_seconds"] > 0
   assert all(0 <= r["test_accuracy"] <= 1 and 0 <= r["test_accuracy_raw"] <= 1 for r in rows)
@@ -636,7 +636,7 @@ def test_infogan_torch_reference_trains_and_scores_the_same_split(tmp_path):
   out = tmp_path / "curve.jsonl"
   subprocess.run([sys.executable, str(ROOT / "launch" / "infogan_torch.py"), "--config=configs/infogan.py",
                   "--config.batch_size=8", "--config.num_steps=2", "--eval_every=1", "--init=normal", f"--out={out}"],
-                 cwd=ROOT, check=True, capture_output=True)
+                 cwd=ROOT, check=True, capture_output=True, timeout=600)
   rows = [json.loads(line) for line in out.read_text().splitlines()]
   assert [r["step"] for r in rows] == [1, 2] and rows[1]["train_seconds"] >= rows[0]["train_seconds"] > 0
   c = load_config("infogan.py")
