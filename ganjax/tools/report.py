@@ -48,6 +48,20 @@ def _read_json(path):
     raise GanjaxError(f"cannot read {path}: {e}") from e
 
 
+def _seeded_evals(directory: str, pattern, group, layout: str) -> dict:
+  """{group(match): {seed: eval.json}} of the runs DIR/<name> whose name matches `pattern` (a
+  `seed` group) and that have finished; `layout` names the expected runs in the error if none has."""
+  runs = collections.defaultdict(dict)
+  for name in sorted(os.listdir(directory)):
+    m = pattern.match(name)
+    path = os.path.join(directory, name, "eval.json")
+    if m and os.path.exists(path):
+      runs[group(m)][int(m["seed"])] = _read_json(path)
+  if not runs:
+    raise GanjaxError(f"no {layout}/eval.json under {directory}")
+  return runs
+
+
 def _rows(workdir):
   path = os.path.join(workdir, "metrics.jsonl")
   try:
@@ -60,14 +74,7 @@ def _rows(workdir):
 def mode_table(directory: str) -> str:
   """Markdown: one row per variant, mean +- std (and the per-seed values) of modes covered and the
   high-quality fraction, per dataset."""
-  runs = collections.defaultdict(dict)  # (variant, data) -> {seed: eval}
-  for name in sorted(os.listdir(directory)):
-    m = _RUN.match(name)
-    path = os.path.join(directory, name, "eval.json")
-    if m and os.path.exists(path):
-      runs[(m["variant"], m["data"])][int(m["seed"])] = _read_json(path)
-  if not runs:
-    raise GanjaxError(f"no <data>_<variant>_s<seed>/eval.json under {directory}")
+  runs = _seeded_evals(directory, _RUN, lambda m: (m["variant"], m["data"]), "<data>_<variant>_s<seed>")
   datasets = sorted({d for _, d in runs}, key=lambda d: (d != "ring8", d))
   variants = sorted(dict.fromkeys(v for v, _ in runs), key=lambda v: (v != "gan", v))  # the baseline first
   head = ["variant"] + [f"{d} {k}" for d in datasets for k in ("modes", "high-quality")]
@@ -96,14 +103,7 @@ def adaptation_table(directory: str) -> str:
   the seeds, and each seed's), the fraction of the source-only -> target-only gap its mean closes,
   (acc - lower) / (upper - lower), and for the pixel-level methods the target classifier's accuracy
   on their adapted source images (DTN's transfer metric, `translation/class_accuracy`)."""
-  runs = collections.defaultdict(dict)  # (pair, method) -> {seed: eval}
-  for name in sorted(os.listdir(directory)):
-    m = _ADAPTED.match(name)
-    path = os.path.join(directory, name, "eval.json")
-    if m and os.path.exists(path):
-      runs[(m["pair"], m["method"])][int(m["seed"])] = _read_json(path)
-  if not runs:
-    raise GanjaxError(f"no <method>_<pair>_s<seed>/eval.json under {directory}")
+  runs = _seeded_evals(directory, _ADAPTED, lambda m: (m["pair"], m["method"]), "<method>_<pair>_s<seed>")
   lines = ["| pair | method | seeds | target accuracy | gap closed | classifier on adapted source |",
            "|---|---|---|---|---|---|"]
   order = {LOWER: 0, "dann": 1, UPPER: 9}
@@ -168,14 +168,7 @@ def benchmark_table(directory: str, keys=None) -> str:
   """Markdown: one row per method (runs DIR/<method>_s<seed>), each metric's mean +- std over the
   seeds ("–" where the method has none, e.g. class accuracy of unconditional generators); then a
   row per method with every seed's FID."""
-  runs = collections.defaultdict(dict)  # method -> {seed: eval}
-  for name in sorted(os.listdir(directory)):
-    m = _SEEDED.match(name)
-    path = os.path.join(directory, name, "eval.json")
-    if m and os.path.exists(path):
-      runs[m["method"]][int(m["seed"])] = _read_json(path)
-  if not runs:
-    raise GanjaxError(f"no <method>_s<seed>/eval.json under {directory}")
+  runs = _seeded_evals(directory, _SEEDED, lambda m: m["method"], "<method>_s<seed>")
   keys = list(keys or BENCHMARK_KEYS)
   lines = ["| method | seeds | step | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 3)]
   for method, evals in sorted(runs.items()):
