@@ -321,8 +321,9 @@ def test_generator_virtual_batch_norm_where_salimans_put_it(config_of):
   G(z_i) does not depend on the other latents of its batch (with batch norm it does)."""
   c, _, batch = setup(config_of, "dcgan.py")
   c.gan.g_virtual_batch_norm = 4
-  init = lambda: jax.jit(lambda k, b: gan.init(c, k, b))(jax.random.key(0), batch)  # noqa: E731  (jitted: one program,
-  g_of = jax.jit(lambda g, z, train: g.apply(g.params, z, train=train)[0], static_argnums=2)  # not one per operation)
+  # jitted: one program each, not one per operation
+  init = lambda: jax.jit(lambda k, b: gan.init(c, k, b))(jax.random.key(0), batch)  # noqa: E731
+  g_of = jax.jit(lambda g, z, train: g.apply(g.params, z, train=train)[0], static_argnums=2)
   state = init()
   assert "batch_stats" not in state.g.model_state and not bool(state.g.model_state["vbn"]["filled"])
   new, _ = jax.jit(gan.train_step)(state, batch, jax.random.key(1))
