@@ -95,8 +95,8 @@ def test_a_trained_workdir_samples_with_its_saved_config(forked_run):
   assert notes == [f"--config={config_file} differs from the saved config of {workdir} in algorithm (file 'gan', "
                    f"saved {str(fork)!r}), model.g_hidden (file {given.model.g_hidden!r}, saved (24,)); using the "
                    "saved values (change one with --config.FIELD=VALUE)",
-                   f"overriding the saved config of {workdir}: sample.num=4 (saved 16)"]
-  assert changed == {"sample.num": (4, 16)} and config.model.g_hidden == (24,) and config.sample.num == 4
+                   f"overriding the saved config of {workdir}: sample.num=4 (saved {given.sample.num})"]
+  assert changed == {"sample.num": (4, given.sample.num)} and config.model.g_hidden == (24,) and config.sample.num == 4
   paths = sampling.sample(config, workdir)
   assert os.path.exists(paths["samples"])
 

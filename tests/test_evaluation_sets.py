@@ -129,8 +129,8 @@ def test_an_unlabelled_folder_gets_every_metric_in_self_features(tmp_path, confi
               "self/pair_accuracy", "seconds/kid", "seconds/precision_recall_density_coverage"):
     assert np.isfinite(result[key]), key
   assert result["kid_std"] > 0 and "classifier_score" not in result
-  c.eval.kid_subset_size = 64  # = eval.num_samples: refused before training, not after it
-  with pytest.raises(ConfigError, match="KID subset size 64"):
+  c.eval.kid_subset_size = c.eval.num_samples  # refused before training, not after it
+  with pytest.raises(ConfigError, match=f"KID subset size {c.eval.num_samples}"):
     Run(c, tmp_path / "run2")
 
 

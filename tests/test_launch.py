@@ -5,8 +5,8 @@ import subprocess
 
 from tiny import ROOT
 
-TINY = ("--config.batch_size=8 --config.eval.num_samples=64 --config.eval.batch_size=32 "
-        "--config.eval.classifier_steps=10 --config.eval.kid_subsets=3 --config.sample.num=16 "
+TINY = ("--config.batch_size=8 --config.eval.num_samples=32 --config.eval.batch_size=32 "
+        "--config.eval.classifier_steps=10 --config.eval.kid_subsets=3 --config.sample.num=32 "
         f"--config.compilation_cache={os.environ.get('GANJAX_TEST_XLA_CACHE', '')} --config.model.width=4 "
         "--config.model.fc_width=32")
 

@@ -34,12 +34,12 @@ def tiny(config, steps: int = 4):
   c.model.fc_width = 32
   if c.data.image_size:
     c.data.image_size = 8
-  c.eval.num_samples = 64
-  c.eval.batch_size = 32
+  c.eval.num_samples = 32  # = eval.batch_size = sample.num: one generate / translate program serves
+  c.eval.batch_size = 32  # the evaluation and the sample grids (a program per batch size)
   c.eval.classifier_steps = 10
   c.eval.kid_subsets = 3
   c.eval.self_features_steps = 10
-  c.sample.num = 16
+  c.sample.num = 32
   c.sample.interpolation_rows = 2
   c.sample.interpolation_steps = 3
   for stream, name in c.data.streams.items():  # a few hundred synthetic digits, not 10,000
