@@ -34,8 +34,8 @@ def tiny(config, steps: int = 4):
   c.model.fc_width = 32
   if c.data.image_size:
     c.data.image_size = 8
-  c.eval.num_samples = 32  # = eval.batch_size = sample.num: one generate / translate program serves
-  c.eval.batch_size = 32  # the evaluation and the sample grids (a program per batch size)
+  c.eval.num_samples = 32  # = eval.batch_size = sample.num: one generate program (one per number of
+  c.eval.batch_size = 32  # rows) serves the evaluation and the sample grids
   c.eval.classifier_steps = 10
   c.eval.kid_subsets = 3
   c.eval.self_features_steps = 10
